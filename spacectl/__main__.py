@@ -1,0 +1,5 @@
+"""`python -m spacectl` runs the CLI."""
+
+from spacectl.cli import main
+
+main()

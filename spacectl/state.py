@@ -1,0 +1,90 @@
+"""Live state of Spaces on the Hub, as plain frozen data.
+
+`hub.py` builds these from `huggingface_hub` responses; nothing else talks to the Hub. Fields that
+were not read (because the manifest entry does not need them) are `None`, which is different from
+"read and empty". Times are timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LiveVariable:
+    value: str
+    description: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LiveSecret:
+    """A secret as the Hub reports it: never a value, only metadata."""
+
+    description: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LiveVolume:
+    """A mounted volume, with the field names of `huggingface_hub.Volume`."""
+
+    type: str
+    source: str
+    mount_path: str
+    revision: str | None = None
+    read_only: bool | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class LiveFile:
+    """One file of the Space repository at its head commit.
+
+    `blob_id` is the git blob SHA-1 of what git stores (the LFS pointer for LFS files);
+    `lfs_sha256` is set when the Hub stores the file as LFS.
+    """
+
+    path: str
+    size: int
+    blob_id: str
+    lfs_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class LiveSpace:
+    """What the Hub reports about one Space.
+
+    `visibility` is one of public / private / protected. `requested_hardware` is what the owner
+    asked for (what the manifest is compared with); `current_hardware` is what runs now.
+    """
+
+    id: str
+    sdk: str | None
+    visibility: str
+    sha: str | None
+    stage: str | None = None
+    requested_hardware: str | None = None
+    current_hardware: str | None = None
+    sleep_time: int | None = None
+    volumes: tuple[LiveVolume, ...] = ()
+    card_data: Mapping[str, Any] = field(default_factory=dict)
+    subdomain: str | None = None
+    host: str | None = None
+    last_modified: datetime | None = None
+    error_message: str | None = None
+    dev_mode: bool = False
+    variables: Mapping[str, LiveVariable] | None = None
+    secrets: Mapping[str, LiveSecret] | None = None
+    files: Mapping[str, LiveFile] | None = None
+
+    @property
+    def namespace(self) -> str:
+        return self.id.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.id.split("/", 1)[1]
