@@ -5,9 +5,12 @@ This is the only module that prints to the terminal or exits, and the only impor
 
 from __future__ import annotations
 
+import enum
+import json
 import os
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +18,31 @@ from typing import Annotated
 import typer
 
 from spacectl import __version__
-from spacectl.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, SpacectlError
+from spacectl.apply import ApplyResult, Outcome, WaitResult, apply_plan, wait_for_space
+from spacectl.errors import (
+    EXIT_CHANGES,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    ApplyError,
+    ConfirmationError,
+    ManifestError,
+    PlanFileError,
+    SpacectlError,
+)
+from spacectl.hub import (
+    Hub,
+    app_url,
+    resolve_endpoint,
+    resolve_token,
+    space_page_url,
+    token_or_error,
+)
+from spacectl.inputs import manifest_digest, plan_inputs, read_needs, targeted
+from spacectl.manifest import Manifest, load_manifest, manifest_json_schema
+from spacectl.plan import Action, Plan, SpaceChange, compute_plan
+from spacectl.planfile import check_saved_plan, load_plan, save_plan
+from spacectl.render import RENDERERS, render_apply_result, render_text, render_wait
+from spacectl.sandbox.embedded import SANDBOX_DIR, start_embedded_sandbox
 
 app = typer.Typer(
     name="spacectl",
@@ -58,6 +85,224 @@ def _root(
     ] = False,
 ) -> None:
     """Declarative infrastructure-as-code for Hugging Face Spaces."""
+
+
+ManifestOpt = Annotated[
+    Path,
+    typer.Option("-f", "--file", help="Manifest file.", show_default=True),
+]
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option("--endpoint", help="Hub URL (default: $HF_ENDPOINT, then huggingface.co)."),
+]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option("--token", help="Hub token (default: $HF_TOKEN, then `hf auth login`)."),
+]
+SandboxOpt = Annotated[
+    bool,
+    typer.Option(
+        "--sandbox",
+        help=f"Use an embedded local Hub sandbox with state in ./{SANDBOX_DIR} (no account needed).",
+    ),
+]
+TargetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--target", help="Only this Space (name or owner/name); repeatable."),
+]
+DEFAULT_MANIFEST = Path("spaces.yaml")
+
+
+class Format(str, enum.Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def _use_color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+@contextmanager
+def _hub(endpoint: str | None, token: str | None, sandbox: bool, owners: set[str]) -> Iterator[Hub]:
+    """The Hub to talk to: the real one (or $HF_ENDPOINT), or an embedded sandbox."""
+    if not sandbox:
+        resolved = resolve_endpoint(endpoint)
+        yield Hub(resolved, token_or_error(resolve_token(token)), on_retry=_retry_note)
+        return
+    running = start_embedded_sandbox(Path.cwd() / SANDBOX_DIR, owners)
+    try:
+        yield Hub(running.endpoint, running.token, on_retry=_retry_note)
+    finally:
+        running.stop()
+
+
+def _retry_note(message: str) -> None:
+    _err(f"  retry: {message}")
+
+
+def _owners(manifest: Manifest) -> set[str]:
+    return {spec.id.split("/", 1)[0] for spec in manifest.spaces} | {manifest.owner}
+
+
+def _targets(target: list[str] | None) -> frozenset[str] | None:
+    return frozenset(target) if target else None
+
+
+def _make_plan(manifest: Manifest, hub: Hub, targets: frozenset[str] | None) -> Plan:
+    inputs = plan_inputs(manifest, environ=os.environ, endpoint=hub.endpoint, targets=targets)
+    needs = {
+        spec.id: read_needs(spec, inputs.files.get(spec.id)) for spec in targeted(manifest, targets)
+    }
+    if targets and not needs:
+        raise ManifestError(
+            f"--target {', '.join(sorted(targets))} matches no Space in {manifest.path.name}"
+        )
+    return compute_plan(manifest, hub.read_live(needs), inputs)
+
+
+@app.command()
+def validate(file: ManifestOpt = DEFAULT_MANIFEST) -> None:
+    """Check a manifest offline (syntax, fields, names, source folders, secret variables)."""
+    with error_boundary():
+        manifest = load_manifest(file, environ=os.environ)
+        typer.echo(f"{file}: valid ({len(manifest.spaces)} Spaces)")
+
+
+@app.command()
+def schema() -> None:
+    """Print the manifest's JSON Schema (for editors: `# yaml-language-server: $schema=`)."""
+    typer.echo(json.dumps(manifest_json_schema(), indent=2))
+
+
+@app.command()
+def plan(
+    file: ManifestOpt = DEFAULT_MANIFEST,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.text,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Save the plan for `spacectl apply PLANFILE`.")
+    ] = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none."),
+    ] = False,
+    target: TargetOpt = None,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="List unchanged Spaces.")
+    ] = False,
+    endpoint: EndpointOpt = None,
+    token: TokenOpt = None,
+    sandbox: SandboxOpt = False,
+) -> None:
+    """Show what `spacectl apply` would change on the Hub. Exit 0 = no changes (with
+    --detailed-exitcode 2 = changes), 1 = error."""
+    with error_boundary():
+        manifest = load_manifest(file, environ=os.environ)
+        with _hub(endpoint, token, sandbox, _owners(manifest)) as hub:
+            the_plan = _make_plan(manifest, hub, _targets(target))
+        if fmt is Format.text:
+            typer.echo(render_text(the_plan, color=_use_color(), verbose=verbose), nl=False)
+        else:
+            typer.echo(RENDERERS[fmt.value](the_plan), nl=False)
+        if out is not None:
+            save_plan(the_plan, out)
+            _err(f"Saved the plan to {out}; apply it with `spacectl apply {out}`.")
+    if detailed_exitcode and not the_plan.is_empty:
+        raise typer.Exit(EXIT_CHANGES)
+
+
+def _confirm(yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise ConfirmationError(
+            "refusing to apply without confirmation: no terminal to ask on",
+            hint="review the plan, then run again with --yes",
+        )
+    if not typer.confirm("Apply these changes?", default=False):
+        raise ConfirmationError("apply cancelled; nothing was changed")
+
+
+@app.command()
+def apply(
+    planfile: Annotated[
+        Path | None,
+        typer.Argument(help="A plan saved by `spacectl plan --out`; applied exactly."),
+    ] = None,
+    file: ManifestOpt = DEFAULT_MANIFEST,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait until every changed Space runs.")
+    ] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to --wait.")] = 900.0,
+    parallelism: Annotated[
+        int, typer.Option("--parallelism", min=1, max=32, help="Spaces applied at once.")
+    ] = 4,
+    target: TargetOpt = None,
+    endpoint: EndpointOpt = None,
+    token: TokenOpt = None,
+    sandbox: SandboxOpt = False,
+) -> None:
+    """Make the Hub match the manifest (or apply a saved plan)."""
+    with error_boundary():
+        saved = load_plan(planfile) if planfile is not None else None
+        manifest_path = Path(saved.manifest_path) if saved else file
+        manifest = load_manifest(manifest_path, environ=os.environ)
+        if saved is not None:
+            check_saved_plan(saved, manifest_digest(manifest))
+        with _hub(endpoint, token, sandbox, _owners(manifest)) as hub:
+            if saved is not None:
+                if saved.endpoint != hub.endpoint:
+                    raise PlanFileError(
+                        f"the plan was made against {saved.endpoint}, not {hub.endpoint}",
+                        hint="run `spacectl plan --out FILE` against this endpoint",
+                    )
+                the_plan = saved
+            else:
+                the_plan = _make_plan(manifest, hub, _targets(target))
+            typer.echo(render_text(the_plan, color=_use_color()), nl=False)
+            if the_plan.is_empty:
+                return
+            _confirm(yes)
+            result = apply_plan(
+                the_plan,
+                hub,
+                environ=os.environ,
+                parallelism=parallelism,
+                check_stale=saved is not None,
+                report=lambda space, message: _err(f"{space}: {message}"),
+            )
+            typer.echo(render_apply_result(result), nl=False)
+            waited = _wait_all(hub, the_plan, result, timeout, parallelism) if wait else True
+            if not result.ok or not waited:
+                raise ApplyError(
+                    "apply did not complete; see the summary above",
+                    hint="fix the cause and run `spacectl apply` again: it converges",
+                )
+
+
+def _wait_all(
+    hub: Hub, the_plan: Plan, result: ApplyResult, timeout: float, parallelism: int
+) -> bool:
+    applied = {r.space_id: r for r in result.spaces if r.outcome is Outcome.APPLIED}
+    changes = [
+        c for c in the_plan.changes if c.space_id in applied and c.action is not Action.DELETE
+    ]
+    if not changes:
+        return True
+    _err(f"Waiting for {len(changes)} Space(s) to run (timeout {timeout:.0f}s)...")
+
+    def one(change: SpaceChange) -> WaitResult:
+        changed_code = applied[change.space_id].committed is not None
+        return wait_for_space(hub, change.space_id, timeout=timeout, changed_code=changed_code)
+
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        waits = list(pool.map(one, changes))
+    urls = {
+        c.space_id: (space_page_url(hub.endpoint, c.space_id), app_url(c.space_id)) for c in changes
+    }
+    typer.echo(render_wait(waits, urls), nl=False)
+    return all(w.ok for w in waits)
 
 
 @sandbox_app.command("serve")

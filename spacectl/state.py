@@ -80,6 +80,7 @@ class LiveSpace:
     variables: Mapping[str, LiveVariable] | None = None
     secrets: Mapping[str, LiveSecret] | None = None
     files: Mapping[str, LiveFile] | None = None
+    readme: str | None = None  # README.md text, read only when the manifest's card needs a base
 
     @property
     def namespace(self) -> str:

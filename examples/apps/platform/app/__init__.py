@@ -1,0 +1,1 @@
+"""IFCore platform service."""

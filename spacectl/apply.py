@@ -1,0 +1,427 @@
+"""apply_plan(): execute a Plan, Space by Space, in the planned order.
+
+Contract:
+- The plan is the only input: apply never computes a diff of its own. The one exception is the
+  read-back after a create, which checks that the Hub honoured every setting passed to the create
+  call and sets those it ignored (the values come from the plan's CreateSpace operation).
+- Before writing to a Space, a stale check (for saved plans) re-reads it and compares it with the
+  plan's fingerprint; if anything changed, nothing is written to that Space.
+- Secret values are read from the environment at this point, never earlier and never stored; when
+  the plan carries a keyed digest, the value must still match it.
+- One Space's failure does not stop the others. The result lists, per Space, what was applied and
+  what failed; re-running converges because every operation sets a state rather than a delta.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from spacectl.errors import HubError, SpacectlError, StalePlanError, WaitError
+from spacectl.hub import Hub, ReadNeeds
+from spacectl.plan import (
+    Commit,
+    CreateSpace,
+    DeleteSecret,
+    DeleteSpace,
+    DeleteVariable,
+    DeleteVolumes,
+    FileAdd,
+    Fingerprint,
+    Operation,
+    Plan,
+    SecretWrite,
+    SetHardware,
+    SetSecret,
+    SetVariable,
+    SetVisibility,
+    SetVolumes,
+    SpaceChange,
+    volume_dict,
+)
+from spacectl.secrets import SECRET_KEY_ENV, format_description, secret_digest
+from spacectl.state import LiveSpace
+
+Reporter = Callable[[str, str], None]
+
+
+def _quiet(space_id: str, message: str) -> None:
+    """Default reporter: say nothing."""
+
+
+class Outcome(str, enum.Enum):
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    REFUSED = "refused"  # stale plan: nothing written
+
+
+@dataclass
+class SpaceResult:
+    space_id: str
+    outcome: Outcome
+    operations_done: list[str] = field(default_factory=list)
+    error: str | None = None
+    hint: str | None = None
+    committed: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    spaces: tuple[SpaceResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.outcome in (Outcome.APPLIED, Outcome.UNCHANGED) for r in self.spaces)
+
+
+def describe(op: Operation) -> str:
+    """A short human line for one operation (never a secret value)."""
+    if isinstance(op, CreateSpace):
+        return f"create Space (sdk={op.sdk})"
+    if isinstance(op, SetVisibility):
+        return f"set visibility {op.visibility}"
+    if isinstance(op, SetVariable):
+        return f"set variable {op.key}"
+    if isinstance(op, DeleteVariable):
+        return f"delete variable {op.key}"
+    if isinstance(op, SetSecret):
+        return f"set secret {op.secret.key}"
+    if isinstance(op, DeleteSecret):
+        return f"delete secret {op.key}"
+    if isinstance(op, SetVolumes):
+        return f"set {len(op.volumes)} volume(s)"
+    if isinstance(op, DeleteVolumes):
+        return "delete volumes"
+    if isinstance(op, SetHardware):
+        if op.hardware is None:
+            return f"set sleep time {op.sleep_time}"
+        return f"request hardware {op.hardware}" + (
+            f" with sleep time {op.sleep_time}" if op.sleep_time is not None else ""
+        )
+    if isinstance(op, Commit):
+        return f"commit {len(op.additions)} file(s), delete {len(op.deletions)}"
+    if isinstance(op, DeleteSpace):
+        return "delete Space"
+    raise AssertionError(op)
+
+
+@dataclass
+class _Context:
+    hub: Hub
+    environ: Mapping[str, str]
+    report: Reporter
+    check_stale: bool
+
+
+def _stale_reasons(change: SpaceChange, live: LiveSpace | None) -> list[str]:
+    fp = change.fingerprint
+    if not fp.exists:
+        return ["it now exists on the Hub"] if live is not None else []
+    if live is None:
+        return ["it no longer exists on the Hub"]
+    reasons = []
+    now = _fingerprint_of(live, fp)
+    for name in ("sha", "visibility", "hardware", "sleep_time", "volumes", "variables", "secrets"):
+        if getattr(now, name) != getattr(fp, name):
+            reasons.append(name.replace("sha", "head commit"))
+    return reasons
+
+
+def _fingerprint_of(live: LiveSpace, like: Fingerprint) -> Fingerprint:
+    return Fingerprint(
+        exists=True,
+        sha=live.sha,
+        visibility=live.visibility,
+        hardware=live.requested_hardware or live.current_hardware,
+        sleep_time=live.sleep_time,
+        volumes=tuple(
+            sorted((volume_dict(v) for v in live.volumes), key=lambda d: str(d["mountPath"]))
+        ),
+        variables={k: v.value for k, v in (live.variables or {}).items()}
+        if live.variables is not None
+        else like.variables,
+        secrets={
+            k: (s.updated_at.isoformat() if s.updated_at else None)
+            for k, s in (live.secrets or {}).items()
+        }
+        if live.secrets is not None
+        else like.secrets,
+    )
+
+
+def _needs_for(change: SpaceChange) -> ReadNeeds:
+    fp = change.fingerprint
+    kinds = {op.kind for op in change.operations}
+    return ReadNeeds(
+        variables=bool(fp.variables) or bool(kinds & {"set_variable", "delete_variable"}),
+        secrets=bool(fp.secrets) or bool(kinds & {"set_secret", "delete_secret"}),
+    )
+
+
+def _secret_value(secret: SecretWrite, space_id: str, environ: Mapping[str, str]) -> str:
+    value = environ.get(secret.from_env)
+    if value is None:
+        raise SpacectlError(
+            f"{space_id}: environment variable {secret.from_env} for secret {secret.key} is not set",
+            hint=f"export {secret.from_env}=... before running apply",
+        )
+    key_material = environ.get(SECRET_KEY_ENV)
+    if secret.digest is not None and key_material:
+        if secret_digest(key_material, space_id, secret.key, value) != secret.digest:
+            raise StalePlanError(
+                f"{space_id}: the value of {secret.from_env} changed after the plan was made",
+                hint="run `spacectl plan` again",
+            )
+    return value
+
+
+def _secret_payload(
+    secret: SecretWrite, space_id: str, environ: Mapping[str, str]
+) -> tuple[str, str]:
+    value = _secret_value(secret, space_id, environ)
+    key_material = environ.get(SECRET_KEY_ENV)
+    digest = secret_digest(key_material, space_id, secret.key, value) if key_material else None
+    description = format_description(secret.description, digest, datetime.now(timezone.utc))
+    return value, description
+
+
+def _file_data(add: FileAdd) -> bytes | Path:
+    """The bytes to upload, checked against the planned hash so apply uploads what was planned."""
+    if add.content is not None:
+        return add.content.encode()
+    assert add.source is not None
+    path = Path(add.source)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StalePlanError(
+            f"{add.path}: cannot read {path} ({exc.strerror})", hint="run `spacectl plan` again"
+        ) from None
+    blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 - git's id
+    if blob != add.blob_id:
+        raise StalePlanError(
+            f"{add.path}: the local file changed after the plan was made",
+            hint="run `spacectl plan` again",
+        )
+    return path
+
+
+def _execute(op: Operation, change: SpaceChange, ctx: _Context, result: SpaceResult) -> None:
+    sid = change.space_id
+    hub = ctx.hub
+    if isinstance(op, CreateSpace):
+        secrets = []
+        for secret in op.secrets:
+            value, description = _secret_payload(secret, sid, ctx.environ)
+            secrets.append({"key": secret.key, "value": value, "description": description})
+        hub.create_space(
+            sid,
+            sdk=op.sdk,
+            visibility=op.visibility,
+            hardware=op.hardware,
+            sleep_time=op.sleep_time,
+            variables=op.variables,
+            secrets=secrets,
+            volumes=op.volumes,
+        )
+        _fix_after_create(op, change, ctx, result)
+    elif isinstance(op, SetVisibility):
+        hub.set_visibility(sid, op.visibility)
+    elif isinstance(op, SetVariable):
+        hub.set_variable(sid, op.key, op.value)
+    elif isinstance(op, DeleteVariable):
+        hub.delete_variable(sid, op.key)
+    elif isinstance(op, SetSecret):
+        value, description = _secret_payload(op.secret, sid, ctx.environ)
+        hub.set_secret(sid, op.secret.key, value, description)
+    elif isinstance(op, DeleteSecret):
+        hub.delete_secret(sid, op.key)
+    elif isinstance(op, SetVolumes):
+        hub.set_volumes(sid, op.volumes)
+    elif isinstance(op, DeleteVolumes):
+        hub.delete_volumes(sid)
+    elif isinstance(op, SetHardware):
+        hub.set_hardware(sid, op.hardware, op.sleep_time)
+    elif isinstance(op, Commit):
+        parent = op.parent or hub.head(sid)
+        if parent is None:
+            raise HubError(f"{sid}: the Space has no commit to build on")
+        additions = [(add.path, _file_data(add)) for add in op.additions]
+        result.committed = hub.commit(
+            sid,
+            parent=parent,
+            message=op.message,
+            additions=additions,
+            deletions=op.deletions,
+            expected={add.path: add.blob_id for add in op.additions},
+        )
+    elif isinstance(op, DeleteSpace):
+        hub.delete_space(sid)
+    else:
+        raise AssertionError(op)
+
+
+def _fix_after_create(
+    op: CreateSpace, change: SpaceChange, ctx: _Context, result: SpaceResult
+) -> None:
+    """Read the new Space back and set whatever the create call did not apply."""
+    sid = change.space_id
+    live = ctx.hub.read_space(
+        sid, ReadNeeds(variables=bool(op.variables), secrets=bool(op.secrets))
+    )
+    if live is None:
+        raise HubError(f"{sid}: created, but the Hub does not show it", hint="run apply again")
+    fixes: list[Operation] = []
+    if op.visibility is not None and live.visibility != op.visibility:
+        fixes.append(SetVisibility("set_visibility", op.visibility))
+    variables = {k: v.value for k, v in (live.variables or {}).items()}
+    fixes += [
+        SetVariable("set_variable", k, v) for k, v in op.variables.items() if variables.get(k) != v
+    ]
+    fixes += [SetSecret("set_secret", s) for s in op.secrets if s.key not in (live.secrets or {})]
+    if op.volumes:
+        live_volumes = sorted(
+            (volume_dict(v) for v in live.volumes), key=lambda d: str(d["mountPath"])
+        )
+        if live_volumes != list(op.volumes):
+            fixes.append(SetVolumes("set_volumes", op.volumes))
+    hardware_wrong = op.hardware is not None and live.requested_hardware != op.hardware
+    sleep_wrong = op.sleep_time is not None and live.sleep_time != op.sleep_time
+    if hardware_wrong:
+        fixes.append(SetHardware("set_hardware", op.hardware, op.sleep_time))
+    elif sleep_wrong:
+        fixes.append(SetHardware("set_hardware", None, op.sleep_time))
+    for fix in fixes:
+        ctx.report(sid, f"{describe(fix)} (not applied by create)")
+        _execute(fix, change, ctx, result)
+        result.operations_done.append(describe(fix))
+
+
+def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
+    sid = change.space_id
+    result = SpaceResult(sid, Outcome.UNCHANGED)
+    if not change.operations:
+        return result
+    try:
+        if ctx.check_stale:
+            live = ctx.hub.read_space(sid, _needs_for(change))
+            reasons = _stale_reasons(change, live)
+            if reasons:
+                raise StalePlanError(
+                    f"{sid}: changed on the Hub after the plan was made ({', '.join(reasons)}); "
+                    "nothing was written to it",
+                    hint="run `spacectl plan` again",
+                )
+        # Resolve every secret first: a missing variable must stop the Space before any write.
+        for op in change.operations:
+            for secret in _secrets_of(op):
+                _secret_value(secret, sid, ctx.environ)
+        for op in change.operations:
+            ctx.report(sid, describe(op))
+            _execute(op, change, ctx, result)
+            result.operations_done.append(describe(op))
+        result.outcome = Outcome.APPLIED
+    except StalePlanError as exc:
+        result.outcome = Outcome.REFUSED if not result.operations_done else Outcome.FAILED
+        result.error, result.hint = exc.message, exc.hint
+        ctx.report(sid, f"refused: {exc.message}")
+    except SpacectlError as exc:
+        result.outcome = Outcome.FAILED
+        result.error, result.hint = exc.message, exc.hint
+        ctx.report(sid, f"failed: {exc.message}")
+    return result
+
+
+def _secrets_of(op: Operation) -> tuple[SecretWrite, ...]:
+    if isinstance(op, CreateSpace):
+        return op.secrets
+    if isinstance(op, SetSecret):
+        return (op.secret,)
+    return ()
+
+
+def apply_plan(
+    plan: Plan,
+    hub: Hub,
+    *,
+    environ: Mapping[str, str],
+    parallelism: int = 4,
+    check_stale: bool = True,
+    report: Reporter = _quiet,
+) -> ApplyResult:
+    """Execute the plan; Spaces run in parallel, deletions after every other Space."""
+    ctx = _Context(hub=hub, environ=environ, report=report, check_stale=check_stale)
+    first = [c for c in plan.changes if not _deletes(c)]
+    last = [c for c in plan.changes if _deletes(c)]
+    results: list[SpaceResult] = []
+    for batch in (first, last):
+        with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+            results.extend(pool.map(lambda c: _apply_space(c, ctx), batch))
+    order = {c.space_id: i for i, c in enumerate(plan.changes)}
+    results.sort(key=lambda r: order[r.space_id])
+    return ApplyResult(tuple(results))
+
+
+def _deletes(change: SpaceChange) -> bool:
+    return any(isinstance(op, DeleteSpace) for op in change.operations)
+
+
+# --- waiting for builds ----------------------------------------------------------------------------
+
+_INTERMEDIATE = frozenset({"BUILDING", "RUNNING_BUILDING", "APP_STARTING", "RUNNING_APP_STARTING"})
+_FAILED = frozenset({"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE"})
+
+
+@dataclass(frozen=True)
+class WaitResult:
+    space_id: str
+    stage: str | None
+    ok: bool
+    log_tail: tuple[str, ...] = ()
+    error_message: str | None = None
+
+
+def wait_for_space(
+    hub: Hub,
+    space_id: str,
+    *,
+    timeout: float,
+    changed_code: bool,
+    poll: float = 1.0,
+    grace: float = 15.0,
+    log_lines: int = 30,
+) -> WaitResult:
+    """Poll the runtime until the Space settles.
+
+    Right after a commit the Hub may still report the previous RUNNING for a moment; when the
+    code changed, a RUNNING stage counts only once a build stage was seen or `grace` seconds
+    passed. On a failure stage the tail of the build (or run) log is returned."""
+    start = time.monotonic()
+    seen_build = not changed_code
+    while True:
+        runtime = hub.runtime(space_id)
+        stage = runtime.stage
+        if stage in _INTERMEDIATE:
+            seen_build = True
+        elif stage in _FAILED:
+            build = stage in ("BUILD_ERROR", "CONFIG_ERROR", "NO_APP_FILE")
+            try:
+                tail = tuple(list(hub.logs(space_id, build=build))[-log_lines:])
+            except HubError:
+                tail = ()
+            return WaitResult(space_id, stage, False, tail, runtime.error_message)
+        elif stage is not None and (seen_build or time.monotonic() - start > grace):
+            return WaitResult(space_id, stage, stage in ("RUNNING", "SLEEPING"))
+        if time.monotonic() - start > timeout:
+            raise WaitError(
+                f"{space_id}: still {stage} after {timeout:.0f}s",
+                hint=f"`spacectl logs {space_id} --build --follow` shows the build",
+            )
+        time.sleep(poll)

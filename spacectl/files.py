@@ -1,0 +1,315 @@
+"""The desired file set of a Space: its `source` folder, scanned and hashed, plus the README card.
+
+Pipeline stage between the manifest and the plan: `desired_files(spec)` returns what the Space
+repository should contain, with the hashes the Hub reports (git blob SHA-1, LFS SHA-256), so the
+planner can diff it against the remote tree. Reads the local filesystem only; no network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pathspec
+
+from spacectl.errors import ConfigError
+from spacectl.manifest import CardSpec, SpaceSpec, load_front_matter, merge_front_matter
+
+README = "README.md"
+_CHUNK = 1 << 20  # 1 MiB: bounded memory for large files, few syscalls for small ones
+# The Hub rejects any path with one of these segments (huggingface_hub `_commit_api.py`).
+_FORBIDDEN_SEGMENTS = frozenset({".git", ".cache"})
+# Matches the Hub's front-matter regex (huggingface_hub `repocard.py`), so that spacectl and the
+# Hub agree on what the front matter is; group 2 is the YAML, with its final newline.
+_FRONT_MATTER = re.compile(r"\A(\s*---[ \t]*\r?\n)(.*?)(^---[ \t]*(?:\r?\n|\Z))", re.S | re.M)
+# Keys a generated README lists first, in the order of the Hub's Space card template.
+_CARD_HEAD = ("title", "emoji", "colorFrom", "colorTo", "sdk")
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """One file the Space repository should contain.
+
+    `path` is POSIX and relative to the repository root. `blob_id` is the git blob SHA-1 of the
+    content (what the Hub reports for a regular file); `sha256` is what it reports for an LFS file.
+    Exactly one of `source_path` (a file on disk, read on upload) and `content` (generated in
+    memory, e.g. the merged README.md) is set.
+    """
+
+    path: str
+    size: int
+    blob_id: str
+    sha256: str
+    source_path: Path | None = None
+    content: bytes | None = None
+
+    @classmethod
+    def from_bytes(cls, path: str, data: bytes) -> LocalFile:
+        """A generated file held in memory."""
+        sha1, sha256 = _hashers(len(data))
+        sha1.update(data)
+        sha256.update(data)
+        return cls(path, len(data), sha1.hexdigest(), sha256.hexdigest(), content=data)
+
+    def read_bytes(self) -> bytes:
+        """The content: from memory, or read from `source_path`."""
+        if self.content is not None:
+            return self.content
+        if self.source_path is None:
+            raise ValueError(f"LocalFile {self.path!r} has neither content nor source_path")
+        return self.source_path.read_bytes()
+
+
+def scan_source(root: Path, ignore: Sequence[str] = ()) -> dict[str, LocalFile]:
+    """Every file under `root` that belongs in the Space, keyed by POSIX path, sorted by path.
+
+    Excluded, like `huggingface_hub.upload_folder` and git:
+    - any `.git` folder or file, and `.cache/huggingface/` folders, at any depth;
+    - paths matched by `ignore` or by `.gitignore` files (root and nested, gitwildmatch rules).
+      Precedence, highest first: `ignore` (so `!pattern` there re-includes a file a .gitignore
+      excludes), then the deepest `.gitignore`; within one list the last matching pattern wins.
+      As in git, nothing inside an excluded folder can be re-included.
+
+    Symbolic links: a link to a file is uploaded with the target's content (wherever it points);
+    a link to a folder inside `root` is followed (its files appear under the link's path); a link
+    to a folder outside `root`, or one that would loop, is skipped, so a stray link cannot upload
+    a home directory. A broken link is an error.
+
+    Raises `ConfigError` when `root` is not a folder, when a remaining path has a segment the Hub
+    refuses (`.cache`), or when a file cannot be read.
+    """
+    if not root.is_dir():
+        raise ConfigError(f"Source folder '{root}' does not exist or is not a folder.")
+    real_root = Path(os.path.realpath(root))
+    manifest_rules = _spec(ignore)
+    files: dict[str, LocalFile] = {}
+    _scan_dir(root, "", real_root, manifest_rules, [], {str(real_root)}, files)
+    return dict(sorted(files.items()))
+
+
+@dataclass(frozen=True)
+class _GitIgnore:
+    prefix: str  # folder of the .gitignore, relative to root, "" or ending with "/"
+    spec: pathspec.GitIgnoreSpec
+
+
+def _spec(lines: Sequence[str]) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def _scan_dir(
+    folder: Path,
+    prefix: str,
+    real_root: Path,
+    manifest_rules: pathspec.GitIgnoreSpec,
+    gitignores: list[_GitIgnore],
+    ancestors: set[str],
+    out: dict[str, LocalFile],
+) -> None:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        raise ConfigError(f"Cannot list '{folder}': {exc.strerror}.") from exc
+    gitignore = folder / ".gitignore"
+    if any(e.name == ".gitignore" and e.is_file() for e in entries):
+        try:
+            lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError as exc:
+            raise ConfigError(f"Cannot read '{gitignore}': {exc.strerror}.") from exc
+        gitignores = [*gitignores, _GitIgnore(prefix, _spec(lines))]
+
+    for entry in entries:
+        rel = prefix + entry.name
+        if entry.name == ".git":
+            continue
+        try:
+            is_dir = entry.is_dir()  # follows symlinks
+            is_link = entry.is_symlink()
+        except OSError as exc:
+            raise ConfigError(f"Cannot read '{entry.path}': {exc.strerror}.") from exc
+        if is_dir:
+            if rel == ".cache/huggingface" or rel.endswith("/.cache/huggingface"):
+                continue
+            if _ignored(rel + "/", manifest_rules, gitignores):
+                continue
+            real = os.path.realpath(entry.path)
+            if is_link and (not _inside(Path(real), real_root) or real in ancestors):
+                continue
+            _scan_dir(
+                Path(entry.path),
+                rel + "/",
+                real_root,
+                manifest_rules,
+                gitignores,
+                ancestors | {real},
+                out,
+            )
+            continue
+        if _ignored(rel, manifest_rules, gitignores):
+            continue
+        if is_link and not os.path.exists(entry.path):
+            raise ConfigError(
+                f"'{rel}' is a broken symbolic link; remove it or add it to 'ignore'."
+            )
+        if not (is_link or entry.is_file()):
+            continue  # sockets, FIFOs, devices: not files git could hold
+        forbidden = _FORBIDDEN_SEGMENTS.intersection(rel.split("/"))
+        if forbidden:
+            raise ConfigError(
+                f"The Hub refuses '{rel}' (no file may be under a '{min(forbidden)}/' folder); "
+                "add the folder to 'ignore' or .gitignore."
+            )
+        out[rel] = _hash_file(rel, Path(entry.path))
+
+
+def _ignored(
+    rel: str, manifest_rules: pathspec.GitIgnoreSpec, gitignores: list[_GitIgnore]
+) -> bool:
+    """Whether `rel` (with a trailing '/' for a folder) is excluded; see `scan_source`."""
+    verdict = manifest_rules.check_file(rel).include
+    if verdict is not None:
+        return bool(verdict)
+    for gitignore in reversed(gitignores):  # deepest first
+        verdict = gitignore.spec.check_file(rel[len(gitignore.prefix) :]).include
+        if verdict is not None:
+            return bool(verdict)
+    return False
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _hashers(size: int) -> tuple[Any, Any]:
+    sha1 = hashlib.sha1(b"blob %d\0" % size)  # git's object id, not a security use
+    return sha1, hashlib.sha256()
+
+
+def _hash_file(rel: str, path: Path) -> LocalFile:
+    """Both hashes in one streaming read. The size comes from the open file, and a file that
+    changes size while being read is an error rather than a wrong blob id."""
+    try:
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            sha1, sha256 = _hashers(size)
+            read = 0
+            while chunk := handle.read(_CHUNK):
+                sha1.update(chunk)
+                sha256.update(chunk)
+                read += len(chunk)
+    except OSError as exc:
+        raise ConfigError(f"Cannot read '{path}': {exc.strerror}.") from exc
+    if read != size:
+        raise ConfigError(f"'{path}' changed while it was being read; run the command again.")
+    return LocalFile(rel, size, sha1.hexdigest(), sha256.hexdigest(), source_path=path)
+
+
+def split_front_matter(text: str) -> tuple[str | None, str]:
+    """(front-matter YAML or None when there is none, the body after the closing `---`)."""
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        return None, text
+    return match.group(2), text[match.end() :]
+
+
+def readme_front_matter(text: str, *, source: str = README) -> dict[str, Any]:
+    """The README's front matter as plain data; `{}` when it has none.
+
+    Raises `ConfigError` (naming `source`) when the front matter is not a valid YAML mapping.
+    """
+    yaml_text, _ = split_front_matter(text)
+    return load_front_matter(yaml_text, source=source) if yaml_text is not None else {}
+
+
+def render_readme(
+    base: str | None,
+    card: Mapping[str, Any],
+    sdk: str | None,
+    *,
+    name: str | None = None,
+    source: str = README,
+) -> str:
+    """README.md with `card` and `sdk` merged into its front matter.
+
+    Keys set by `card` (values of None are skipped) and `sdk` win; every other front-matter key,
+    the key order, comments and the body are kept. If nothing changes, `base` is returned as it
+    is, so re-rendering a rendered README is a no-op. With `base` None, the README is the front
+    matter plus `# {title}` (the card's title, else `name`, else "Space"). Same inputs give the
+    same bytes. Raises `ConfigError` (naming `source`) when `base` has invalid front matter.
+    """
+    updates = {k: v for k, v in card.items() if v is not None}
+    if sdk is not None:
+        updates["sdk"] = sdk
+    ordered = {k: updates[k] for k in _CARD_HEAD if k in updates}
+    ordered.update(updates)
+    if base is None:
+        title = ordered.get("title") or name or "Space"
+        return f"---\n{merge_front_matter('', ordered, source=source)}---\n\n# {title}\n"
+    match = _FRONT_MATTER.match(base)
+    if match is None:
+        if not ordered:
+            return base
+        front = merge_front_matter("", ordered, source=source)
+        return f"---\n{front}---\n" + ("\n" if base else "") + base
+    yaml_text = match.group(2)
+    merged = merge_front_matter(yaml_text, ordered, source=source)
+    if merged == yaml_text:
+        return base
+    return base[: match.start(2)] + merged + base[match.end(2) :]
+
+
+def card_fields(card: CardSpec | None) -> dict[str, Any]:
+    """The front-matter keys a `CardSpec` sets, in declaration order, extras last."""
+    return card.model_dump(exclude_none=True) if card is not None else {}
+
+
+def desired_files(
+    spec: SpaceSpec, *, scanned: Mapping[str, LocalFile] | None = None
+) -> dict[str, LocalFile] | None:
+    """The files the Space repository should hold, or None when files are not managed.
+
+    - `spec.source` None -> None: spacectl does not touch the repository's files. (A `card`
+      without `source` is the planner's business: it can render the remote README with
+      `render_readme`.)
+    - otherwise `scan_source(spec.source, spec.ignore)`; when `spec.card` or `spec.sdk` is set,
+      README.md is replaced by `render_readme(local README.md or None, card, sdk)`: held in
+      memory (`content`), or the on-disk entry kept when the merge changes nothing.
+
+    `scanned` is `scan_source(spec.source, spec.ignore)` computed by the caller, so that Spaces
+    sharing a folder scan it once. The README merge still has to run per Space: Spaces built from
+    one folder differ by their card (title...), so a cache of *this* function's result must be
+    keyed by `(source, ignore, card, sdk)`, not by the folder alone.
+
+    The comparison with the remote tree (and the rule that `.gitattributes` is never deleted)
+    belongs to the planner.
+    """
+    if spec.source is None:
+        return None
+    files = dict(scanned) if scanned is not None else scan_source(spec.source, spec.ignore)
+    if spec.card is None and spec.sdk is None:
+        return files
+    local = files.get(README)
+    base: str | None = None
+    if local is not None:
+        try:
+            base = local.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(f"'{local.source_path}' is not UTF-8 text.") from None
+        except OSError as exc:
+            raise ConfigError(f"Cannot read '{local.source_path}': {exc.strerror}.") from exc
+    text = render_readme(
+        base,
+        card_fields(spec.card),
+        spec.sdk,
+        name=spec.id.split("/")[-1],
+        source=str(spec.source / README),
+    )
+    if local is not None and text == base:
+        return files
+    files[README] = LocalFile.from_bytes(README, text.encode("utf-8"))
+    return dict(sorted(files.items()))

@@ -1,0 +1,657 @@
+"""The only importer of huggingface_hub: reads live state, performs writes, translates errors.
+
+`Hub` wraps one `HfApi`. Every call goes through `_call`, which
+- translates huggingface_hub / HTTP exceptions into spacectl's `HubError` tree with a hint, and
+- retries transient failures (429, 5xx, connection errors) with exponential backoff that honours
+  the Hub's `Retry-After` and `RateLimit` headers (the client itself does not retry most Space
+  endpoints). Writes are retried only where a repeat is harmless or detectable (see `commit`).
+
+Reads are bulk where the Hub allows it: one `list_spaces(author=owner, expand=...)` per owner, then
+per Space only the reads its manifest entry needs (variables, secrets, file tree).
+"""
+
+from __future__ import annotations
+
+import os
+
+# spacectl sends no telemetry; without this the client fetches an agent registry from
+# huggingface.co on first use (read at call time, so setting it here is enough).
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx2
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, Volume
+from huggingface_hub.errors import (
+    BadRequestError,
+    HfHubHTTPError,
+    HFValidationError,
+    LocalTokenNotFoundError,
+    RemoteEntryNotFoundError,
+    RepositoryNotFoundError,
+)
+from huggingface_hub.utils import get_token, parse_ratelimit_headers
+from huggingface_hub.utils._http import hf_request_event_hook, set_client_factory
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from spacectl.errors import (
+    AuthError,
+    ConfigError,
+    ConflictError,
+    HubError,
+    NotFoundError,
+    TransientHubError,
+)
+from spacectl.state import LiveFile, LiveSecret, LiveSpace, LiveVariable, LiveVolume
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+_EXPAND = ["sdk", "private", "runtime", "cardData", "sha", "subdomain", "lastModified"]
+_TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+_MAX_WAIT_SECONDS = 60.0
+
+T = TypeVar("T")
+
+
+def _install_client_with_timeouts() -> None:
+    """The client has no default timeout: a hung server would hang spacectl forever."""
+
+    def factory() -> httpx2.Client:
+        return httpx2.Client(
+            event_hooks={"request": [hf_request_event_hook]},
+            follow_redirects=True,
+            timeout=httpx2.Timeout(120.0, connect=15.0),
+        )
+
+    set_client_factory(factory)
+
+
+_install_client_with_timeouts()
+
+
+@dataclass(frozen=True)
+class ReadNeeds:
+    """Which per-Space reads a manifest entry needs beyond the bulk listing."""
+
+    variables: bool = False
+    secrets: bool = False
+    files: bool = False
+    readme: bool = False
+
+
+@dataclass(frozen=True)
+class Runtime:
+    stage: str | None
+    requested_hardware: str | None
+    current_hardware: str | None
+    error_message: str | None
+    raw: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    orgs: tuple[str, ...]
+    role: str | None
+    raw: Mapping[str, Any]
+
+
+def resolve_endpoint(flag: str | None) -> str:
+    """`--endpoint`, then HF_ENDPOINT, then huggingface.co (the `hf` CLI's order)."""
+    return (flag or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+
+
+def resolve_token(flag: str | None) -> str | None:
+    """`--token`, then HF_TOKEN, then the stored `hf auth login` token."""
+    return flag or get_token()
+
+
+class _Retryable(Exception):
+    def __init__(self, error: TransientHubError, wait: float | None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.wait = wait
+
+
+def _retry_after(response: httpx2.Response | None) -> float | None:
+    if response is None:
+        return None
+    info = parse_ratelimit_headers(response.headers)
+    if info is not None and info.remaining == 0:
+        return float(info.reset_in_seconds) + 1
+    value = response.headers.get("Retry-After")
+    if value and value.strip().isdigit():
+        return float(value) + 1
+    return None
+
+
+def translate(exc: BaseException, *, what: str, endpoint: str) -> HubError:
+    """Map a client exception to spacectl's error tree with the next step as hint."""
+    if isinstance(exc, HubError):
+        return exc
+    if isinstance(exc, LocalTokenNotFoundError):
+        return AuthError(
+            "no Hugging Face token found",
+            hint="set HF_TOKEN, pass --token, or run `hf auth login`",
+        )
+    if isinstance(exc, RepositoryNotFoundError):
+        return NotFoundError(
+            f"{what}: not found, or not visible to this token",
+            status=404,
+            hint="check the Space name and that the token can read it (`spacectl doctor`)",
+        )
+    if isinstance(exc, RemoteEntryNotFoundError):
+        return NotFoundError(f"{what}: file not found on the Hub", status=404)
+    if isinstance(exc, HfHubHTTPError):
+        response = exc.response
+        status = response.status_code if response is not None else None
+        server = (exc.server_message or str(exc).splitlines()[0]).strip()
+        if status == 401:
+            return AuthError(
+                f"{what}: the token was rejected (401): {server}",
+                status=401,
+                hint="set HF_TOKEN to a valid token or run `hf auth login`",
+            )
+        if status == 403:
+            return AuthError(
+                f"{what}: the token may not do this (403): {server}",
+                status=403,
+                hint="use a token with write access to the owner (`spacectl doctor` checks it)",
+            )
+        if status == 402:
+            return HubError(
+                f"{what}: payment required (402): {server}",
+                status=402,
+                hint="paid hardware or Space SDKs need billing on the owner's account",
+            )
+        if status in (409, 412):
+            return ConflictError(f"{what}: conflict ({status}): {server}", status=status)
+        if status in _TRANSIENT_STATUS:
+            return TransientHubError(f"{what}: the Hub answered {status}: {server}", status=status)
+        if isinstance(exc, BadRequestError) or status == 400:
+            return HubError(f"{what}: rejected by the Hub (400): {server}", status=400)
+        return HubError(f"{what}: the Hub answered {status}: {server}", status=status)
+    if isinstance(exc, httpx2.TransportError):
+        return TransientHubError(
+            f"{what}: cannot reach {endpoint}: {type(exc).__name__}",
+            hint="check the network, HF_ENDPOINT or --endpoint",
+        )
+    if isinstance(exc, HFValidationError):
+        return HubError(f"{what}: {exc}")
+    if isinstance(exc, OSError) and "xet" in str(exc).lower():
+        return HubError(
+            f"{what}: large-file upload failed: {str(exc).splitlines()[0]}",
+            hint="against a server without Xet storage, set HF_HUB_DISABLE_XET=1",
+        )
+    raise exc
+
+
+class Hub:
+    """The Hub as spacectl uses it. Thread-safe: one instance is shared by apply's workers."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        token: str | None,
+        *,
+        attempts: int = 6,
+        max_wait: float = _MAX_WAIT_SECONDS,
+        on_retry: Callable[[str], None] | None = None,
+    ) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self.token = token
+        self.api = HfApi(endpoint=self.endpoint, token=token)
+        self._attempts = attempts
+        self._max_wait = max_wait
+        self._on_retry = on_retry
+        self._create_lock = threading.Lock()
+
+    # --- the one place that calls the client --------------------------------------------------
+
+    def _call(self, what: str, fn: Callable[[], T], *, retry: bool = True) -> T:
+        def attempt() -> T:
+            try:
+                return fn()
+            except Exception as exc:
+                error = translate(exc, what=what, endpoint=self.endpoint)
+                if isinstance(error, TransientHubError) and retry:
+                    response = getattr(exc, "response", None)
+                    raise _Retryable(error, _retry_after(response)) from None
+                raise error from None
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            backoff = wait_exponential_jitter(initial=0.5, max=8.0)(state)
+            if isinstance(exc, _Retryable) and exc.wait is not None:
+                return min(exc.wait, self._max_wait)
+            return backoff
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            if self._on_retry and isinstance(exc, _Retryable):
+                self._on_retry(f"{exc.error.message}; retrying")
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Retryable),
+            stop=stop_after_attempt(self._attempts),
+            wait=wait,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Retryable as exc:
+            raise exc.error from None
+
+    # --- identity and catalogues --------------------------------------------------------------
+
+    def whoami(self) -> Identity:
+        if not self.token:
+            raise translate(LocalTokenNotFoundError(), what="whoami", endpoint=self.endpoint)
+        data = self._call("whoami", lambda: self.api.whoami(cache=True))
+        auth = data.get("auth", {}).get("accessToken", {})
+        return Identity(
+            name=data["name"],
+            orgs=tuple(o["name"] for o in data.get("orgs", [])),
+            role=auth.get("role"),
+            raw=data,
+        )
+
+    def can_write(self, space_id: str) -> bool:
+        """auth_check(write=True): False on 401/403/404, errors otherwise."""
+        try:
+            self._call(
+                f"{space_id}: write check",
+                lambda: self.api.auth_check(space_id, repo_type="space", write=True),
+            )
+        except (AuthError, NotFoundError):
+            return False
+        return True
+
+    def hardware_flavors(self) -> list[str]:
+        items = self._call("list hardware", self.api.list_spaces_hardware)
+        return [item.name for item in items]
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def list_owner(self, owner: str) -> dict[str, LiveSpace]:
+        """Every Space of `owner` visible to the token, from one paginated bulk listing."""
+        infos = self._call(
+            f"list Spaces of {owner}",
+            lambda: list(self.api.list_spaces(author=owner, expand=_EXPAND)),  # type: ignore[arg-type]
+        )
+        return {info.id: _live_from_info(info) for info in infos}
+
+    def read_live(
+        self,
+        needs: Mapping[str, ReadNeeds],
+        *,
+        parallelism: int = 8,
+    ) -> dict[str, LiveSpace | None]:
+        """Live state of every Space in `needs` (None when absent or invisible)."""
+        owners = sorted({space_id.split("/", 1)[0] for space_id in needs})
+        listed: dict[str, LiveSpace] = {}
+        for owner in owners:
+            listed.update(self.list_owner(owner))
+        result: dict[str, LiveSpace | None] = {sid: None for sid in needs}
+        present = [sid for sid in needs if sid in listed]
+        with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+            for sid, live in zip(
+                present,
+                pool.map(lambda sid: self._complete(listed[sid], needs[sid]), present),
+            ):
+                result[sid] = live
+        return result
+
+    def read_space(self, space_id: str, needs: ReadNeeds) -> LiveSpace | None:
+        """One Space, read fresh (for apply's stale check and read-back after create)."""
+        try:
+            info = self._call(
+                f"{space_id}: read",
+                lambda: self.api.space_info(space_id, expand=_EXPAND),  # type: ignore[arg-type]
+            )
+        except NotFoundError:
+            return None
+        return self._complete(_live_from_info(info), needs)
+
+    def _complete(self, live: LiveSpace, needs: ReadNeeds) -> LiveSpace:
+        sid = live.id
+        changes: dict[str, Any] = {}
+        if needs.variables:
+            variables = self._call(
+                f"{sid}: read variables", lambda: self.api.get_space_variables(sid)
+            )
+            changes["variables"] = {
+                k: LiveVariable(v.value, v.description, v.updated_at) for k, v in variables.items()
+            }
+        if needs.secrets:
+            secrets = self._call(f"{sid}: read secrets", lambda: self.api.get_space_secrets(sid))
+            changes["secrets"] = {
+                k: LiveSecret(s.description, s.updated_at) for k, s in secrets.items()
+            }
+        if needs.files and live.sha:
+            changes["files"] = self.list_files(sid, live.sha)
+        if needs.readme and live.sha:
+            changes["readme"] = self.read_text(sid, "README.md", live.sha)
+        return replace(live, **changes)
+
+    def list_files(self, space_id: str, revision: str) -> dict[str, LiveFile]:
+        entries = self._call(
+            f"{space_id}: list files",
+            lambda: list(
+                self.api.list_repo_tree(
+                    space_id, recursive=True, repo_type="space", revision=revision
+                )
+            ),
+        )
+        files: dict[str, LiveFile] = {}
+        for entry in entries:
+            blob_id = getattr(entry, "blob_id", None)
+            if blob_id is None:
+                continue
+            lfs = getattr(entry, "lfs", None)
+            files[entry.path] = LiveFile(
+                path=entry.path,
+                size=entry.size,
+                blob_id=blob_id,
+                lfs_sha256=lfs.sha256 if lfs is not None else None,
+            )
+        return files
+
+    def read_text(self, space_id: str, path: str, revision: str) -> str | None:
+        try:
+            local = self._call(
+                f"{space_id}: download {path}",
+                lambda: self.api.hf_hub_download(
+                    space_id, path, repo_type="space", revision=revision
+                ),
+            )
+        except NotFoundError:
+            return None
+        return Path(local).read_text(encoding="utf-8", errors="replace")
+
+    def head(self, space_id: str) -> str | None:
+        info = self._call(
+            f"{space_id}: read head",
+            lambda: self.api.space_info(space_id, expand=["sha"]),  # type: ignore[list-item]
+        )
+        return info.sha
+
+    def runtime(self, space_id: str) -> Runtime:
+        rt = self._call(f"{space_id}: runtime", lambda: self.api.get_space_runtime(space_id))
+        return _runtime(rt)
+
+    def logs(self, space_id: str, *, build: bool, follow: bool = False) -> Iterator[str]:
+        kind = "build" if build else "run"
+        lines: Iterable[str] = self._call(
+            f"{space_id}: {kind} logs",
+            lambda: self.api.fetch_space_logs(space_id, build=build, follow=follow),
+            retry=False,
+        )
+        try:
+            yield from lines
+        except Exception as exc:
+            raise translate(exc, what=f"{space_id}: {kind} logs", endpoint=self.endpoint) from None
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def create_space(
+        self,
+        space_id: str,
+        *,
+        sdk: str,
+        visibility: str | None,
+        hardware: str | None,
+        sleep_time: int | None,
+        variables: Mapping[str, str],
+        secrets: Sequence[Mapping[str, str]],
+        volumes: Sequence[Mapping[str, Any]] | None,
+    ) -> None:
+        """Create a Space with every setting the create call accepts.
+
+        Creates are serialised: the Hub rejects concurrent creates by one user. A 409 on a retry
+        means our first attempt landed, which is success."""
+        attempts = 0
+
+        def create() -> None:
+            nonlocal attempts
+            attempts += 1
+            try:
+                self.api.create_repo(
+                    space_id,
+                    repo_type="space",
+                    space_sdk=sdk,
+                    visibility=visibility,  # type: ignore[arg-type]
+                    space_hardware=hardware,  # type: ignore[arg-type]
+                    space_sleep_time=sleep_time,
+                    space_variables=[{"key": k, "value": v} for k, v in variables.items()] or None,
+                    space_secrets=[dict(s) for s in secrets] or None,
+                    space_volumes=[_volume(v) for v in volumes] if volumes else None,
+                )
+            except HfHubHTTPError as exc:
+                if attempts > 1 and exc.response is not None and exc.response.status_code == 409:
+                    return
+                raise
+
+        with self._create_lock:
+            self._call(f"{space_id}: create", create)
+
+    def set_visibility(self, space_id: str, visibility: str) -> None:
+        self._call(
+            f"{space_id}: set visibility",
+            lambda: self.api.update_repo_settings(
+                space_id,
+                repo_type="space",
+                visibility=visibility,  # type: ignore[arg-type]
+            ),
+        )
+
+    def set_variable(self, space_id: str, key: str, value: str) -> None:
+        self._call(
+            f"{space_id}: set variable {key}",
+            lambda: self.api.add_space_variable(space_id, key, value),
+        )
+
+    def delete_variable(self, space_id: str, key: str) -> None:
+        self._call(
+            f"{space_id}: delete variable {key}",
+            lambda: self.api.delete_space_variable(space_id, key),
+        )
+
+    def set_secret(self, space_id: str, key: str, value: str, description: str) -> None:
+        self._call(
+            f"{space_id}: set secret {key}",
+            lambda: self.api.add_space_secret(space_id, key, value, description=description),
+        )
+
+    def delete_secret(self, space_id: str, key: str) -> None:
+        self._call(
+            f"{space_id}: delete secret {key}",
+            lambda: self.api.delete_space_secret(space_id, key),
+        )
+
+    def set_volumes(self, space_id: str, volumes: Sequence[Mapping[str, Any]]) -> None:
+        self._call(
+            f"{space_id}: set volumes",
+            lambda: self.api.set_space_volumes(space_id, [_volume(v) for v in volumes]),
+        )
+
+    def delete_volumes(self, space_id: str) -> None:
+        self._call(f"{space_id}: delete volumes", lambda: self.api.delete_space_volumes(space_id))
+
+    def set_hardware(self, space_id: str, hardware: str | None, sleep_time: int | None) -> None:
+        if hardware is None:
+            assert sleep_time is not None
+            self._call(
+                f"{space_id}: set sleep time",
+                lambda: self.api.set_space_sleep_time(space_id, sleep_time),
+            )
+            return
+        self._call(
+            f"{space_id}: request hardware {hardware}",
+            lambda: self.api.request_space_hardware(
+                space_id,
+                hardware,  # type: ignore[arg-type]
+                sleep_time=sleep_time,
+            ),
+        )
+
+    def commit(
+        self,
+        space_id: str,
+        *,
+        parent: str,
+        message: str,
+        additions: Sequence[tuple[str, bytes | Path]],
+        deletions: Sequence[str],
+        expected: Mapping[str, str],
+    ) -> str:
+        """One commit on top of `parent`; returns the new head.
+
+        `expected` maps each added path to its git blob SHA-1 (or SHA-256 for LFS). A retry that
+        gets 412 (the branch moved) checks whether the head already carries exactly these files:
+        then an earlier attempt landed and the commit is not made twice."""
+        attempts = 0
+
+        def landed() -> str | None:
+            head = self.head(space_id)
+            if head is None or head == parent:
+                return None
+            files = self.list_files(space_id, head)
+            for path, digest in expected.items():
+                live = files.get(path)
+                if live is None or digest not in (live.blob_id, live.lfs_sha256):
+                    return None
+            if any(path in files for path in deletions):
+                return None
+            return head
+
+        def run() -> str:
+            nonlocal attempts
+            attempts += 1
+            operations: list[CommitOperationAdd | CommitOperationDelete] = [
+                CommitOperationDelete(path_in_repo=path) for path in deletions
+            ]
+            operations += [
+                CommitOperationAdd(path_in_repo=path, path_or_fileobj=data)
+                for path, data in additions
+            ]
+            try:
+                info = self.api.create_commit(
+                    space_id,
+                    operations,
+                    commit_message=message,
+                    repo_type="space",
+                    parent_commit=parent,
+                )
+            except HfHubHTTPError as exc:
+                status = exc.response.status_code if exc.response is not None else None
+                if attempts > 1 and status in (404, 412):
+                    head = landed()
+                    if head is not None:
+                        return head
+                raise
+            return info.oid
+
+        return self._call(f"{space_id}: commit", run)
+
+    def delete_space(self, space_id: str) -> None:
+        self._call(
+            f"{space_id}: delete",
+            lambda: self.api.delete_repo(space_id, repo_type="space", missing_ok=True),
+        )
+
+    def restart(self, space_id: str) -> None:
+        self._call(f"{space_id}: restart", lambda: self.api.restart_space(space_id))
+
+
+# --- conversions ---------------------------------------------------------------------------------
+
+
+def _volume(data: Mapping[str, Any]) -> Volume:
+    return Volume(**dict(data))
+
+
+def _runtime(rt: Any) -> Runtime:
+    raw = dict(getattr(rt, "raw", {}) or {})
+    return Runtime(
+        stage=getattr(rt, "stage", None),
+        requested_hardware=getattr(rt, "requested_hardware", None),
+        current_hardware=getattr(rt, "hardware", None),
+        error_message=raw.get("errorMessage"),
+        raw=raw,
+    )
+
+
+def _visibility(info: Any) -> str:
+    explicit = getattr(info, "visibility", None)
+    if explicit in ("public", "private", "protected"):
+        return str(explicit)
+    return "private" if getattr(info, "private", False) else "public"
+
+
+def _live_from_info(info: Any) -> LiveSpace:
+    runtime = getattr(info, "runtime", None)
+    rt = _runtime(runtime) if runtime is not None else None
+    card = getattr(info, "card_data", None)
+    card_dict = card.to_dict() if card is not None else {}
+    volumes = tuple(
+        LiveVolume(v.type, v.source, v.mount_path, v.revision, v.read_only, v.path)
+        for v in (getattr(runtime, "volumes", None) or [])
+    )
+    last_modified = getattr(info, "last_modified", None)
+    subdomain = getattr(info, "subdomain", None)
+    host = getattr(info, "host", None) or (f"https://{subdomain}.hf.space" if subdomain else None)
+    return LiveSpace(
+        id=info.id,
+        sdk=getattr(info, "sdk", None),
+        visibility=_visibility(info),
+        sha=getattr(info, "sha", None),
+        stage=rt.stage if rt else None,
+        requested_hardware=rt.requested_hardware if rt else None,
+        current_hardware=rt.current_hardware if rt else None,
+        sleep_time=getattr(runtime, "sleep_time", None),
+        volumes=volumes,
+        card_data=card_dict,
+        subdomain=subdomain,
+        host=host,
+        last_modified=last_modified if isinstance(last_modified, datetime) else None,
+        error_message=rt.error_message if rt else None,
+        dev_mode=bool(getattr(runtime, "dev_mode", False)),
+    )
+
+
+def space_page_url(endpoint: str, space_id: str) -> str:
+    """The Space's page on the Hub, as the Hub forms it."""
+    return f"{endpoint.rstrip('/')}/spaces/{space_id}"
+
+
+def subdomain(space_id: str) -> str:
+    """The Hub's subdomain for a Space: `owner-name`, lower case, `_` and `.` turned into `-`."""
+    return re.sub(r"[^a-z0-9-]", "-", space_id.replace("/", "-").lower())
+
+
+def app_url(space_id: str) -> str:
+    """Where the running app is served."""
+    return f"https://{subdomain(space_id)}.hf.space"
+
+
+def token_or_error(token: str | None) -> str:
+    if not token:
+        raise ConfigError(
+            "no Hugging Face token found",
+            hint="set HF_TOKEN, pass --token, run `hf auth login`, or try `--sandbox`",
+        )
+    return token

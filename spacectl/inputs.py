@@ -1,0 +1,97 @@
+"""The local inputs of a plan: scanned source folders, secret digests and what to read live.
+
+This is the I/O half that `compute_plan` (pure) needs: it reads the source folders and the
+environment. Secret values are read only to compute keyed digests, and are not kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+
+from spacectl.files import LocalFile, desired_files
+from spacectl.hub import ReadNeeds
+from spacectl.manifest import Manifest, SpaceSpec
+from spacectl.plan import PlanInputs, matches_target
+from spacectl.secrets import SECRET_KEY_ENV, secret_digest
+
+
+def targeted(manifest: Manifest, targets: frozenset[str] | None) -> list[SpaceSpec]:
+    return [spec for spec in manifest.spaces if matches_target(spec.id, targets)]
+
+
+def read_needs(spec: SpaceSpec, local: Mapping[str, LocalFile] | None) -> ReadNeeds:
+    """Only the per-Space reads this entry needs: an entry that manages no variables does not
+    pay for a variables read."""
+    if spec.state == "absent":
+        return ReadNeeds()
+    return ReadNeeds(
+        variables=bool(spec.variables) or spec.prune,
+        secrets=bool(spec.secrets) or spec.prune,
+        files=spec.source is not None,
+        readme=(spec.card is not None or spec.sdk is not None)
+        and (local is None or "README.md" not in local),
+    )
+
+
+def scan_all(
+    specs: list[SpaceSpec], *, parallelism: int = 4
+) -> dict[str, Mapping[str, LocalFile] | None]:
+    """Scan every source folder once; Spaces sharing a folder share the scan result."""
+    present = [s for s in specs if s.state == "present"]
+    keys = {(s.source, s.ignore) for s in present if s.source is not None}
+    scanned: dict[object, Mapping[str, LocalFile] | None] = {}
+    specs_by_key = {(s.source, s.ignore): s for s in present if s.source is not None}
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        for key, files in zip(keys, pool.map(lambda k: desired_files(specs_by_key[k]), keys)):
+            scanned[key] = files
+    result: dict[str, Mapping[str, LocalFile] | None] = {}
+    for spec in present:
+        if spec.source is None:
+            result[spec.id] = None
+        else:
+            result[spec.id] = scanned[(spec.source, spec.ignore)]
+    return result
+
+
+def secret_digests(
+    specs: list[SpaceSpec], environ: Mapping[str, str]
+) -> tuple[dict[tuple[str, str], str | None], bool]:
+    """Keyed digests of every secret value (None without SPACECTL_SECRET_KEY)."""
+    key_material = environ.get(SECRET_KEY_ENV) or None
+    digests: dict[tuple[str, str], str | None] = {}
+    for spec in specs:
+        for key, secret in spec.secrets.items():
+            value = environ.get(secret.from_env)
+            digests[(spec.id, key)] = (
+                secret_digest(key_material, spec.id, key, value)
+                if key_material and value is not None
+                else None
+            )
+    return digests, key_material is not None
+
+
+def manifest_digest(manifest: Manifest) -> str:
+    return hashlib.sha256(manifest.path.read_bytes()).hexdigest()
+
+
+def plan_inputs(
+    manifest: Manifest,
+    *,
+    environ: Mapping[str, str],
+    endpoint: str,
+    targets: frozenset[str] | None,
+) -> PlanInputs:
+    specs = targeted(manifest, targets)
+    digests, key_set = secret_digests(specs, environ)
+    return PlanInputs(
+        files=scan_all(specs),
+        secret_digests=digests,
+        secret_key_set=key_set,
+        manifest_digest=manifest_digest(manifest),
+        endpoint=endpoint,
+        created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        targets=targets,
+    )

@@ -1,0 +1,899 @@
+"""The change model and `compute_plan()`: desired state + live state -> an immutable Plan.
+
+Pure: no network, no filesystem, no environment. Everything the plan needs is passed in:
+the manifest, the live state read by `hub.py`, the local file sets scanned by `files.py` and the
+secret digests computed by `inputs.py`.
+
+A Plan holds, per Space, a `SpaceChange` with
+- `fields`: what a reviewer sees (Terraform's Before/After per attribute; secrets are `sensitive`
+  and never carry a value), and
+- `operations`: what `apply` executes, already in the safe order (create, visibility, variables
+  and secrets, volumes, hardware and sleep time, one commit, deletion last), and
+- `fingerprint`: the live state the plan was made from, so apply can refuse a stale plan.
+
+Desired and live state are normalised to the same plain values before they are compared:
+hardware is compared with the *requested* flavour, volumes as sorted plain dicts, files by git blob
+SHA-1 (or SHA-256 when the Hub stores the file as LFS). The runtime stage never makes a diff.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+
+from deepdiff import DeepDiff
+
+from spacectl.errors import ManifestError, PlanFileError
+from spacectl.files import LocalFile, readme_front_matter, render_readme
+from spacectl.manifest import Manifest, SpaceSpec, VolumeSpec
+from spacectl.secrets import SECRET_KEY_ENV, edited_outside, parse_description
+from spacectl.state import LiveFile, LiveSpace, LiveVolume
+
+FORMAT_VERSION = "1"
+PROTECTED_FILES = frozenset({".gitattributes", "README.md"})
+JSON: TypeAlias = Any
+
+
+class Action(str, enum.Enum):
+    """What apply does to one object. The values are the JSON spelling."""
+
+    NOOP = "no-op"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+_SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.NOOP: " "}
+
+
+def action_symbol(action: Action) -> str:
+    return _SYMBOL[action]
+
+
+class _Absent:
+    """Marks a value that does not exist on one side of a FieldChange (JSON: omitted)."""
+
+    _instance: _Absent | None = None
+
+    def __new__(cls) -> _Absent:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One attribute that differs. `before`/`after` are ABSENT when the attribute is created or
+    removed. A sensitive change never carries a value: both sides are ABSENT or None."""
+
+    path: str
+    action: Action
+    before: JSON = ABSENT
+    after: JSON = ABSENT
+    sensitive: bool = False
+    reason: str = ""
+
+
+# --- operations: what apply executes -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecretWrite:
+    """A secret to set. The value is read from `from_env` at apply time; `digest` (when the
+    HMAC key is set) lets apply check the value is still the one that was planned."""
+
+    key: str
+    from_env: str
+    description: str | None
+    digest: str | None
+
+
+@dataclass(frozen=True)
+class FileAdd:
+    """A file to upload. `source` is a file on disk; `content` is generated text (README.md)."""
+
+    path: str
+    size: int
+    blob_id: str
+    sha256: str
+    source: str | None = None
+    content: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateSpace:
+    kind: Literal["create_space"]
+    sdk: str
+    visibility: str | None
+    hardware: str | None
+    sleep_time: int | None
+    variables: Mapping[str, str]
+    secrets: tuple[SecretWrite, ...]
+    volumes: tuple[Mapping[str, JSON], ...] | None
+
+
+@dataclass(frozen=True)
+class SetVisibility:
+    kind: Literal["set_visibility"]
+    visibility: str
+
+
+@dataclass(frozen=True)
+class SetVariable:
+    kind: Literal["set_variable"]
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class DeleteVariable:
+    kind: Literal["delete_variable"]
+    key: str
+
+
+@dataclass(frozen=True)
+class SetSecret:
+    kind: Literal["set_secret"]
+    secret: SecretWrite
+
+
+@dataclass(frozen=True)
+class DeleteSecret:
+    kind: Literal["delete_secret"]
+    key: str
+
+
+@dataclass(frozen=True)
+class SetVolumes:
+    kind: Literal["set_volumes"]
+    volumes: tuple[Mapping[str, JSON], ...]
+
+
+@dataclass(frozen=True)
+class DeleteVolumes:
+    kind: Literal["delete_volumes"]
+
+
+@dataclass(frozen=True)
+class SetHardware:
+    """`hardware` None means only the sleep time changes (set_space_sleep_time)."""
+
+    kind: Literal["set_hardware"]
+    hardware: str | None
+    sleep_time: int | None
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One commit carrying every planned file change. `parent` is the head the plan saw
+    (None for a Space created by this plan: apply uses the head right after the create)."""
+
+    kind: Literal["commit"]
+    parent: str | None
+    message: str
+    additions: tuple[FileAdd, ...]
+    deletions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeleteSpace:
+    kind: Literal["delete_space"]
+
+
+Operation: TypeAlias = (
+    CreateSpace
+    | SetVisibility
+    | SetVariable
+    | DeleteVariable
+    | SetSecret
+    | DeleteSecret
+    | SetVolumes
+    | DeleteVolumes
+    | SetHardware
+    | Commit
+    | DeleteSpace
+)
+
+# Apply order inside one Space. Deletions of whole Spaces run after every other Space.
+_ORDER: dict[str, int] = {
+    "create_space": 0,
+    "set_visibility": 1,
+    "set_variable": 2,
+    "delete_variable": 2,
+    "set_secret": 2,
+    "delete_secret": 2,
+    "set_volumes": 3,
+    "delete_volumes": 3,
+    "set_hardware": 4,
+    "commit": 5,
+    "delete_space": 9,
+}
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Live values the plan was computed from; apply re-reads and compares before writing."""
+
+    exists: bool
+    sha: str | None = None
+    visibility: str | None = None
+    hardware: str | None = None
+    sleep_time: int | None = None
+    volumes: tuple[Mapping[str, JSON], ...] = ()
+    variables: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SpaceChange:
+    space_id: str
+    action: Action
+    fields: tuple[FieldChange, ...]
+    operations: tuple[Operation, ...]
+    fingerprint: Fingerprint
+    sdk: str | None = None
+    warnings: tuple[str, ...] = ()
+    reason: str = ""
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.operations)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Immutable result of compute_plan; the only input of apply."""
+
+    changes: tuple[SpaceChange, ...]
+    manifest_path: str
+    manifest_digest: str
+    endpoint: str
+    created_at: str
+    warnings: tuple[str, ...] = ()
+    format_version: str = FORMAT_VERSION
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(change.operations for change in self.changes)
+
+    def counts(self) -> dict[str, int]:
+        counts = {"create": 0, "update": 0, "delete": 0, "no-op": 0}
+        for change in self.changes:
+            counts[change.action.value] += 1
+        return counts
+
+
+# --- desired vs live ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """Everything compute_plan needs besides the manifest and live state.
+
+    `files`: per Space id, the local file set (None when the Space has no `source`).
+    `secret_digests`: per (space id, key), the HMAC digest of the value, or None without a key.
+    `secret_key_set`: whether SPACECTL_SECRET_KEY was available.
+    """
+
+    files: Mapping[str, Mapping[str, LocalFile] | None]
+    secret_digests: Mapping[tuple[str, str], str | None]
+    secret_key_set: bool
+    manifest_digest: str
+    endpoint: str
+    created_at: str
+    targets: frozenset[str] | None = None
+
+
+def volume_dict(volume: VolumeSpec | LiveVolume) -> dict[str, JSON]:
+    """The Hub's JSON shape of a volume, with unset optional fields dropped."""
+    data: dict[str, JSON] = {
+        "type": volume.type,
+        "source": volume.source,
+        "mountPath": volume.mount_path,
+    }
+    if volume.revision is not None:
+        data["revision"] = volume.revision
+    if volume.read_only is not None:
+        data["readOnly"] = volume.read_only
+    if volume.path is not None:
+        data["path"] = volume.path
+    return data
+
+
+def _volumes(volumes: Iterable[VolumeSpec | LiveVolume]) -> tuple[dict[str, JSON], ...]:
+    return tuple(sorted((volume_dict(v) for v in volumes), key=lambda d: str(d["mountPath"])))
+
+
+def _essence_settings(
+    spec: SpaceSpec, live: LiveSpace | None
+) -> tuple[dict[str, JSON], dict[str, JSON]]:
+    """Project the managed settings of both sides onto the same plain dicts."""
+    desired: dict[str, JSON] = {}
+    current: dict[str, JSON] = {}
+    if spec.visibility is not None:
+        desired["visibility"] = spec.visibility
+        current["visibility"] = live.visibility if live else ABSENT
+    if spec.hardware is not None:
+        desired["hardware"] = spec.hardware
+        current["hardware"] = (live.requested_hardware or live.current_hardware) if live else None
+    if spec.sleep_time is not None:
+        desired["sleep_time"] = spec.sleep_time
+        current["sleep_time"] = live.sleep_time if live else None
+    if spec.volumes is not None:
+        desired["volumes"] = list(_volumes(spec.volumes))
+        current["volumes"] = list(_volumes(live.volumes)) if live else []
+    return desired, current
+
+
+def _diff_settings(desired: dict[str, JSON], current: dict[str, JSON]) -> list[FieldChange]:
+    diff = DeepDiff(current, desired, ignore_order=False, verbose_level=2)
+    changed: set[str] = set()
+    for bucket in (
+        "values_changed",
+        "type_changes",
+        "iterable_item_added",
+        "iterable_item_removed",
+    ):
+        for path in diff.get(bucket, {}):
+            changed.add(_top_key(path))
+    for path in diff.get("dictionary_item_added", []):
+        changed.add(_top_key(path))
+    changes = []
+    for key in desired:
+        if key in changed:
+            before = current.get(key)
+            action = Action.CREATE if before in (None, [], ABSENT) else Action.UPDATE
+            if key == "volumes" and desired[key] == []:
+                action = Action.DELETE
+            changes.append(FieldChange(key, action, before=before, after=desired[key]))
+    return changes
+
+
+def _top_key(deepdiff_path: str) -> str:
+    # DeepDiff paths look like "root['hardware']" or "root['volumes'][0]['source']".
+    return deepdiff_path.split("['", 1)[1].split("']", 1)[0]
+
+
+def _variable_changes(
+    spec: SpaceSpec, live: LiveSpace | None
+) -> tuple[list[FieldChange], list[Operation]]:
+    current = {k: v.value for k, v in (live.variables or {}).items()} if live else {}
+    fields: list[FieldChange] = []
+    ops: list[Operation] = []
+    for key, value in spec.variables.items():
+        if key not in current:
+            fields.append(FieldChange(f"variables.{key}", Action.CREATE, after=value))
+            ops.append(SetVariable("set_variable", key, value))
+        elif current[key] != value:
+            fields.append(
+                FieldChange(f"variables.{key}", Action.UPDATE, before=current[key], after=value)
+            )
+            ops.append(SetVariable("set_variable", key, value))
+    if spec.prune:
+        for key in sorted(set(current) - set(spec.variables)):
+            fields.append(
+                FieldChange(f"variables.{key}", Action.DELETE, before=current[key], reason="prune")
+            )
+            ops.append(DeleteVariable("delete_variable", key))
+    return fields, ops
+
+
+def _secret_changes(
+    spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs
+) -> tuple[list[FieldChange], list[Operation], list[str]]:
+    current = dict(live.secrets or {}) if live else {}
+    fields: list[FieldChange] = []
+    ops: list[Operation] = []
+    warnings: list[str] = []
+    unverifiable: list[str] = []
+    for key, secret in spec.secrets.items():
+        digest = inputs.secret_digests.get((spec.id, key))
+        write = SecretWrite(key, secret.from_env, secret.description, digest)
+        path = f"secrets.{key}"
+        if key not in current:
+            fields.append(
+                FieldChange(path, Action.CREATE, sensitive=True, reason="missing on the Hub")
+            )
+            ops.append(SetSecret("set_secret", write))
+            continue
+        live_secret = current[key]
+        user_description, marker = parse_description(live_secret.description)
+        reason = ""
+        if marker is None:
+            reason = "not written by spacectl; its value cannot be verified"
+        elif edited_outside(marker, live_secret.updated_at):
+            reason = "changed on the Hub outside spacectl"
+        elif digest is not None and marker.digest is not None and marker.digest != digest:
+            reason = f"value of ${secret.from_env} changed"
+        elif digest is not None and marker.digest is None:
+            reason = "written without a secret key; its value cannot be verified"
+        elif (user_description or None) != (secret.description or None):
+            reason = "description changed"
+        elif digest is None:
+            unverifiable.append(key)
+        if reason:
+            fields.append(
+                FieldChange(
+                    path, Action.UPDATE, before=None, after=None, sensitive=True, reason=reason
+                )
+            )
+            ops.append(SetSecret("set_secret", write))
+    if unverifiable:
+        warnings.append(
+            f"{spec.id}: cannot tell whether secret value(s) {', '.join(unverifiable)} changed; "
+            f"set {SECRET_KEY_ENV} (any long random string kept in CI) to detect value changes"
+        )
+    if spec.prune:
+        for key in sorted(set(current) - set(spec.secrets)):
+            fields.append(
+                FieldChange(f"secrets.{key}", Action.DELETE, sensitive=True, reason="prune")
+            )
+            ops.append(DeleteSecret("delete_secret", key))
+    return fields, ops, warnings
+
+
+def desired_readme(
+    spec: SpaceSpec, local: Mapping[str, LocalFile] | None, live: LiveSpace | None
+) -> str | None:
+    """README.md text spacectl must commit when the manifest manages the card or SDK and the
+    source folder has no README of its own (with one, `files.py` already merged it).
+
+    Returns None when the README is not managed or already matches the live front matter."""
+    if local is not None and "README.md" in local:
+        return None
+    card = spec.card.model_dump(exclude_none=True) if spec.card else {}
+    if not card and spec.sdk is None:
+        return None
+    if live is not None:
+        live_card = dict(live.card_data)
+        wanted = dict(card)
+        if spec.sdk is not None:
+            wanted["sdk"] = spec.sdk
+        if all(live_card.get(k) == v for k, v in wanted.items()):
+            return None
+    base = live.readme if live is not None else None
+    return render_readme(base, card, spec.sdk)
+
+
+def _file_changes(
+    spec: SpaceSpec,
+    local: Mapping[str, LocalFile] | None,
+    readme: str | None,
+    live: LiveSpace | None,
+) -> tuple[list[FieldChange], list[FileAdd], list[str]]:
+    desired: dict[str, FileAdd] = {}
+    for path, lf in (local or {}).items():
+        content = lf.content.decode() if lf.content is not None else None
+        desired[path] = FileAdd(
+            path,
+            lf.size,
+            lf.blob_id,
+            lf.sha256,
+            source=str(lf.source_path) if lf.source_path else None,
+            content=content,
+        )
+    if readme is not None:
+        desired["README.md"] = readme_add(readme)
+    remote: Mapping[str, LiveFile] = (live.files or {}) if live else {}
+    fields: list[FieldChange] = []
+    additions: list[FileAdd] = []
+    for path in sorted(desired):
+        want = desired[path]
+        have = remote.get(path)
+        if have is None:
+            fields.append(FieldChange(f"files.{path}", Action.CREATE, after=_file_summary(want)))
+            additions.append(want)
+        elif not _same_file(want, have):
+            fields.append(
+                FieldChange(
+                    f"files.{path}",
+                    Action.UPDATE,
+                    before=_live_summary(have),
+                    after=_file_summary(want),
+                )
+            )
+            additions.append(want)
+    deletions: list[str] = []
+    if local is not None:
+        for path in sorted(set(remote) - set(desired)):
+            if path in PROTECTED_FILES:
+                continue
+            fields.append(
+                FieldChange(f"files.{path}", Action.DELETE, before=_live_summary(remote[path]))
+            )
+            deletions.append(path)
+    return fields, additions, deletions
+
+
+def readme_add(text: str) -> FileAdd:
+    """A FileAdd for generated README text, hashed like every other file."""
+    data = text.encode()
+    blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 - git's id
+    return FileAdd("README.md", len(data), blob, hashlib.sha256(data).hexdigest(), content=text)
+
+
+def _same_file(want: FileAdd, have: LiveFile) -> bool:
+    if have.lfs_sha256 is not None:
+        return have.lfs_sha256 == want.sha256
+    return have.blob_id == want.blob_id
+
+
+def _file_summary(f: FileAdd) -> str:
+    return f"{f.size} bytes, sha1 {f.blob_id[:10]}"
+
+
+def _live_summary(f: LiveFile) -> str:
+    digest = f"sha256 {f.lfs_sha256[:10]}" if f.lfs_sha256 else f"sha1 {f.blob_id[:10]}"
+    return f"{f.size} bytes, {digest}"
+
+
+def _app_warnings(spec: SpaceSpec, local: Mapping[str, LocalFile] | None) -> list[str]:
+    """Checks a careful engineer would make before pushing code that will not build."""
+    if local is None or spec.state == "absent":
+        return []
+    warnings = []
+    if spec.sdk == "docker" and "Dockerfile" not in local:
+        warnings.append(
+            f"{spec.id}: Docker Space without a Dockerfile in {spec.source}: the Hub will report "
+            "NO_APP_FILE; add a Dockerfile (run `spacectl doctor` for details)"
+        )
+    if spec.sdk in ("gradio", "streamlit"):
+        app_file = (spec.card.app_file if spec.card else None) or _front_matter_app_file(local)
+        app_file = app_file or "app.py"
+        if app_file not in local:
+            warnings.append(
+                f"{spec.id}: {spec.sdk} Space without its app file {app_file!r} in {spec.source}: "
+                "the Hub will report NO_APP_FILE"
+            )
+    return warnings
+
+
+def _front_matter_app_file(local: Mapping[str, LocalFile]) -> str | None:
+    value = _local_front_matter(local).get("app_file")
+    return str(value) if value else None
+
+
+def _local_front_matter(local: Mapping[str, LocalFile] | None) -> dict[str, Any]:
+    """Front matter of the README that will be committed (merged content, else the local file)."""
+    readme = (local or {}).get("README.md")
+    if readme is None:
+        return {}
+    if readme.content is not None:
+        return readme_front_matter(readme.content.decode(errors="replace"))
+    if readme.source_path is not None:
+        return readme_front_matter(Path(readme.source_path).read_text(errors="replace"))
+    return {}
+
+
+def _fingerprint(live: LiveSpace | None) -> Fingerprint:
+    if live is None:
+        return Fingerprint(exists=False)
+    return Fingerprint(
+        exists=True,
+        sha=live.sha,
+        visibility=live.visibility,
+        hardware=live.requested_hardware or live.current_hardware,
+        sleep_time=live.sleep_time,
+        volumes=_volumes(live.volumes),
+        variables={k: v.value for k, v in (live.variables or {}).items()},
+        secrets={
+            k: (s.updated_at.isoformat() if s.updated_at else None)
+            for k, s in (live.secrets or {}).items()
+        },
+    )
+
+
+def _plan_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> SpaceChange:
+    fingerprint = _fingerprint(live)
+    if spec.state == "absent":
+        if live is None:
+            return SpaceChange(spec.id, Action.NOOP, (), (), fingerprint, reason="already absent")
+        if spec.protect:
+            return SpaceChange(
+                spec.id,
+                Action.NOOP,
+                (),
+                (),
+                fingerprint,
+                warnings=(f"{spec.id}: state: absent but protect: true; not deleting it",),
+            )
+        return SpaceChange(
+            spec.id,
+            Action.DELETE,
+            (FieldChange("space", Action.DELETE, before=spec.id, reason="state: absent"),),
+            (DeleteSpace("delete_space"),),
+            fingerprint,
+            sdk=live.sdk,
+            reason="state: absent",
+        )
+
+    local = inputs.files.get(spec.id)
+    warnings = _app_warnings(spec, local)
+    fields: list[FieldChange] = []
+    ops: list[Operation] = []
+
+    desired_settings, current_settings = _essence_settings(spec, live)
+    setting_fields = _diff_settings(desired_settings, current_settings)
+    var_fields, var_ops = _variable_changes(spec, live)
+    secret_fields, secret_ops, secret_warnings = _secret_changes(spec, live, inputs)
+    warnings.extend(secret_warnings)
+    readme = desired_readme(spec, local, live)
+    file_fields, additions, deletions = _file_changes(spec, local, readme, live)
+
+    if live is None:
+        sdk = spec.sdk or _sdk_from_local(local)
+        if not sdk:
+            raise ManifestError(
+                "required to create the Space (it does not exist on the Hub yet)",
+                where=f"spaces.{spec.id}.sdk",
+            )
+        create = CreateSpace(
+            "create_space",
+            sdk=sdk,
+            visibility=spec.visibility,
+            hardware=spec.hardware,
+            sleep_time=spec.sleep_time,
+            variables=dict(spec.variables),
+            secrets=tuple(op.secret for op in secret_ops if isinstance(op, SetSecret)),
+            volumes=_volumes(spec.volumes) if spec.volumes else None,
+        )
+        fields.append(FieldChange("space", Action.CREATE, after=spec.id))
+        if spec.sdk:
+            fields.append(FieldChange("sdk", Action.CREATE, after=spec.sdk))
+        fields.extend(setting_fields)
+        fields.extend(var_fields)
+        fields.extend(secret_fields)
+        ops.append(create)
+        if additions or deletions:
+            fields.extend(file_fields)
+            ops.append(_commit(None, additions, deletions))
+        return SpaceChange(
+            spec.id,
+            Action.CREATE,
+            tuple(fields),
+            tuple(ops),
+            fingerprint,
+            sdk=sdk,
+            warnings=tuple(warnings),
+        )
+
+    if spec.sdk is not None and live.sdk is not None and spec.sdk != live.sdk:
+        fields.append(FieldChange("sdk", Action.UPDATE, before=live.sdk, after=spec.sdk))
+    fields.extend(setting_fields)
+    for fc in setting_fields:
+        if fc.path == "visibility":
+            ops.append(SetVisibility("set_visibility", str(fc.after)))
+    fields.extend(var_fields)
+    ops.extend(var_ops)
+    fields.extend(secret_fields)
+    ops.extend(secret_ops)
+    for fc in setting_fields:
+        if fc.path == "volumes":
+            ops.append(
+                SetVolumes("set_volumes", tuple(fc.after))
+                if fc.after
+                else DeleteVolumes("delete_volumes")
+            )
+    hw = next((fc for fc in setting_fields if fc.path == "hardware"), None)
+    sleep = next((fc for fc in setting_fields if fc.path == "sleep_time"), None)
+    if hw is not None:
+        ops.append(SetHardware("set_hardware", str(hw.after), spec.sleep_time if sleep else None))
+    elif sleep is not None:
+        ops.append(SetHardware("set_hardware", None, int(sleep.after)))
+    if additions or deletions:
+        fields.extend(file_fields)
+        ops.append(_commit(live.sha, additions, deletions))
+    action = Action.UPDATE if ops else Action.NOOP
+    return SpaceChange(
+        spec.id,
+        action,
+        tuple(fields),
+        tuple(ops),
+        fingerprint,
+        sdk=live.sdk,
+        warnings=tuple(warnings),
+    )
+
+
+def _sdk_from_local(local: Mapping[str, LocalFile] | None) -> str | None:
+    value = _local_front_matter(local).get("sdk")
+    return str(value) if value else None
+
+
+def _commit(parent: str | None, additions: list[FileAdd], deletions: list[str]) -> Commit:
+    parts = []
+    if additions:
+        parts.append(f"{len(additions)} added or changed")
+    if deletions:
+        parts.append(f"{len(deletions)} deleted")
+    message = f"spacectl apply: {', '.join(parts)}"
+    return Commit("commit", parent, message, tuple(additions), tuple(deletions))
+
+
+def matches_target(space_id: str, targets: frozenset[str] | None) -> bool:
+    """`--target` accepts the full id or the bare name."""
+    if not targets:
+        return True
+    return space_id in targets or space_id.split("/", 1)[1] in targets
+
+
+def compute_plan(
+    manifest: Manifest, live: Mapping[str, LiveSpace | None], inputs: PlanInputs
+) -> Plan:
+    """The changes that make the Hub match the manifest, per Space in manifest order.
+
+    `live` maps every targeted Space id to its live state (None when absent or invisible).
+    Spaces on the Hub that the manifest does not list are never touched.
+    """
+    changes = []
+    for spec in manifest.spaces:
+        if not matches_target(spec.id, inputs.targets):
+            continue
+        changes.append(_plan_space(spec, live.get(spec.id), inputs))
+    # Deleting whole Spaces runs after every create and update.
+    changes.sort(key=lambda c: c.action is Action.DELETE)
+    return Plan(
+        changes=tuple(changes),
+        manifest_path=str(manifest.path),
+        manifest_digest=inputs.manifest_digest,
+        endpoint=inputs.endpoint,
+        created_at=inputs.created_at,
+        warnings=tuple(w for c in changes for w in c.warnings),
+    )
+
+
+# --- serialisation: the JSON plan and saved plan files ---------------------------------------------
+
+_OP_TYPES: dict[str, type[Any]] = {
+    "create_space": CreateSpace,
+    "set_visibility": SetVisibility,
+    "set_variable": SetVariable,
+    "delete_variable": DeleteVariable,
+    "set_secret": SetSecret,
+    "delete_secret": DeleteSecret,
+    "set_volumes": SetVolumes,
+    "delete_volumes": DeleteVolumes,
+    "set_hardware": SetHardware,
+    "commit": Commit,
+    "delete_space": DeleteSpace,
+}
+
+
+def _jsonable(value: Any) -> JSON:
+    if value is ABSENT:
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _jsonable(getattr(value, name)) for name in value.__dataclass_fields__}
+    return value
+
+
+def field_to_dict(fc: FieldChange) -> dict[str, JSON]:
+    data: dict[str, JSON] = {"path": fc.path, "action": fc.action.value}
+    if fc.sensitive:
+        data["sensitive"] = True
+    else:
+        if fc.before is not ABSENT:
+            data["before"] = _jsonable(fc.before)
+        if fc.after is not ABSENT:
+            data["after"] = _jsonable(fc.after)
+    if fc.reason:
+        data["reason"] = fc.reason
+    return data
+
+
+def plan_to_dict(plan: Plan) -> dict[str, JSON]:
+    """The JSON plan: the single source of every renderer and of saved plan files.
+
+    Contains no secret value: sensitive fields carry neither before nor after, and secret
+    operations carry only the environment variable's name and the keyed digest."""
+    return {
+        "format_version": plan.format_version,
+        "manifest": plan.manifest_path,
+        "manifest_digest": plan.manifest_digest,
+        "endpoint": plan.endpoint,
+        "created_at": plan.created_at,
+        "summary": plan.counts(),
+        "has_changes": not plan.is_empty,
+        "warnings": list(plan.warnings),
+        "spaces": [
+            {
+                "id": c.space_id,
+                "action": c.action.value,
+                "reason": c.reason,
+                "sdk": c.sdk,
+                "fields": [field_to_dict(fc) for fc in c.fields],
+                "operations": [_jsonable(op) for op in c.operations],
+                "fingerprint": _jsonable(c.fingerprint),
+                "warnings": list(c.warnings),
+            }
+            for c in plan.changes
+        ],
+    }
+
+
+def _field_from_dict(data: Mapping[str, JSON]) -> FieldChange:
+    return FieldChange(
+        path=data["path"],
+        action=Action(data["action"]),
+        before=data.get("before", ABSENT),
+        after=data.get("after", ABSENT),
+        sensitive=bool(data.get("sensitive", False)),
+        reason=data.get("reason", ""),
+    )
+
+
+def _op_from_dict(data: Mapping[str, JSON]) -> Operation:
+    kind = data["kind"]
+    if kind not in _OP_TYPES:
+        raise PlanFileError(f"unknown operation {kind!r} in plan file")
+    args = dict(data)
+    if kind == "create_space":
+        args["secrets"] = tuple(SecretWrite(**s) for s in args["secrets"])
+        args["volumes"] = tuple(args["volumes"]) if args["volumes"] is not None else None
+    elif kind == "set_secret":
+        args["secret"] = SecretWrite(**args["secret"])
+    elif kind == "set_volumes":
+        args["volumes"] = tuple(args["volumes"])
+    elif kind == "commit":
+        args["additions"] = tuple(FileAdd(**a) for a in args["additions"])
+        args["deletions"] = tuple(args["deletions"])
+    op: Operation = _OP_TYPES[kind](**args)
+    return op
+
+
+def plan_from_dict(data: Mapping[str, JSON]) -> Plan:
+    """Rebuild a Plan from `plan_to_dict` output; raises PlanFileError when it is not one."""
+    if data.get("format_version") != FORMAT_VERSION:
+        raise PlanFileError(
+            f"plan file format {data.get('format_version')!r} is not supported "
+            f"(expected {FORMAT_VERSION!r})",
+            hint="run `spacectl plan --out FILE` again with this version of spacectl",
+        )
+    try:
+        changes = tuple(
+            SpaceChange(
+                space_id=s["id"],
+                action=Action(s["action"]),
+                fields=tuple(_field_from_dict(f) for f in s["fields"]),
+                operations=tuple(_op_from_dict(o) for o in s["operations"]),
+                fingerprint=Fingerprint(
+                    **{
+                        **s["fingerprint"],
+                        "volumes": tuple(s["fingerprint"]["volumes"]),
+                    }
+                ),
+                sdk=s.get("sdk"),
+                warnings=tuple(s.get("warnings", ())),
+                reason=s.get("reason", ""),
+            )
+            for s in data["spaces"]
+        )
+        return Plan(
+            changes=changes,
+            manifest_path=data["manifest"],
+            manifest_digest=data["manifest_digest"],
+            endpoint=data["endpoint"],
+            created_at=data["created_at"],
+            warnings=tuple(data.get("warnings", ())),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlanFileError(f"plan file is damaged or not a spacectl plan ({exc})") from None

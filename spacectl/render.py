@@ -1,0 +1,160 @@
+"""Text, JSON and Markdown renderers. Every renderer reads the one plan dict (`plan_to_dict`),
+so the three formats can never disagree. Pure: they return strings; the CLI prints them.
+
+Secrets appear only as `(sensitive value)`: the plan dict holds no value to print anyway.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePath
+from typing import Any
+
+from spacectl.apply import ApplyResult, Outcome, WaitResult
+from spacectl.plan import Plan, plan_to_dict
+
+MAX_FILE_LINES = 20
+_SYMBOLS = {"create": "+", "update": "~", "delete": "-", "no-op": " "}
+_COLORS = {"create": "32", "update": "33", "delete": "31", "no-op": "0"}
+_HEADLINES = {
+    "create": "will be created",
+    "update": "will be updated in-place",
+    "delete": "will be deleted",
+}
+
+
+def _paint(text: str, action: str, color: bool) -> str:
+    return f"\033[{_COLORS[action]}m{text}\033[0m" if color and action != "no-op" else text
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _field_line(field: dict[str, Any], width: int, color: bool) -> str:
+    action = field["action"]
+    symbol = _paint(_SYMBOLS[action], action, color)
+    path = field["path"].ljust(width)
+    note = f"  # {field['reason']}" if field.get("reason") else ""
+    if field.get("sensitive"):
+        return f"      {symbol} {path} = (sensitive value){note}"
+    if action == "create":
+        return f"      {symbol} {path} = {_value(field.get('after'))}{note}"
+    if action == "delete":
+        before = f" = {_value(field['before'])}" if "before" in field else ""
+        return f"      {symbol} {path}{before}{note}"
+    return f"      {symbol} {path} = {_value(field.get('before'))} -> {_value(field.get('after'))}{note}"
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return (
+        f"Plan: {counts['create']} to create, {counts['update']} to update, "
+        f"{counts['delete']} to delete, {counts['no-op']} unchanged."
+    )
+
+
+def _space_lines(data: dict[str, Any], color: bool) -> list[str]:
+    """The per-Space blocks of the text plan (empty when nothing changes)."""
+    lines: list[str] = []
+    for space in (s for s in data["spaces"] if s["operations"]):
+        action = space["action"]
+        lines.append(f"  # {space['id']} {_HEADLINES[action]}")
+        lines.append(f"  {_paint(_SYMBOLS[action], action, color)} {space['id']}")
+        fields = [f for f in space["fields"] if f["path"] != "space"]
+        shown = [f for f in fields if not f["path"].startswith("files.")]
+        files = [f for f in fields if f["path"].startswith("files.")]
+        width = max((len(f["path"]) for f in shown + files[:MAX_FILE_LINES]), default=0)
+        lines.extend(_field_line(f, width, color) for f in shown)
+        lines.extend(_field_line(f, width, color) for f in files[:MAX_FILE_LINES])
+        if len(files) > MAX_FILE_LINES:
+            lines.append(
+                f"        ... and {len(files) - MAX_FILE_LINES} more file change(s) "
+                "(--format json lists all)"
+            )
+        lines.append("")
+    return lines
+
+
+def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
+    data = plan_to_dict(plan)
+    blocks = _space_lines(data, color)
+    if blocks:
+        lines = ["spacectl will perform the following actions:", "", *blocks]
+    else:
+        lines = ["No changes. The Hub matches the manifest."]
+    if verbose:
+        for space in data["spaces"]:
+            if not space["operations"]:
+                reason = f" ({space['reason']})" if space["reason"] else ""
+                lines.append(f"    {space['id']}: no changes{reason}")
+    lines.append(_summary(data["summary"]))
+    lines.extend(f"Warning: {warning}" for warning in data["warnings"])
+    return "\n".join(lines) + "\n"
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_markdown(plan: Plan) -> str:
+    """A pull-request comment: the summary, then the plan in a diff block, then warnings."""
+    data = plan_to_dict(plan)
+    counts = data["summary"]
+    lines = [f"### spacectl plan: `{PurePath(data['manifest']).name}`", ""]
+    if not data["has_changes"]:
+        lines.append("**No changes.** The Hub matches the manifest.")
+    else:
+        lines.append(
+            f"**{counts['create']}** to create, **{counts['update']}** to update, "
+            f"**{counts['delete']}** to delete, {counts['no-op']} unchanged."
+        )
+        lines += ["", "```diff", *(_diff_line(line) for line in _space_lines(data, False))]
+        lines.append("```")
+    for warning in data["warnings"]:
+        lines += ["", f"> [!WARNING]\n> {warning}"]
+    return "\n".join(lines) + "\n"
+
+
+def _diff_line(line: str) -> str:
+    """Move the change symbol to column 0 so GitHub colours the line (`~` becomes `!`)."""
+    stripped = line.lstrip()
+    if stripped[:2] in ("+ ", "- ", "~ "):
+        symbol = "!" if stripped[0] == "~" else stripped[0]
+        return symbol + line[1:]
+    return line
+
+
+RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
+
+
+def render_apply_result(result: ApplyResult) -> str:
+    lines = []
+    counts = {outcome: 0 for outcome in Outcome}
+    for space in result.spaces:
+        counts[space.outcome] += 1
+        if space.outcome is Outcome.APPLIED:
+            lines.append(f"  {space.space_id}: applied {len(space.operations_done)} change(s)")
+        elif space.outcome in (Outcome.FAILED, Outcome.REFUSED):
+            done = f" after {len(space.operations_done)} change(s)" if space.operations_done else ""
+            lines.append(f"  {space.space_id}: {space.outcome.value}{done}: {space.error}")
+            if space.hint:
+                lines.append(f"      hint: {space.hint}")
+    lines.append(
+        f"Apply complete: {counts[Outcome.APPLIED]} applied, {counts[Outcome.UNCHANGED]} "
+        f"unchanged, {counts[Outcome.FAILED]} failed, {counts[Outcome.REFUSED]} refused."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_wait(results: list[WaitResult], urls: dict[str, tuple[str, str | None]]) -> str:
+    lines = []
+    for wait in results:
+        status = "running" if wait.ok else f"{wait.stage}"
+        lines.append(f"  {wait.space_id}: {status}")
+        if not wait.ok:
+            if wait.error_message:
+                lines.append(f"      error: {wait.error_message}")
+            lines.extend(f"      | {line.rstrip()}" for line in wait.log_tail)
+    for space_id, (page, app) in urls.items():
+        lines.append(f"  {space_id}: {page}" + (f"  (app: {app})" if app else ""))
+    return "\n".join(lines) + "\n"

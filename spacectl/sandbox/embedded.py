@@ -1,0 +1,41 @@
+"""The sandbox behind `spacectl ... --sandbox`: in-process, persistent, owning the manifest's
+namespaces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spacectl.sandbox.server import RunningSandbox, SandboxConfig, start_in_thread
+from spacectl.sandbox.store import Store, new_token
+
+# Folder (relative to the working directory) where `--sandbox` keeps its state.
+SANDBOX_DIR = ".spacectl-sandbox"
+
+
+def start_embedded_sandbox(data_dir: Path, owners: set[str]) -> RunningSandbox:
+    """Start a sandbox persisted in `data_dir` whose first user can write to every namespace in
+    `owners`.
+
+    The user is one already stored there if it is among `owners`, else the first owner by name;
+    every other owner becomes an organisation with that user as its member. State (and the
+    user's token) survives between runs.
+    """
+    store = Store(data_dir)
+    with store.transaction() as st:
+        users = sorted(name for name in owners if name in st.users)
+        user = users[0] if users else min(owners, default="user")
+        if user not in st.users or not any(
+            t.user == user and t.role == "write" for t in st.tokens.values()
+        ):
+            st.add_user(user, new_token(), "write")
+        for name in sorted(owners - {user}):
+            if name not in st.users:
+                st.add_org(name, [user])
+    running = start_in_thread(SandboxConfig(data=data_dir, build_seconds=2.0))
+    token = next(
+        tok
+        for tok, t in running.sandbox.store.tokens.items()
+        if t.user == user and t.role == "write"
+    )
+    running.users = {user: token, **running.users}
+    return running

@@ -1,0 +1,72 @@
+"""Secret fingerprints: how spacectl tells whether a write-only secret on the Hub is up to date.
+
+The Hub never returns a secret's value, only its `description` and `updatedAt`. When spacectl writes
+a secret it appends a marker to the description:
+
+    <your description> [spacectl hmac=<32 hex> at=2026-11-27T10:00:00Z]
+
+- `hmac` is HMAC-SHA256 keyed by `SPACECTL_SECRET_KEY` (a value the user keeps in CI) over
+  `space_id NUL key NUL value`, truncated to 128 bits. Without the key nobody can test a guess of the
+  value against it, and the same value in two Spaces gives different digests. Without a key the
+  marker has `hmac=-` and value changes in the environment cannot be detected.
+- `at` is the time of spacectl's write. If the Hub's `updatedAt` is later than `at` plus a
+  tolerance, someone set the secret outside spacectl.
+
+Nothing in this module stores, prints or returns a secret value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+SECRET_KEY_ENV = "SPACECTL_SECRET_KEY"
+# spacectl's own write and the Hub's `updatedAt` differ by the request's duration plus clock skew.
+# An edit on the Hub later than this after spacectl's write is reported as drift.
+WRITE_TOLERANCE = timedelta(seconds=60)
+
+_MARKER = re.compile(r"\s*\[spacectl hmac=(?P<hmac>[0-9a-f]{32}|-) at=(?P<at>[0-9T:\-]+Z)\]\s*$")
+
+
+@dataclass(frozen=True)
+class SecretMarker:
+    """What spacectl wrote into a secret's description."""
+
+    digest: str | None
+    written_at: datetime
+
+
+def secret_digest(key_material: str, space_id: str, secret_key: str, value: str) -> str:
+    """Keyed digest of one secret value; safe to store on the Hub and in plans."""
+    message = f"{space_id}\0{secret_key}\0{value}".encode()
+    return hmac.new(key_material.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def format_description(user_description: str | None, digest: str | None, at: datetime) -> str:
+    """The description spacectl writes: the user's text followed by the marker."""
+    stamp = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    marker = f"[spacectl hmac={digest or '-'} at={stamp}]"
+    return f"{user_description} {marker}" if user_description else marker
+
+
+def parse_description(description: str | None) -> tuple[str | None, SecretMarker | None]:
+    """Split a live description into the user's text and spacectl's marker (if any)."""
+    if not description:
+        return None, None
+    match = _MARKER.search(description)
+    if match is None:
+        return description, None
+    user = description[: match.start()].strip() or None
+    digest = None if match["hmac"] == "-" else match["hmac"]
+    at = datetime.strptime(match["at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return user, SecretMarker(digest=digest, written_at=at)
+
+
+def edited_outside(marker: SecretMarker, updated_at: datetime | None) -> bool:
+    """True when the Hub's `updatedAt` shows a write after spacectl's own."""
+    if updated_at is None:
+        return False
+    return updated_at > marker.written_at + WRITE_TOLERANCE

@@ -1,0 +1,66 @@
+"""The real huggingface_hub client against a `spacectl sandbox serve` process, Xet on and off."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spacectl.sandbox.testing import SandboxProcess, sandbox_process
+
+SCENARIOS = Path(__file__).with_name("client_scenarios.py")
+USERS = ["alice:hf_alice_write", "bob:hf_bob_write", "alice:hf_alice_read:read"]
+
+
+def run_scenario(
+    sandbox: SandboxProcess, scenario: str, *, xet: bool, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    env = sandbox.env(xet=xet, token="hf_alice_write")
+    env["SANDBOX_BOB_TOKEN"] = "hf_bob_write"
+    env["SANDBOX_READ_TOKEN"] = "hf_alice_read"
+    return subprocess.run(
+        [sys.executable, str(SCENARIOS), scenario],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def results(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+@pytest.mark.parametrize(
+    ("xet", "upload_mode"),
+    [pytest.param(True, "regular", id="xet-on"), pytest.param(False, "auto", id="xet-off")],
+)
+def test_every_hfapi_method_through_the_real_client(
+    tmp_path: Path, xet: bool, upload_mode: str
+) -> None:
+    with sandbox_process(
+        tmp_path, build_seconds=0.4, upload_mode=upload_mode, user=USERS, org=["acme:alice"]
+    ) as sandbox:
+        done = run_scenario(sandbox, "full", xet=xet)
+        log = sandbox.requests()
+    checks = results(done.stdout)
+    failures = {c["check"]: c["error"] for c in checks if not c["ok"]}
+    assert not failures, "\n".join(f"--- {name}\n{err}" for name, err in failures.items())
+    assert len(checks) >= 18 and done.returncode == 0, done.stderr[-3000:]
+
+    paths = [(entry["method"], entry["path"]) for entry in log]
+    lfs_puts = [p for m, p in paths if m == "PUT" and p.startswith("/sandbox-lfs/")]
+    batches = [p for m, p in paths if p.endswith(".git/info/lfs/objects/batch")]
+    if xet:
+        # Every file was answered `regular`: neither LFS nor the Xet token route was touched.
+        assert not lfs_puts and not batches
+        assert not [p for _, p in paths if "xet-write-token" in p]
+        assert any(p.startswith("/api/spaces/alice/site/preupload/") for _, p in paths)
+    else:
+        assert lfs_puts and batches
+    assert all(entry["status"] for entry in log)
+    assert not any(entry["status"] >= 500 for entry in log), [e for e in log if e["status"] >= 500]
