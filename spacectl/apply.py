@@ -15,7 +15,6 @@ Contract:
 from __future__ import annotations
 
 import enum
-import hashlib
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from spacectl.errors import HubError, SpacectlError, StalePlanError, WaitError
+from spacectl.files import LocalFile
 from spacectl.hub import Hub, ReadNeeds
 from spacectl.plan import (
     Commit,
@@ -43,6 +43,7 @@ from spacectl.plan import (
     SetVisibility,
     SetVolumes,
     SpaceChange,
+    live_sleep_time,
     volume_dict,
 )
 from spacectl.secrets import SECRET_KEY_ENV, format_description, secret_digest
@@ -169,16 +170,20 @@ def _secret_value(secret: SecretWrite, space_id: str, environ: Mapping[str, str]
     value = environ.get(secret.from_env)
     if value is None:
         raise SpacectlError(
-            f"{space_id}: environment variable {secret.from_env} for secret {secret.key} is not set",
+            f"{space_id}: environment variable {secret.from_env} "
+            f"for secret {secret.key} is not set",
             hint=f"export {secret.from_env}=... before running apply",
         )
     key_material = environ.get(SECRET_KEY_ENV)
-    if secret.digest is not None and key_material:
-        if secret_digest(key_material, space_id, secret.key, value) != secret.digest:
-            raise StalePlanError(
-                f"{space_id}: the value of {secret.from_env} changed after the plan was made",
-                hint="run `spacectl plan` again",
-            )
+    if (
+        secret.digest is not None
+        and key_material
+        and secret_digest(key_material, space_id, secret.key, value) != secret.digest
+    ):
+        raise StalePlanError(
+            f"{space_id}: the value of {secret.from_env} changed after the plan was made",
+            hint="run `spacectl plan` again",
+        )
     return value
 
 
@@ -204,8 +209,7 @@ def _file_data(add: FileAdd) -> bytes | Path:
         raise StalePlanError(
             f"{add.path}: cannot read {path} ({exc.strerror})", hint="run `spacectl plan` again"
         ) from None
-    blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 - git's id
-    if blob != add.blob_id:
+    if LocalFile.from_bytes(add.path, data).blob_id != add.blob_id:
         raise StalePlanError(
             f"{add.path}: the local file changed after the plan was made",
             hint="run `spacectl plan` again",
@@ -293,7 +297,7 @@ def _fix_after_create(
         if live_volumes != list(op.volumes):
             fixes.append(SetVolumes("set_volumes", op.volumes))
     hardware_wrong = op.hardware is not None and live.requested_hardware != op.hardware
-    sleep_wrong = op.sleep_time is not None and live.sleep_time != op.sleep_time
+    sleep_wrong = op.sleep_time is not None and live_sleep_time(live) != op.sleep_time
     if hardware_wrong:
         fixes.append(SetHardware("set_hardware", op.hardware, op.sleep_time))
     elif sleep_wrong:
@@ -373,7 +377,7 @@ def _deletes(change: SpaceChange) -> bool:
     return any(isinstance(op, DeleteSpace) for op in change.operations)
 
 
-# --- waiting for builds ----------------------------------------------------------------------------
+# --- waiting for builds ---------------------------------------------------------------------------
 
 _INTERMEDIATE = frozenset({"BUILDING", "RUNNING_BUILDING", "APP_STARTING", "RUNNING_APP_STARTING"})
 _FAILED = frozenset({"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE"})

@@ -103,7 +103,7 @@ SandboxOpt = Annotated[
     bool,
     typer.Option(
         "--sandbox",
-        help=f"Use an embedded local Hub sandbox with state in ./{SANDBOX_DIR} (no account needed).",
+        help=f"Use an embedded local Hub sandbox, state in ./{SANDBOX_DIR} (no account needed).",
     ),
 ]
 TargetOpt = Annotated[

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2
-from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, Volume
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, RepoFile, Volume
 from huggingface_hub.errors import (
     BadRequestError,
     HfHubHTTPError,
@@ -37,8 +37,12 @@ from huggingface_hub.errors import (
     RemoteEntryNotFoundError,
     RepositoryNotFoundError,
 )
-from huggingface_hub.utils import get_token, parse_ratelimit_headers
-from huggingface_hub.utils._http import hf_request_event_hook, set_client_factory
+from huggingface_hub.utils._auth import get_token
+from huggingface_hub.utils._http import (
+    hf_request_event_hook,
+    parse_ratelimit_headers,
+    set_client_factory,
+)
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -308,10 +312,8 @@ class Hub:
         result: dict[str, LiveSpace | None] = {sid: None for sid in needs}
         present = [sid for sid in needs if sid in listed]
         with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-            for sid, live in zip(
-                present,
-                pool.map(lambda sid: self._complete(listed[sid], needs[sid]), present),
-            ):
+            completed = pool.map(lambda sid: self._complete(listed[sid], needs[sid]), present)
+            for sid, live in zip(present, completed, strict=True):
                 result[sid] = live
         return result
 
@@ -358,15 +360,13 @@ class Hub:
         )
         files: dict[str, LiveFile] = {}
         for entry in entries:
-            blob_id = getattr(entry, "blob_id", None)
-            if blob_id is None:
+            if not isinstance(entry, RepoFile):
                 continue
-            lfs = getattr(entry, "lfs", None)
             files[entry.path] = LiveFile(
                 path=entry.path,
                 size=entry.size,
-                blob_id=blob_id,
-                lfs_sha256=lfs.sha256 if lfs is not None else None,
+                blob_id=entry.blob_id,
+                lfs_sha256=entry.lfs.sha256 if entry.lfs is not None else None,
             )
         return files
 
@@ -385,7 +385,7 @@ class Hub:
     def head(self, space_id: str) -> str | None:
         info = self._call(
             f"{space_id}: read head",
-            lambda: self.api.space_info(space_id, expand=["sha"]),  # type: ignore[list-item]
+            lambda: self.api.space_info(space_id, expand=["sha"]),
         )
         return info.sha
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
-from spacectl.files import LocalFile, desired_files
+from spacectl.files import LocalFile, desired_files, scan_source
 from spacectl.hub import ReadNeeds
 from spacectl.manifest import Manifest, SpaceSpec
 from spacectl.plan import PlanInputs, matches_target
@@ -39,21 +39,32 @@ def read_needs(spec: SpaceSpec, local: Mapping[str, LocalFile] | None) -> ReadNe
 def scan_all(
     specs: list[SpaceSpec], *, parallelism: int = 4
 ) -> dict[str, Mapping[str, LocalFile] | None]:
-    """Scan every source folder once; Spaces sharing a folder share the scan result."""
-    present = [s for s in specs if s.state == "present"]
-    keys = {(s.source, s.ignore) for s in present if s.source is not None}
-    scanned: dict[object, Mapping[str, LocalFile] | None] = {}
-    specs_by_key = {(s.source, s.ignore): s for s in present if s.source is not None}
+    """Desired files per Space. Each source folder is scanned once, even when several Spaces
+    share it; the README card is merged per Space. README.md is held in memory so the planner
+    can read its front matter without touching the disk."""
+    present = [s for s in specs if s.state == "present" and s.source is not None]
+    folders = sorted({(s.source, s.ignore) for s in present if s.source is not None}, key=str)
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        for key, files in zip(keys, pool.map(lambda k: desired_files(specs_by_key[k]), keys)):
-            scanned[key] = files
-    result: dict[str, Mapping[str, LocalFile] | None] = {}
+        scans = dict(
+            zip(folders, pool.map(lambda f: scan_source(f[0], f[1]), folders), strict=True)
+        )
+    result: dict[str, Mapping[str, LocalFile] | None] = {
+        s.id: None for s in specs if s.state == "present"
+    }
     for spec in present:
-        if spec.source is None:
-            result[spec.id] = None
-        else:
-            result[spec.id] = scanned[(spec.source, spec.ignore)]
+        assert spec.source is not None
+        files = desired_files(spec, scanned=scans[(spec.source, spec.ignore)])
+        if files is not None:
+            result[spec.id] = _readme_in_memory(files)
     return result
+
+
+def _readme_in_memory(files: dict[str, LocalFile]) -> dict[str, LocalFile]:
+    readme = files.get("README.md")
+    if readme is not None and readme.content is None:
+        files = dict(files)
+        files["README.md"] = LocalFile.from_bytes("README.md", readme.read_bytes())
+    return files
 
 
 def secret_digests(

@@ -19,11 +19,9 @@ SHA-1 (or SHA-256 when the Hub stores the file as LFS). The runtime stage never 
 from __future__ import annotations
 
 import enum
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
 from deepdiff import DeepDiff
@@ -85,7 +83,7 @@ class FieldChange:
     reason: str = ""
 
 
-# --- operations: what apply executes -------------------------------------------------------------
+# --- operations: what apply executes --------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -296,7 +294,9 @@ class PlanInputs:
 
 
 def volume_dict(volume: VolumeSpec | LiveVolume) -> dict[str, JSON]:
-    """The Hub's JSON shape of a volume, with unset optional fields dropped."""
+    """The Hub's JSON shape of a volume, normalised: `readOnly` is always present with the Hub's
+    default (repositories are forced read-only, buckets default to read-write), other unset
+    optional fields are dropped."""
     data: dict[str, JSON] = {
         "type": volume.type,
         "source": volume.source,
@@ -304,8 +304,9 @@ def volume_dict(volume: VolumeSpec | LiveVolume) -> dict[str, JSON]:
     }
     if volume.revision is not None:
         data["revision"] = volume.revision
-    if volume.read_only is not None:
-        data["readOnly"] = volume.read_only
+    data["readOnly"] = (
+        True if volume.type != "bucket" else bool(volume.read_only)
+    )
     if volume.path is not None:
         data["path"] = volume.path
     return data
@@ -313,6 +314,12 @@ def volume_dict(volume: VolumeSpec | LiveVolume) -> dict[str, JSON]:
 
 def _volumes(volumes: Iterable[VolumeSpec | LiveVolume]) -> tuple[dict[str, JSON], ...]:
     return tuple(sorted((volume_dict(v) for v in volumes), key=lambda d: str(d["mountPath"])))
+
+
+def live_sleep_time(live: LiveSpace) -> int:
+    """The Hub reports `gcTimeout: null` for a Space that never sleeps (paid hardware by
+    default, or after `sleep_time: -1`); the manifest spells that -1."""
+    return -1 if live.sleep_time is None else live.sleep_time
 
 
 def _essence_settings(
@@ -329,7 +336,7 @@ def _essence_settings(
         current["hardware"] = (live.requested_hardware or live.current_hardware) if live else None
     if spec.sleep_time is not None:
         desired["sleep_time"] = spec.sleep_time
-        current["sleep_time"] = live.sleep_time if live else None
+        current["sleep_time"] = live_sleep_time(live) if live else None
     if spec.volumes is not None:
         desired["volumes"] = list(_volumes(spec.volumes))
         current["volumes"] = list(_volumes(live.volumes)) if live else []
@@ -491,7 +498,17 @@ def _file_changes(
     for path in sorted(desired):
         want = desired[path]
         have = remote.get(path)
-        if have is None:
+        if have is None and path == "README.md" and live is not None and live.readme is not None:
+            fields.append(
+                FieldChange(
+                    "files.README.md",
+                    Action.UPDATE,
+                    before="front matter differs",
+                    after=_file_summary(want),
+                )
+            )
+            additions.append(want)
+        elif have is None:
             fields.append(FieldChange(f"files.{path}", Action.CREATE, after=_file_summary(want)))
             additions.append(want)
         elif not _same_file(want, have):
@@ -518,9 +535,8 @@ def _file_changes(
 
 def readme_add(text: str) -> FileAdd:
     """A FileAdd for generated README text, hashed like every other file."""
-    data = text.encode()
-    blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 - git's id
-    return FileAdd("README.md", len(data), blob, hashlib.sha256(data).hexdigest(), content=text)
+    lf = LocalFile.from_bytes("README.md", text.encode())
+    return FileAdd(lf.path, lf.size, lf.blob_id, lf.sha256, content=text)
 
 
 def _same_file(want: FileAdd, have: LiveFile) -> bool:
@@ -565,15 +581,11 @@ def _front_matter_app_file(local: Mapping[str, LocalFile]) -> str | None:
 
 
 def _local_front_matter(local: Mapping[str, LocalFile] | None) -> dict[str, Any]:
-    """Front matter of the README that will be committed (merged content, else the local file)."""
+    """Front matter of the README that will be committed (held in memory by inputs.scan_all)."""
     readme = (local or {}).get("README.md")
-    if readme is None:
+    if readme is None or readme.content is None:
         return {}
-    if readme.content is not None:
-        return readme_front_matter(readme.content.decode(errors="replace"))
-    if readme.source_path is not None:
-        return readme_front_matter(Path(readme.source_path).read_text(errors="replace"))
-    return {}
+    return readme_front_matter(readme.content.decode(errors="replace"))
 
 
 def _fingerprint(live: LiveSpace | None) -> Fingerprint:
@@ -753,7 +765,7 @@ def compute_plan(
     )
 
 
-# --- serialisation: the JSON plan and saved plan files ---------------------------------------------
+# --- serialisation: the JSON plan and saved plan files --------------------------------------------
 
 _OP_TYPES: dict[str, type[Any]] = {
     "create_space": CreateSpace,

@@ -7,6 +7,7 @@ Secrets appear only as `(sensitive value)`: the plan dict holds no value to prin
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
@@ -43,7 +44,8 @@ def _field_line(field: dict[str, Any], width: int, color: bool) -> str:
     if action == "delete":
         before = f" = {_value(field['before'])}" if "before" in field else ""
         return f"      {symbol} {path}{before}{note}"
-    return f"      {symbol} {path} = {_value(field.get('before'))} -> {_value(field.get('after'))}{note}"
+    change = f"{_value(field.get('before'))} -> {_value(field.get('after'))}"
+    return f"      {symbol} {path} = {change}{note}"
 
 
 def _summary(counts: dict[str, int]) -> str:
@@ -146,7 +148,7 @@ def render_apply_result(result: ApplyResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_wait(results: list[WaitResult], urls: dict[str, tuple[str, str | None]]) -> str:
+def render_wait(results: list[WaitResult], urls: Mapping[str, tuple[str, str | None]]) -> str:
     lines = []
     for wait in results:
         status = "running" if wait.ok else f"{wait.stage}"

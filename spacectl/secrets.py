@@ -6,8 +6,8 @@ a secret it appends a marker to the description:
     <your description> [spacectl hmac=<32 hex> at=2026-11-27T10:00:00Z]
 
 - `hmac` is HMAC-SHA256 keyed by `SPACECTL_SECRET_KEY` (a value the user keeps in CI) over
-  `space_id NUL key NUL value`, truncated to 128 bits. Without the key nobody can test a guess of the
-  value against it, and the same value in two Spaces gives different digests. Without a key the
+  `space_id NUL key NUL value`, truncated to 128 bits. Without the key nobody can test a guess of
+  the value against it, and the same value in two Spaces gives different digests. Without a key the
   marker has `hmac=-` and value changes in the environment cannot be detected.
 - `at` is the time of spacectl's write. If the Hub's `updatedAt` is later than `at` plus a
   tolerance, someone set the secret outside spacectl.

@@ -228,8 +228,9 @@ class HubSandbox:
             routes=self._routes(),
             exception_handlers={HTTPException: self._http_exception, Exception: self._crash},
         )
-        self.faults = FaultMiddleware(self.starlette, faults, self.log)
-        self.asgi: ASGIApp = RawPathMiddleware(self.faults)
+        # Faults outermost: a reset needs uvicorn's own `send` to reach the connection.
+        self.faults = FaultMiddleware(RawPathMiddleware(self.starlette), faults, self.log)
+        self.asgi: ASGIApp = self.faults
 
     def _routes(self) -> list[Route]:
         s = "/api/spaces/{ns}/{name}"

@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -277,6 +278,7 @@ async def _send_json(
                 (b"content-type", b"application/json; charset=utf-8"),
                 (b"content-length", str(len(body)).encode()),
                 (b"x-error-message", message.encode()),
+                (b"date", formatdate(time.time(), usegmt=True).encode()),
                 *headers,
             ],
         }

@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email.message import Message
 from pathlib import Path
 from typing import IO, Any
 
@@ -162,16 +163,18 @@ class SandboxProcess:
         path: str,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
-    ) -> tuple[int, dict[str, str], bytes]:
-        """A raw request to the sandbox; returns (status, headers, body) for any status."""
+    ) -> tuple[int, Message, bytes]:
+        """A raw request to the sandbox; returns (status, headers, body) for any status.
+
+        The headers are case-insensitive, as HTTP headers are."""
         request = urllib.request.Request(
             self.endpoint + path, data=body, method=method, headers=headers or {}
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, dict(response.headers), response.read()
+                return response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
+            return error.code, error.headers, error.read()
 
 
 @contextmanager

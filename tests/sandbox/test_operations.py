@@ -1,0 +1,222 @@
+"""Persistence across restarts, the request log, fault injection and malformed requests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from spacectl.errors import ConfigError
+from spacectl.sandbox.server import SandboxConfig
+from spacectl.sandbox.testing import SandboxProcess, sandbox_process
+
+SCENARIOS = Path(__file__).with_name("client_scenarios.py")
+ALICE = "alice:hf_alice_write"
+
+
+def client(sandbox: SandboxProcess, scenario: str, *, xet: bool = False) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, str(SCENARIOS), scenario],
+        env=sandbox.env(xet=xet, token="hf_alice_write"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def auth(token: str = "hf_alice_write") -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+def test_state_survives_a_restart_with_data(tmp_path: Path) -> None:
+    data = tmp_path / "state"
+    with sandbox_process(tmp_path, data=data, user=[ALICE], build_seconds=0.3) as sandbox:
+        written = client(sandbox, "persist_write")
+        sandbox.restart()
+        checked = client(sandbox, "persist_check")
+        assert checked["sha"] == written["sha"]
+    assert (data / "state.json").exists()
+    state = (data / "state.json").read_text()
+    assert '"value"' not in state or "SECRET" in state  # stored, for the Space's runtime
+    # Started again without --user: the persisted user and token are still valid.
+    with sandbox_process(tmp_path, data=data) as again:
+        assert again.users == {"alice": "hf_alice_write"}
+        status, _, _ = again.http("GET", "/api/spaces/alice/persisted", headers=auth())
+        assert status == 200
+
+
+def test_without_data_state_is_in_memory(tmp_path: Path) -> None:
+    with sandbox_process(tmp_path, user=[ALICE]) as sandbox:
+        body = json.dumps({"name": "gone", "type": "space", "sdk": "static"}).encode()
+        assert sandbox.http("POST", "/api/repos/create", body, auth())[0] == 200
+        sandbox.restart()
+        status, headers, _ = sandbox.http("GET", "/api/spaces/alice/gone", headers=auth())
+        assert status == 404 and headers["X-Error-Code"] == "RepoNotFound"
+
+
+def test_request_log_and_live_faults(hub_sandbox: SandboxProcess) -> None:
+    token = {"Authorization": f"Bearer {hub_sandbox.token}"}
+    hub_sandbox.clear_requests()
+    assert hub_sandbox.http("GET", "/api/whoami-v2", headers=token)[0] == 200
+    [entry] = hub_sandbox.requests()
+    assert entry["method"] == "GET" and entry["path"] == "/api/whoami-v2"
+    assert entry["status"] == 200 and entry["response_bytes"] > 0
+    assert set(entry) == {
+        "method",
+        "path",
+        "query",
+        "status",
+        "request_bytes",
+        "response_bytes",
+        "duration_ms",
+        "time",
+    }
+    assert hub_sandbox.token not in json.dumps(hub_sandbox.requests())  # no headers logged
+
+    hub_sandbox.set_faults(latency_ms=150)
+    hub_sandbox.clear_requests()
+    started = time.time()
+    hub_sandbox.http("GET", "/api/spaces", headers=token)
+    assert time.time() - started >= 0.15
+    assert hub_sandbox.requests()[0]["duration_ms"] >= 150
+
+    faults = hub_sandbox.set_faults(latency_ms=0, error_rate=1.0, error_statuses="503")
+    assert faults["error_statuses"] == [503]
+    status, headers, body = hub_sandbox.http("GET", "/api/spaces", headers=token)
+    assert status == 503 and "error" in json.loads(body)
+    assert hub_sandbox.control("GET", "faults")["error_rate"] == 1.0  # control API not faulted
+    hub_sandbox.set_faults(error_rate=0.0, reset_rate=1.0)
+    with pytest.raises(OSError):
+        hub_sandbox.http("GET", "/api/spaces", headers=token)
+    hub_sandbox.set_faults(reset_rate=0.0)
+    assert hub_sandbox.http("GET", "/api/spaces", headers=token)[0] == 200
+    statuses = [e["status"] for e in hub_sandbox.requests()]
+    assert statuses[-3:] == [503, None, 200], statuses  # faulted requests are logged too
+
+
+def test_rate_limit_headers_and_client_retry(tmp_path: Path) -> None:
+    with sandbox_process(tmp_path, user=[ALICE]) as sandbox:
+        for name in ("r1", "r2", "r3"):
+            body = json.dumps({"name": name, "type": "space", "sdk": "static"}).encode()
+            assert sandbox.http("POST", "/api/repos/create", body, auth())[0] == 200
+        sandbox.configure(page_size={"spaces": 1})
+        sandbox.set_faults(rate_limit="2/1")
+        sandbox.clear_requests()
+        statuses = [sandbox.http("GET", "/api/spaces")[0] for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        status, headers, body = sandbox.http("GET", "/api/spaces")
+        assert status == 429 and json.loads(body)["error"]
+        assert headers["RateLimit"].startswith('"api";r=0;t=')
+        assert headers["RateLimit-Policy"] == '"fixed window";"api";q=2;w=1'
+        assert int(headers["Retry-After"]) >= 1
+        time.sleep(1.1)
+        # huggingface_hub's paginated listing sleeps t+1 s on the 429 and goes on.
+        result = client(sandbox, "rate_limited_listing")
+        assert result["ids"] == ["alice/r1", "alice/r2", "alice/r3"]
+        log = [e for e in sandbox.requests() if e["path"] == "/api/spaces"]
+        assert 429 in [e["status"] for e in log[4:]], log
+        assert log[-1]["status"] == 200
+
+
+def test_malformed_requests_get_4xx_and_the_server_keeps_serving(
+    hub_sandbox: SandboxProcess,
+) -> None:
+    headers = {"Authorization": f"Bearer {hub_sandbox.token}"}
+    user = hub_sandbox.user
+    create = json.dumps({"name": "ok", "type": "space", "sdk": "gradio"}).encode()
+    assert hub_sandbox.http("POST", "/api/repos/create", create, headers)[0] == 200
+    space = f"/api/spaces/{user}/ok"
+    cases = [
+        ("POST", "/api/repos/create", b"{not json", 400),
+        ("POST", "/api/repos/create", b"[1, 2]", 400),
+        (
+            "POST",
+            "/api/repos/create",
+            json.dumps({"name": "a--b", "type": "space", "sdk": "static"}).encode(),
+            400,
+        ),
+        (
+            "POST",
+            "/api/repos/create",
+            json.dumps({"name": "x", "type": "space", "sdk": "php"}).encode(),
+            400,
+        ),
+        ("POST", "/api/repos/create", json.dumps({"name": "x", "type": "model"}).encode(), 400),
+        ("POST", f"{space}/commit/main", b"garbage\n", 400),
+        ("POST", f"{space}/commit/main", b'{"key": "file", "value": {}}\n', 400),
+        (
+            "POST",
+            f"{space}/commit/main",
+            b'{"key":"header","value":{"summary":"s"}}\n{"key":"file","value":{"path":"a","content":"%%%"}}\n',
+            400,
+        ),
+        (
+            "POST",
+            f"{space}/commit/main",
+            b'{"key":"header","value":{"summary":"s"}}\n{"key":"file","value":{"path":"../x","content":""}}\n',
+            400,
+        ),
+        ("POST", f"{space}/preupload/main", b'{"files": 3}', 400),
+        ("POST", f"{space}/hardware", b'{"flavor": 12}', 400),
+        ("POST", f"{space}/sleeptime", b'{"seconds": "soon"}', 400),
+        ("POST", f"{space}/secrets", b'{"key": "1bad", "value": "v"}', 400),
+        ("PUT", f"{space}/volumes", b'{"volumes": [{"source": "x"}]}', 400),
+        ("GET", f"{space}/tree/main?cursor=%%%", None, 400),
+        ("GET", f"/api/spaces?expand=bogus", None, 400),
+        ("GET", f"{space}/tree/no-such-branch", None, 404),
+        ("GET", f"{space}/xet-write-token/main", None, 501),
+        ("GET", "/api/no/such/route/at/all", None, 404),
+    ]
+    for method, path, body, expected in cases:
+        status, response_headers, raw = hub_sandbox.http(method, path, body, headers)
+        assert status == expected, (method, path, status, raw)
+        assert "error" in json.loads(raw), raw
+        assert response_headers.get("X-Error-Message")
+    status, _, raw = hub_sandbox.http("POST", "/api/validate-yaml", b"nope", headers)
+    assert status == 400 and "errors" in json.loads(raw)  # always JSON for the client
+    assert hub_sandbox.http("GET", "/api/whoami-v2", headers=headers)[0] == 200
+
+
+def test_cli_flags_are_validated() -> None:
+    base = dict(
+        host="127.0.0.1",
+        port=0,
+        data=None,
+        users=[],
+        orgs=[],
+        build_seconds=1.0,
+        upload_mode="auto",
+        latency_ms=0,
+        error_rate=0.0,
+        error_statuses="500,502,503",
+        reset_rate=0.0,
+        rate_limit=None,
+    )
+    config = SandboxConfig.from_cli(
+        **{
+            **base,
+            "users": ["alice:tok_a", "alice:tok_r:read"],
+            "orgs": ["acme:alice"],
+            "rate_limit": "10/60",
+        }  # type: ignore[arg-type]
+    )
+    assert [u.role for u in config.users] == ["write", "read"]
+    assert config.faults.rate_limit is not None and config.faults.rate_limit.requests == 10
+    for bad in (
+        {"users": ["alice"]},
+        {"users": ["alice:tok:admin"]},
+        {"orgs": ["acme"]},
+        {"rate_limit": "ten"},
+        {"error_statuses": "200"},
+        {"error_rate": 2.0},
+        {"upload_mode": "xet"},
+    ):
+        with pytest.raises(ConfigError):
+            SandboxConfig.from_cli(**{**base, **bad})  # type: ignore[arg-type]
