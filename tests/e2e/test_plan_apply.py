@@ -1,0 +1,174 @@
+"""plan and apply through the real CLI against a running sandbox process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from huggingface_hub import HfApi
+
+from tests.e2e.conftest import BOT_TOKEN, CANARY, ORG, Workspace, is_write
+
+SPACES = ["platform", "team-a", "team-b", "team-c", "docs", "vision-lab"]
+
+
+def _api(ws: Workspace) -> HfApi:
+    return HfApi(endpoint=ws.sandbox.endpoint, token=BOT_TOKEN)
+
+
+def test_example_plans_applies_and_converges(workspace: Workspace) -> None:
+    ws = workspace
+    plan = ws.run("plan", "--detailed-exitcode")
+    assert plan.code == 2, plan.both
+    assert "Plan: 6 to create, 0 to update, 0 to delete, 1 unchanged." in plan.out
+    assert "+ secrets.GEMINI_API_KEY" in plan.out and "(sensitive value)" in plan.out
+
+    ws.sandbox.clear_requests()
+    first = ws.run("apply", "--yes")
+    assert first.code == 0, first.both
+    assert "Apply complete: 6 applied, 1 unchanged, 0 failed, 0 refused." in first.out
+    writes = ws.writes()
+    creates = [w for w in writes if w["path"] == "/api/repos/create"]
+    commits = [w for w in writes if "/commit/" in str(w["path"])]
+    assert len(creates) == 6 and len(commits) == 6, writes
+
+    ws.sandbox.clear_requests()
+    second = ws.run("apply", "--yes")
+    assert second.code == 0, second.both
+    assert "No changes. The Hub matches the manifest." in second.out
+    assert ws.writes() == []
+
+    again = ws.run("plan", "--detailed-exitcode")
+    assert again.code == 0, again.both
+
+    live = {s.id: s for s in _api(ws).list_spaces(author=ORG, expand=["sdk", "runtime"])}
+    assert sorted(live) == sorted(f"{ORG}/{name}" for name in SPACES)
+    assert live[f"{ORG}/vision-lab"].runtime.requested_hardware == "t4-small"
+
+
+def test_secrets_and_variables_are_set_before_the_first_commit(workspace: Workspace) -> None:
+    ws = workspace
+    # Create the Space empty-handed first, so that apply must set settings on an existing Space.
+    _api(ws).create_repo(f"{ORG}/platform", repo_type="space", space_sdk="docker")
+    ws.sandbox.clear_requests()
+    result = ws.run("apply", "--yes", "--target", "platform")
+    assert result.code == 0, result.both
+    paths = [(w["method"], str(w["path"])) for w in ws.writes()]
+    first_commit = next(i for i, (_, p) in enumerate(paths) if "/commit/" in p)
+    settings = [i for i, (_, p) in enumerate(paths) if p.endswith(("/secrets", "/variables"))]
+    assert settings, paths
+    assert max(settings) < first_commit, paths
+    hardware = [i for i, (_, p) in enumerate(paths) if p.endswith(("/hardware", "/sleeptime"))]
+    assert hardware and max(hardware) < first_commit, paths
+
+
+def test_plan_formats_and_saved_plan_hold_no_secret(workspace: Workspace, tmp_path: Path) -> None:
+    ws = workspace
+    out = tmp_path / "plan.json"
+    text = ws.run("plan", "--out", str(out))
+    assert text.code == 0, text.both
+    data = json.loads(out.read_text())
+    assert data["format_version"] == "1" and data["has_changes"] is True
+    assert CANARY not in out.read_text()
+    as_json = ws.run("plan", "--format", "json")
+    assert json.loads(as_json.out)["summary"] == {"create": 6, "update": 0, "delete": 0, "no-op": 1}
+    markdown = ws.run("plan", "--format", "markdown")
+    assert markdown.out.startswith("### spacectl plan")
+    assert "```diff" in markdown.out
+    assert "\x1b[" not in text.out  # no colour without a terminal
+
+
+def test_target_limits_plan_and_apply(workspace: Workspace) -> None:
+    ws = workspace
+    result = ws.run("apply", "--yes", "--target", "docs", "--target", f"{ORG}/team-a")
+    assert result.code == 0, result.both
+    names = {s.id for s in _api(ws).list_spaces(author=ORG)}
+    assert names == {f"{ORG}/docs", f"{ORG}/team-a"}
+    unknown = ws.run("plan", "--target", "nope")
+    assert unknown.code == 1
+    assert "--target nope matches no Space" in unknown.err
+
+
+def test_apply_without_terminal_or_yes_refuses(workspace: Workspace) -> None:
+    result = workspace.run("apply")
+    assert result.code == 1
+    assert "refusing to apply without confirmation" in result.err
+    assert workspace.writes() == []
+
+
+def test_secret_drift_env_change_and_out_of_band_edit(workspace: Workspace) -> None:
+    ws = workspace
+    key = {"SPACECTL_SECRET_KEY": "ci-only-hmac-key-5d1f"}
+    assert ws.run("apply", "--yes", "--target", "platform", env=key).code == 0
+    clean = ws.run("plan", "--detailed-exitcode", "--target", "platform", env=key)
+    assert clean.code == 0, clean.both  # no false drift right after spacectl's own write
+
+    rotated = {**key, "GEMINI_API_KEY": "rotated-value-e2e"}
+    plan = ws.run("plan", "--detailed-exitcode", "--target", "platform", env=rotated)
+    assert plan.code == 2, plan.both
+    assert "~ secrets.GEMINI_API_KEY" in plan.out and "changed" in plan.out
+    assert "rotated-value-e2e" not in plan.both
+    assert ws.run("apply", "--yes", "--target", "platform", env=rotated).code == 0
+    assert ws.run("plan", "--detailed-exitcode", "--target", "platform", env=rotated).code == 0
+
+    # Someone sets the secret on the Hub by hand (a day later, on the sandbox's clock).
+    ws.sandbox.control("PUT", "clock", {"advance_seconds": 86400})
+    _api(ws).add_space_secret(f"{ORG}/platform", "GEMINI_API_KEY", "typed-in-the-ui")
+    drift = ws.run("plan", "--detailed-exitcode", "--target", "platform", env=rotated)
+    assert drift.code == 2, drift.both
+    assert "secrets.GEMINI_API_KEY" in drift.out
+    assert "typed-in-the-ui" not in drift.both
+    assert ws.run("apply", "--yes", "--target", "platform", env=rotated).code == 0
+    assert ws.run("plan", "--detailed-exitcode", "--target", "platform", env=rotated).code == 0
+
+
+def test_removed_variable_is_deleted_only_with_prune(workspace: Workspace) -> None:
+    ws = workspace
+    assert ws.run("apply", "--yes", "--target", "platform", "--target", "team-a").code == 0
+    text = ws.manifest.read_text()
+    # platform has prune: true; team-a does not. Drop one variable from each.
+    ws.manifest.write_text(
+        text.replace("      FEATURES_ENABLED: true # -> \"true\"\n", "").replace(
+            "TEAM_NAME: team-a, ", ""
+        )
+    )
+    plan = ws.run("plan", "--target", "platform", "--target", "team-a")
+    assert "- variables.FEATURES_ENABLED" in plan.out, plan.out
+    assert "variables.TEAM_NAME" not in plan.out
+    assert ws.run("apply", "--yes", "--target", "platform", "--target", "team-a").code == 0
+    api = _api(ws)
+    assert "FEATURES_ENABLED" not in api.get_space_variables(f"{ORG}/platform")
+    assert "TEAM_NAME" in api.get_space_variables(f"{ORG}/team-a")
+
+
+def test_saved_plan_refused_after_out_of_band_change(workspace: Workspace, tmp_path: Path) -> None:
+    ws = workspace
+    assert ws.run("apply", "--yes").code == 0
+    ws.manifest.write_text(ws.manifest.read_text().replace("LOG_LEVEL: info", "LOG_LEVEL: debug"))
+    planfile = tmp_path / "tfplan.json"
+    assert ws.run("plan", "--out", str(planfile)).code == 0
+    # Someone changes team-b by hand after the plan was saved.
+    _api(ws).add_space_variable(f"{ORG}/team-b", "MODEL_ID", "someone/else")
+    ws.sandbox.clear_requests()
+    result = ws.run("apply", str(planfile), "--yes")
+    assert result.code == 1, result.both
+    assert "ifcore-org/team-b: refused" in result.out
+    assert "run `spacectl plan` again" in result.both
+    team_b_writes = [w for w in ws.writes() if "/team-b" in str(w["path"])]
+    assert team_b_writes == []
+    assert any("/team-a/variables" in str(w["path"]) for w in ws.writes())
+
+
+def test_saved_plan_from_another_manifest_or_endpoint_is_refused(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    ws = workspace
+    planfile = tmp_path / "p.json"
+    assert ws.run("plan", "--out", str(planfile)).code == 0
+    ws.manifest.write_text(ws.manifest.read_text() + "\n# edited\n")
+    edited = ws.run("apply", str(planfile), "--yes")
+    assert edited.code == 1 and "different version" in edited.err
+    ws.manifest.write_text(ws.manifest.read_text().replace("\n# edited\n", ""))
+    other = ws.run("apply", str(planfile), "--yes", env={"HF_ENDPOINT": "http://127.0.0.1:9"})
+    assert other.code == 1 and "was made against" in other.err
+    assert [w for w in ws.writes() if is_write(w)] == []
