@@ -1,9 +1,11 @@
 """apply_plan(): execute a Plan, Space by Space, in the planned order.
 
 Contract:
-- The plan is the only input: apply never computes a diff of its own. The one exception is the
-  read-back after a create, which checks that the Hub honoured every setting passed to the create
-  call and sets those it ignored (the values come from the plan's CreateSpace operation).
+- The plan is the only input: apply never computes a diff of its own. Two exceptions concern a
+  Space the plan creates, whose state the plan could not read: the read-back after the create
+  checks that the Hub honoured every setting passed to the create call and sets those it ignored
+  (values from the plan's CreateSpace), and the first commit removes the files the Hub's Space
+  template added that the source folder does not have (`Commit.mirror_new_space`).
 - Before writing to a Space, a stale check (for saved plans) re-reads it and compares it with the
   plan's fingerprint; if anything changed, nothing is written to that Space.
 - Secret values are read from the environment at this point, never earlier and never stored; when
@@ -34,6 +36,7 @@ from spacectl.plan import (
     DeleteVolumes,
     FileAdd,
     Fingerprint,
+    PROTECTED_FILES,
     Operation,
     Plan,
     SecretWrite,
@@ -258,12 +261,20 @@ def _execute(op: Operation, change: SpaceChange, ctx: _Context, result: SpaceRes
         if parent is None:
             raise HubError(f"{sid}: the Space has no commit to build on")
         additions = [(add.path, _file_data(add)) for add in op.additions]
+        deletions = list(op.deletions)
+        if op.mirror_new_space:
+            added = {add.path for add in op.additions}
+            deletions += [
+                path
+                for path in hub.list_files(sid, parent)
+                if path not in added and path not in PROTECTED_FILES
+            ]
         result.committed = hub.commit(
             sid,
             parent=parent,
             message=op.message,
             additions=additions,
-            deletions=op.deletions,
+            deletions=deletions,
             expected={add.path: add.blob_id for add in op.additions},
         )
     elif isinstance(op, DeleteSpace):

@@ -270,12 +270,16 @@ _NOT_ON_STATIC = ("hardware", "sleep_time")
 _MAPPING_FIELDS = ("variables", "secrets", "card")
 
 
-def load_manifest(path: Path, *, environ: Mapping[str, str] | None = None) -> Manifest:
+def load_manifest(
+    path: Path, *, environ: Mapping[str, str] | None = None, check_sources: bool = True
+) -> Manifest:
     """Read and validate the manifest at `path`.
 
     `environ=None` skips the check that secrets' environment variables are set (`validate`,
-    `schema`); pass `os.environ` when the values will be needed (plan, apply). Error messages
-    show `path` exactly as given. Raises `ManifestError` for every problem.
+    `schema`); pass `os.environ` when the values will be needed (plan, apply).
+    `check_sources=False` skips the check that `source` folders exist (`doctor` reports every
+    missing one itself instead of stopping at the first). Error messages show `path` exactly as
+    given. Raises `ManifestError` for every problem.
     """
     try:
         raw = path.read_bytes()
@@ -292,11 +296,18 @@ def load_manifest(path: Path, *, environ: Mapping[str, str] | None = None) -> Ma
         raise ManifestError(
             "The file is not UTF-8 text.", location=SourceLocation(str(path), line, 1)
         ) from None
-    return parse_manifest(text, str(path), base_dir=path.parent, environ=environ)
+    return parse_manifest(
+        text, str(path), base_dir=path.parent, environ=environ, check_sources=check_sources
+    )
 
 
 def parse_manifest(
-    text: str, filename: str, *, base_dir: Path, environ: Mapping[str, str] | None
+    text: str,
+    filename: str,
+    *,
+    base_dir: Path,
+    environ: Mapping[str, str] | None,
+    check_sources: bool = True,
 ) -> Manifest:
     """Validate manifest `text`; `filename` is used in messages, `base_dir` resolves `source`.
 
@@ -344,7 +355,15 @@ def parse_manifest(
     problems.raise_first()
 
     lines = text.splitlines()
-    resolver = _Resolver(parsed, doc, problems, lines, base_dir=base_dir, environ=environ)
+    resolver = _Resolver(
+        parsed,
+        doc,
+        problems,
+        lines,
+        base_dir=base_dir,
+        environ=environ,
+        check_sources=check_sources,
+    )
     specs = resolver.resolve()
     problems.raise_first()
     return Manifest(
@@ -655,6 +674,7 @@ class _Resolver:
         *,
         base_dir: Path,
         environ: Mapping[str, str] | None,
+        check_sources: bool = True,
     ) -> None:
         self.parsed = parsed
         self.doc = doc
@@ -662,6 +682,7 @@ class _Resolver:
         self.lines = lines
         self.base_dir = base_dir
         self.environ = environ
+        self.check_sources = check_sources
 
     def resolve(self) -> list[SpaceSpec]:
         defaults = self.parsed.defaults or DefaultsEntry()
@@ -792,7 +813,7 @@ class _Resolver:
         source: Path | None = None
         if values.get("source") is not None:
             source = (self.base_dir / values["source"]).resolve()
-            if state == "present":
+            if state == "present" and self.check_sources:
                 self._check_source(values["source"], source, self._origin(loc, ("source",)))
         if state == "present" and self.environ is not None:
             self._check_environ(secrets, loc)

@@ -175,13 +175,19 @@ class SetHardware:
 @dataclass(frozen=True)
 class Commit:
     """One commit carrying every planned file change. `parent` is the head the plan saw
-    (None for a Space created by this plan: apply uses the head right after the create)."""
+    (None for a Space created by this plan: apply uses the head right after the create).
+
+    `mirror_new_space`: the Space is created by this plan and its files mirror a source folder,
+    so the files the Hub's Space template adds (a static Space's index.html and style.css) are
+    deleted in the same commit unless the folder has them. The plan cannot list them: the Space
+    does not exist yet. `.gitattributes` and README.md are kept."""
 
     kind: Literal["commit"]
     parent: str | None
     message: str
     additions: tuple[FileAdd, ...]
     deletions: tuple[str, ...]
+    mirror_new_space: bool = False
 
 
 @dataclass(frozen=True)
@@ -501,7 +507,7 @@ def _file_changes(
         if have is None and path == "README.md" and live is not None and live.readme is not None:
             fields.append(
                 FieldChange(
-                    "files.README.md",
+                    "files/README.md",
                     Action.UPDATE,
                     before="front matter differs",
                     after=_file_summary(want),
@@ -509,12 +515,12 @@ def _file_changes(
             )
             additions.append(want)
         elif have is None:
-            fields.append(FieldChange(f"files.{path}", Action.CREATE, after=_file_summary(want)))
+            fields.append(FieldChange(f"files/{path}", Action.CREATE, after=_file_summary(want)))
             additions.append(want)
         elif not _same_file(want, have):
             fields.append(
                 FieldChange(
-                    f"files.{path}",
+                    f"files/{path}",
                     Action.UPDATE,
                     before=_live_summary(have),
                     after=_file_summary(want),
@@ -527,7 +533,7 @@ def _file_changes(
             if path in PROTECTED_FILES:
                 continue
             fields.append(
-                FieldChange(f"files.{path}", Action.DELETE, before=_live_summary(remote[path]))
+                FieldChange(f"files/{path}", Action.DELETE, before=_live_summary(remote[path]))
             )
             deletions.append(path)
     return fields, additions, deletions
@@ -669,7 +675,7 @@ def _plan_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> 
         ops.append(create)
         if additions or deletions:
             fields.extend(file_fields)
-            ops.append(_commit(None, additions, deletions))
+            ops.append(_commit(None, additions, deletions, mirror=local is not None))
         return SpaceChange(
             spec.id,
             Action.CREATE,
@@ -723,14 +729,16 @@ def _sdk_from_local(local: Mapping[str, LocalFile] | None) -> str | None:
     return str(value) if value else None
 
 
-def _commit(parent: str | None, additions: list[FileAdd], deletions: list[str]) -> Commit:
+def _commit(
+    parent: str | None, additions: list[FileAdd], deletions: list[str], *, mirror: bool = False
+) -> Commit:
     parts = []
     if additions:
         parts.append(f"{len(additions)} added or changed")
     if deletions:
         parts.append(f"{len(deletions)} deleted")
     message = f"spacectl apply: {', '.join(parts)}"
-    return Commit("commit", parent, message, tuple(additions), tuple(deletions))
+    return Commit("commit", parent, message, tuple(additions), tuple(deletions), mirror)
 
 
 def matches_target(space_id: str, targets: frozenset[str] | None) -> bool:

@@ -63,8 +63,8 @@ def _space_lines(data: dict[str, Any], color: bool) -> list[str]:
         lines.append(f"  # {space['id']} {_HEADLINES[action]}")
         lines.append(f"  {_paint(_SYMBOLS[action], action, color)} {space['id']}")
         fields = [f for f in space["fields"] if f["path"] != "space"]
-        shown = [f for f in fields if not f["path"].startswith("files.")]
-        files = [f for f in fields if f["path"].startswith("files.")]
+        shown = [f for f in fields if not f["path"].startswith("files/")]
+        files = [f for f in fields if f["path"].startswith("files/")]
         width = max((len(f["path"]) for f in shown + files[:MAX_FILE_LINES]), default=0)
         lines.extend(_field_line(f, width, color) for f in shown)
         lines.extend(_field_line(f, width, color) for f in files[:MAX_FILE_LINES])

@@ -20,11 +20,11 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from fnmatch import fnmatchcase
 from ipaddress import ip_address
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode
 
-import pathspec
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -213,17 +213,12 @@ def _str_field(data: dict[str, Any], name: str, *, required: bool = True) -> str
 class HubSandbox:
     """Route handlers over one `Store`; `asgi` is the app to serve."""
 
-    def __init__(
-        self,
-        store: Store,
-        options: SandboxOptions,
-        faults: FaultSettings,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, store: Store, options: SandboxOptions, faults: FaultSettings) -> None:
         self.store = store
         self.options = options
         self.log = RequestLog()
-        self.clock = clock
+        # Seconds the sandbox's clock runs ahead of the machine's (`PUT /_sandbox/clock`).
+        self.clock_offset = 0.0
         self.starlette = Starlette(
             routes=self._routes(),
             exception_handlers={HTTPException: self._http_exception, Exception: self._crash},
@@ -231,6 +226,10 @@ class HubSandbox:
         # Faults outermost: a reset needs uvicorn's own `send` to reach the connection.
         self.faults = FaultMiddleware(RawPathMiddleware(self.starlette), faults, self.log)
         self.asgi: ASGIApp = self.faults
+
+    def clock(self) -> float:
+        """Now, on the sandbox's clock: every timestamp and simulated build uses it."""
+        return time.time() + self.clock_offset
 
     def _routes(self) -> list[Route]:
         s = "/api/spaces/{ns}/{name}"
@@ -286,6 +285,7 @@ class HubSandbox:
             Route(CONTROL_PREFIX + "faults", h(self.ctl_faults), methods=["GET", "PUT"]),
             Route(CONTROL_PREFIX + "config", h(self.ctl_config), methods=["GET", "PUT"]),
             Route(CONTROL_PREFIX + "users", h(self.ctl_users), methods=["GET"]),
+            Route(CONTROL_PREFIX + "clock", h(self.ctl_clock), methods=["GET", "PUT"]),
             Route(CONTROL_PREFIX + "spaces/{ns}/{name}/stage", h(self.ctl_stage), methods=["POST"]),
         ]
 
@@ -525,7 +525,7 @@ class HubSandbox:
             if sdk == "static":
                 files["index.html"] = st.store_regular(_STATIC_INDEX.encode())
                 files["style.css"] = st.store_regular(_STATIC_CSS.encode())
-        first = st.new_commit(repo_id, None, files, title, "", who.user)
+        first = st.new_commit(repo_id, None, files, title, "", who.user, self.clock())
         space = Space(
             id=repo_id,
             object_id=new_object_id(),
@@ -1077,14 +1077,14 @@ class HubSandbox:
             ignore_text = data.get("gitIgnore")
             if not isinstance(ignore_text, str):
                 ignore_text = (st.read_file(commit, ".gitignore") or b"").decode("utf-8", "replace")
-            ignore = pathspec.PathSpec.from_lines("gitwildmatch", ignore_text.splitlines())
+            ignore = _GitPatterns(ignore_text.splitlines())
             answers = []
             for item in files:
                 path = item["path"]
                 answer: dict[str, Any] = {
                     "path": path,
                     "uploadMode": self._upload_mode(item, lfs_rules),
-                    "shouldIgnore": bool(ignore.match_file(path)),
+                    "shouldIgnore": ignore.matches(path),
                 }
                 current = commit.files.get(path)
                 if current is not None:
@@ -1092,7 +1092,7 @@ class HubSandbox:
                 answers.append(answer)
             return json_response({"files": answers, "commitOid": commit.id})
 
-    def _upload_mode(self, item: dict[str, Any], lfs_rules: pathspec.PathSpec[Any]) -> str:
+    def _upload_mode(self, item: dict[str, Any], lfs_rules: _GitPatterns) -> str:
         if self.options.upload_mode == "regular":
             return "regular"
         size = item.get("size")
@@ -1102,7 +1102,7 @@ class HubSandbox:
             sample = base64.b64decode(str(item.get("sample") or ""), validate=True)
         except (binascii.Error, ValueError):
             raise ApiError(400, f"Invalid base64 sample for {item['path']}") from None
-        if b"\0" in sample or lfs_rules.match_file(item["path"]):
+        if b"\0" in sample or lfs_rules.matches(item["path"]):
             return "lfs"
         return "regular"
 
@@ -1149,6 +1149,7 @@ class HubSandbox:
                 summary.strip(),
                 str(header.get("description") or ""),
                 who.user,
+                self.clock(),
             )
             space.commits.append(commit)
             if space.runtime.stage_at(self.clock()) != "PAUSED":
@@ -1405,6 +1406,15 @@ class HubSandbox:
             orgs = [{"name": o.name, "members": o.members} for o in st.orgs.values()]
         return json_response({"users": users, "orgs": orgs})
 
+    async def ctl_clock(self, request: Request) -> Response:
+        if request.method == "PUT":
+            advance = (await _json_body(request)).get("advance_seconds")
+            if not isinstance(advance, (int, float)) or isinstance(advance, bool) or advance < 0:
+                raise ApiError(400, "advance_seconds must be a number >= 0")
+            self.clock_offset += float(advance)
+        now = self.clock()
+        return json_response({"now": hub_timestamp(now), "offset_seconds": self.clock_offset})
+
     async def ctl_stage(self, request: Request) -> Response:
         data = await _json_body(request)
         stage = data.get("stage")
@@ -1545,13 +1555,54 @@ def _checked_path(value: Any) -> str:
     return path
 
 
-def _lfs_patterns(gitattributes: bytes) -> pathspec.PathSpec[Any]:
+def _lfs_patterns(gitattributes: bytes) -> _GitPatterns:
     patterns = []
     for line in gitattributes.decode("utf-8", "replace").splitlines():
         parts = line.split()
         if len(parts) >= 2 and not parts[0].startswith("#") and "filter=lfs" in parts[1:]:
             patterns.append(parts[0])
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    return _GitPatterns(patterns)
+
+
+class _GitPatterns:
+    """`.gitignore`/`.gitattributes` patterns, with the common parts of git's semantics.
+
+    A pattern without `/` matches a name at any depth; one with `/` matches from the root
+    (`**` spans folders); a trailing `/` matches a folder and everything under it; `!`
+    re-includes; the last matching pattern wins.
+    """
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        # (negated, pattern, anchored at the root, folder only)
+        self._rules: list[tuple[bool, str, bool, bool]] = []
+        for raw in lines:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            negated = line.startswith("!")
+            line = line[1:] if negated else line
+            body = line.rstrip("/")
+            self._rules.append((negated, body.lstrip("/"), "/" in body, line.endswith("/")))
+
+    def matches(self, path: str) -> bool:
+        matched = False
+        for negated, pattern, anchored, folder in self._rules:
+            if _pattern_hits(pattern, path, anchored=anchored, folder=folder):
+                matched = not negated
+        return matched
+
+
+def _pattern_hits(pattern: str, path: str, *, anchored: bool, folder: bool) -> bool:
+    parts = path.split("/")
+    # Candidates: the path itself, and (for folder patterns or prefixes) each parent folder.
+    prefixes = ["/".join(parts[:i]) for i in range(1, len(parts))]
+    candidates = prefixes if folder else [*prefixes, path]
+    if not anchored:
+        names = [c.rsplit("/", 1)[-1] for c in candidates]
+        return any(fnmatchcase(name, pattern) for name in names)
+    regex = re.escape(pattern).replace(r"\*\*/", "(?:.*/)?").replace(r"\*\*", ".*")
+    regex = regex.replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+    return any(re.fullmatch(regex, c) for c in candidates)
 
 
 def _tree_oid(files: dict[str, FileEntry], directory: str) -> str:

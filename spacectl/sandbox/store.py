@@ -11,7 +11,6 @@ never leaves a half-written file behind.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import secrets
@@ -24,9 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
+from spacectl.errors import ConfigError
+from spacectl.files import readme_front_matter, split_front_matter
 from spacectl.sandbox.runtime import RuntimeState, fixed
 
 STATE_VERSION = 1
@@ -134,16 +132,12 @@ def front_matter(readme: bytes | None) -> dict[str, Any] | None:
     if readme is None:
         return None
     text = readme.decode("utf-8", "replace").replace("\r\n", "\n")
-    if not text.startswith("---\n"):
-        return None
-    end = text.find("\n---", 3)
-    if end == -1:
+    if split_front_matter(text)[0] is None:
         return None
     try:
-        data = YAML(typ="safe", pure=True).load(io.StringIO(text[4:end]))
-    except YAMLError:
+        return readme_front_matter(text)
+    except ConfigError:
         return None
-    return data if isinstance(data, dict) else None
 
 
 def initial_readme(name: str, sdk: str, seed: str) -> bytes:
@@ -435,8 +429,8 @@ class Store:
         title: str,
         message: str,
         author: str,
+        now: float,
     ) -> Commit:
-        now = time.time()
         seed = json.dumps(
             [
                 space_id,

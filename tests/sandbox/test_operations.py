@@ -101,6 +101,22 @@ def test_request_log_and_live_faults(hub_sandbox: SandboxProcess) -> None:
     assert statuses[-3:] == [503, None, 200], statuses  # faulted requests are logged too
 
 
+def test_clock_can_be_advanced(hub_sandbox: SandboxProcess) -> None:
+    headers = {"Authorization": f"Bearer {hub_sandbox.token}", "Content-Type": "application/json"}
+    body = json.dumps({"name": "clocked", "type": "space", "sdk": "gradio"}).encode()
+    assert hub_sandbox.http("POST", "/api/repos/create", body, headers)[0] == 200
+    secret = json.dumps({"key": "K", "value": "v"}).encode()
+    path = f"/api/spaces/{hub_sandbox.user}/clocked/secrets"
+    hub_sandbox.http("POST", path, secret, headers)
+    before = json.loads(hub_sandbox.http("GET", path, headers=headers)[2])["K"]["updatedAt"]
+    assert (
+        hub_sandbox.control("PUT", "clock", {"advance_seconds": 86400})["offset_seconds"] == 86400
+    )
+    hub_sandbox.http("POST", path, secret, headers)
+    after = json.loads(hub_sandbox.http("GET", path, headers=headers)[2])["K"]["updatedAt"]
+    assert after[:10] > before[:10]  # a day later, by the sandbox's clock
+
+
 def test_rate_limit_headers_and_client_retry(tmp_path: Path) -> None:
     with sandbox_process(tmp_path, user=[ALICE]) as sandbox:
         for name in ("r1", "r2", "r3"):

@@ -1,0 +1,131 @@
+"""Large folders, injected faults and --wait, through the real CLI against a sandbox process."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from huggingface_hub import HfApi
+
+from tests.e2e.conftest import BOT_TOKEN, ORG, Workspace
+
+
+def _api(ws: Workspace) -> HfApi:
+    return HfApi(endpoint=ws.sandbox.endpoint, token=BOT_TOKEN)
+
+
+def _write_manifest(ws: Workspace, body: str) -> None:
+    ws.manifest.write_text(f"version: 1\nowner: {ORG}\n{body}")
+
+
+def test_one_changed_file_among_2000_is_one_small_commit(workspace: Workspace) -> None:
+    ws = workspace
+    site = ws.root / "big-site"
+    for i in range(2000):
+        folder = site / f"section-{i // 100:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"page-{i:04d}.html").write_text(f"<p>page {i}</p>\n")
+    _write_manifest(ws, "spaces:\n  big:\n    sdk: static\n    source: ./big-site\n")
+    assert ws.run("apply", "--yes").code == 0
+    space = f"{ORG}/big"
+    api = _api(ws)
+    commits_before = len(api.list_repo_commits(space, repo_type="space"))
+
+    (site / "section-07" / "page-0700.html").write_text("<p>changed</p>\n")
+    plan = ws.run("plan", "--detailed-exitcode")
+    assert plan.code == 2
+    assert "~ files/section-07/page-0700.html" in plan.out
+    assert "Plan: 0 to create, 1 to update" in plan.out
+    ws.sandbox.clear_requests()
+    assert ws.run("apply", "--yes").code == 0
+    commits = [r for r in ws.sandbox.requests() if "/commit/" in str(r["path"])]
+    assert len(commits) == 1
+    assert int(commits[0]["request_bytes"]) < 2000, commits[0]
+    assert len(api.list_repo_commits(space, repo_type="space")) == commits_before + 1
+
+    (site / "section-03" / "page-0301.html").unlink()
+    result = ws.run("apply", "--yes")
+    assert result.code == 0 and "- files/section-03/page-0301.html" in result.out
+    files = set(api.list_repo_files(space, repo_type="space"))
+    assert "section-03/page-0301.html" not in files
+    assert ".gitattributes" in files and "README.md" in files
+    assert len(files) == 1999 + 2
+    assert ws.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_thirty_spaces_converge_under_injected_faults(workspace: Workspace) -> None:
+    ws = workspace
+    site = ws.root / "shared-site"
+    site.mkdir()
+    (site / "index.html").write_text("<h1>hello</h1>\n")
+    (site / "app.js").write_text("console.log(1)\n")
+    spaces = "".join(
+        f"  s{i:02d}:\n    variables: {{INDEX: {i}}}\n    card: {{title: Space {i}}}\n"
+        for i in range(30)
+    )
+    _write_manifest(
+        ws,
+        "defaults:\n  sdk: static\n  source: ./shared-site\n  variables: {STAGE: prod}\n"
+        f"spaces:\n{spaces}",
+    )
+    ws.sandbox.set_faults(error_rate=0.2, error_statuses=[500, 503, 429], reset_rate=0.05)
+    started = time.monotonic()
+    result = ws.run("apply", "--yes", "--parallelism", "8")
+    elapsed = time.monotonic() - started
+    assert result.code == 0, result.both
+    assert "30 applied" in result.out
+    assert "retry:" in result.err  # faults really happened and were retried
+    print(f"apply of 30 Spaces under 20% faults: {elapsed:.1f}s")
+
+    ws.sandbox.set_faults(error_rate=0.0, reset_rate=0.0)
+    after = ws.run("plan", "--detailed-exitcode")
+    assert after.code == 0, after.out
+    api = _api(ws)
+    for i in range(30):
+        commits = api.list_repo_commits(f"{ORG}/s{i:02d}", repo_type="space")
+        assert len(commits) == 2, (i, [c.title for c in commits])  # initial + exactly one ours
+        assert api.get_space_variables(f"{ORG}/s{i:02d}")["INDEX"].value == str(i)
+
+
+def test_wait_shows_the_build_error_of_a_dockerfile_without_from(workspace: Workspace) -> None:
+    ws = workspace
+    app = ws.root / "broken"
+    app.mkdir()
+    (app / "Dockerfile").write_text("RUN echo no base image\nCMD python app.py\n")
+    (app / "app.py").write_text("print('hi')\n")
+    _write_manifest(ws, "spaces:\n  broken:\n    sdk: docker\n    source: ./broken\n")
+    result = ws.run("apply", "--yes", "--wait", "--timeout", "60")
+    assert result.code == 1, result.both
+    assert "BUILD_ERROR" in result.out
+    assert "FROM" in result.out  # the build log's reason is shown
+    assert f"/spaces/{ORG}/broken" in result.out
+
+
+def test_wait_succeeds_and_prints_urls(workspace: Workspace) -> None:
+    ws = workspace
+    result = ws.run("apply", "--yes", "--wait", "--timeout", "60", "--target", "team-a")
+    assert result.code == 0, result.both
+    assert f"{ORG}/team-a: running" in result.out
+    assert "https://ifcore-org-team-a.hf.space" in result.out
+
+
+def test_docker_space_without_dockerfile_is_warned_in_plan(workspace: Workspace) -> None:
+    ws = workspace
+    (ws.root / "nodocker").mkdir()
+    (ws.root / "nodocker" / "main.py").write_text("print(1)\n")
+    _write_manifest(ws, "spaces:\n  nd:\n    sdk: docker\n    source: ./nodocker\n")
+    plan = ws.run("plan")
+    assert plan.code == 0
+    assert "Warning: ifcore-org/nd: Docker Space without a Dockerfile" in plan.out
+
+
+def test_apply_with_xet_enabled_client(workspace: Workspace, tmp_path: Path) -> None:
+    """The default install has hf_xet: the sandbox in `regular` upload mode serves it."""
+    ws = workspace
+    ws.sandbox.configure(upload_mode="regular")
+    env = ws.sandbox.env(xet=True, token=BOT_TOKEN)
+    env["GEMINI_API_KEY"] = ws.env["GEMINI_API_KEY"]
+    (ws.root / "apps" / "docs" / "logo.bin").write_bytes(bytes(range(256)) * 8)
+    result = ws.run("apply", "--yes", "--target", "docs", env=env)
+    assert result.code == 0, result.both
+    assert ws.run("plan", "--detailed-exitcode", "--target", "docs", env=env).code == 0
