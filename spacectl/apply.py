@@ -21,13 +21,14 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from spacectl.errors import HubError, SpacectlError, StalePlanError, WaitError
 from spacectl.files import LocalFile
 from spacectl.hub import Hub, ReadNeeds
 from spacectl.plan import (
+    PROTECTED_FILES,
     Commit,
     CreateSpace,
     DeleteSecret,
@@ -36,7 +37,6 @@ from spacectl.plan import (
     DeleteVolumes,
     FileAdd,
     Fingerprint,
-    PROTECTED_FILES,
     Operation,
     Plan,
     SecretWrite,
@@ -191,12 +191,12 @@ def _secret_value(secret: SecretWrite, space_id: str, environ: Mapping[str, str]
 
 
 def _secret_payload(
-    secret: SecretWrite, space_id: str, environ: Mapping[str, str]
+    secret: SecretWrite, space_id: str, environ: Mapping[str, str], now: datetime
 ) -> tuple[str, str]:
     value = _secret_value(secret, space_id, environ)
     key_material = environ.get(SECRET_KEY_ENV)
     digest = secret_digest(key_material, space_id, secret.key, value) if key_material else None
-    description = format_description(secret.description, digest, datetime.now(timezone.utc))
+    description = format_description(secret.description, digest, now)
     return value, description
 
 
@@ -226,7 +226,7 @@ def _execute(op: Operation, change: SpaceChange, ctx: _Context, result: SpaceRes
     if isinstance(op, CreateSpace):
         secrets = []
         for secret in op.secrets:
-            value, description = _secret_payload(secret, sid, ctx.environ)
+            value, description = _secret_payload(secret, sid, ctx.environ, hub.server_now())
             secrets.append({"key": secret.key, "value": value, "description": description})
         hub.create_space(
             sid,
@@ -246,7 +246,7 @@ def _execute(op: Operation, change: SpaceChange, ctx: _Context, result: SpaceRes
     elif isinstance(op, DeleteVariable):
         hub.delete_variable(sid, op.key)
     elif isinstance(op, SetSecret):
-        value, description = _secret_payload(op.secret, sid, ctx.environ)
+        value, description = _secret_payload(op.secret, sid, ctx.environ, hub.server_now())
         hub.set_secret(sid, op.secret.key, value, description)
     elif isinstance(op, DeleteSecret):
         hub.delete_secret(sid, op.key)

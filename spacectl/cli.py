@@ -9,6 +9,7 @@ import enum
 import json
 import os
 import sys
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,7 +19,9 @@ from typing import Annotated
 import typer
 
 from spacectl import __version__
+from spacectl.adopt import import_spaces
 from spacectl.apply import ApplyResult, Outcome, WaitResult, apply_plan, wait_for_space
+from spacectl.doctor import Check, Verdict, failed, render_checks, run_checks
 from spacectl.errors import (
     EXIT_CHANGES,
     EXIT_INTERNAL,
@@ -31,6 +34,7 @@ from spacectl.errors import (
 )
 from spacectl.hub import (
     Hub,
+    ReadNeeds,
     app_url,
     resolve_endpoint,
     resolve_token,
@@ -38,11 +42,13 @@ from spacectl.hub import (
     token_or_error,
 )
 from spacectl.inputs import manifest_digest, plan_inputs, read_needs, targeted
-from spacectl.manifest import Manifest, load_manifest, manifest_json_schema
+from spacectl.manifest import Manifest, load_manifest, manifest_json_schema, parse_manifest
 from spacectl.plan import Action, Plan, SpaceChange, compute_plan
 from spacectl.planfile import check_saved_plan, load_plan, save_plan
 from spacectl.render import RENDERERS, render_apply_result, render_text, render_wait
 from spacectl.sandbox.embedded import SANDBOX_DIR, start_embedded_sandbox
+from spacectl.state import LiveSpace
+from spacectl.status import render_status_text, status_rows
 
 app = typer.Typer(
     name="spacectl",
@@ -303,6 +309,259 @@ def _wait_all(
     }
     typer.echo(render_wait(waits, urls), nl=False)
     return all(w.ok for w in waits)
+
+
+# --- adopt and operate: import, status, logs, doctor ----------------------------------------------
+
+
+@app.command("import")
+def import_(
+    owner: Annotated[str, typer.Argument(help="User or organisation whose Spaces to import.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Manifest to create or merge into (default: print it)."
+        ),
+    ] = None,
+    space: Annotated[
+        list[str] | None,
+        typer.Option("--space", help="Only this Space (name or owner/name); repeatable."),
+    ] = None,
+    download: Annotated[
+        Path | None,
+        typer.Option("--download", help="Download each Space's files into DIR/<name>, set source."),
+    ] = None,
+    endpoint: EndpointOpt = None,
+    token: TokenOpt = None,
+    sandbox: SandboxOpt = False,
+) -> None:
+    """Write a manifest describing OWNER's existing Spaces, or merge them into --output
+    (comments, order and formatting of the file are kept)."""
+    with error_boundary():
+        existing: str | None = None
+        if output is not None and output.exists():
+            existing = output.read_text(encoding="utf-8")
+            # Refuse to edit a file that is not a valid manifest: the error points at the line.
+            parse_manifest(
+                existing,
+                str(output),
+                base_dir=output.parent,
+                environ=None,
+                check_sources=False,
+            )
+        base_dir = output.parent if output is not None else Path.cwd()
+        with _hub(endpoint, token, sandbox, {owner}) as hub:
+            ids = _import_selection(hub.list_owner(owner), owner, space)
+            read = hub.read_live({sid: ReadNeeds(variables=True, secrets=True) for sid in ids})
+            spaces = [live for live in read.values() if live is not None]
+            sources: dict[str, str] = {}
+            for live in spaces if download is not None else []:
+                assert download is not None
+                folder = download / live.name
+                _err(f"{live.id}: downloading files into {folder}")
+                hub.download_space(live.id, live.sha, folder)
+                sources[live.id] = _relative_source(folder, base_dir)
+            result = import_spaces(
+                existing,
+                spaces,
+                owner=owner,
+                sources=sources,
+                header=(
+                    f"Spaces of {owner}, imported from {hub.endpoint} by `spacectl import`.",
+                    "Secret values cannot be read from the Hub: each secret names the environment",
+                    "variable holding its value (from_env). Set them before `spacectl plan`.",
+                ),
+            )
+        name = str(output) if output is not None else "spaces.yaml"
+        parse_manifest(result.text, name, base_dir=base_dir, environ=None, check_sources=False)
+        if output is None:
+            typer.echo(result.text, nl=False)
+        elif result.text != existing:
+            _write_atomic(output, result.text)
+        merge = result.merge
+        where = output if output is not None else "stdout"
+        _err(
+            f"Imported {len(spaces)} Space(s) of {owner} into {where}: {len(merge.added)} added, "
+            f"{len(merge.updated)} updated, {len(merge.unchanged)} unchanged."
+        )
+        for note in result.notes:
+            _err(f"  note: {note}")
+        if result.secrets:
+            _err(
+                f"Secrets read their values from: {', '.join(result.secrets)}. Set these "
+                "variables; the first `spacectl apply` then sets each secret once (values set "
+                "by hand cannot be compared)."
+            )
+
+
+def _import_selection(
+    listed: dict[str, LiveSpace], owner: str, names: list[str] | None
+) -> list[str]:
+    if not names:
+        if not listed:
+            raise SpacectlError(
+                f"{owner} has no Spaces visible to this token",
+                hint="check the owner's name, and that the token can read its private Spaces",
+            )
+        return sorted(listed)
+    ids = [name if "/" in name else f"{owner}/{name}" for name in names]
+    missing = [sid for sid in ids if sid not in listed]
+    if missing:
+        raise SpacectlError(
+            f"no Space {', '.join(missing)} among the Spaces of {owner} visible to this token"
+        )
+    return list(dict.fromkeys(ids))
+
+
+def _relative_source(folder: Path, base_dir: Path) -> str:
+    relative = Path(os.path.relpath(folder.resolve(), base_dir.resolve())).as_posix()
+    return relative if relative.startswith("../") else f"./{relative}"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and a rename, so an interrupted import leaves the old file."""
+    temporary = path.with_name(f".{path.name}.spacectl-tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+class StatusFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def status(
+    file: ManifestOpt = DEFAULT_MANIFEST,
+    fmt: Annotated[
+        StatusFormat, typer.Option("--format", help="Output format.")
+    ] = StatusFormat.text,
+    endpoint: EndpointOpt = None,
+    token: TokenOpt = None,
+    sandbox: SandboxOpt = False,
+) -> None:
+    """Stage, hardware, sleep time, last commit, URLs and settings drift of each Space in the
+    manifest (one bulk listing per owner; `plan` compares variables, secrets and files)."""
+    with error_boundary():
+        manifest = load_manifest(file, environ=None, check_sources=False)
+        with _hub(endpoint, token, sandbox, _owners(manifest)) as hub:
+            live: dict[str, LiveSpace | None] = {}
+            for owner in sorted({spec.id.split("/", 1)[0] for spec in manifest.spaces}):
+                live.update(hub.list_owner(owner))
+            rows = status_rows(manifest, live, endpoint=hub.endpoint)
+        if fmt is StatusFormat.json:
+            typer.echo(json.dumps({"spaces": [row.to_dict() for row in rows]}, indent=2))
+        else:
+            typer.echo(render_status_text(rows), nl=False)
+
+
+@app.command()
+def logs(
+    name: Annotated[
+        str, typer.Argument(help="Space name (in the manifest's owner) or owner/name.")
+    ],
+    build: Annotated[bool, typer.Option("--build", help="Build logs instead of run logs.")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep streaming until the Hub ends the stream.")
+    ] = False,
+    tail: Annotated[
+        int | None, typer.Option("--tail", min=1, help="Only the last N lines (then follow).")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("-f", "--file", help="Manifest whose owner qualifies a bare NAME."),
+    ] = None,
+    endpoint: EndpointOpt = None,
+    token: TokenOpt = None,
+    sandbox: SandboxOpt = False,
+) -> None:
+    """Stream a Space's build or run logs. A bare NAME is looked up in the manifest (default
+    ./spaces.yaml, if present), else in the token's own namespace."""
+    with error_boundary():
+        manifest_path = file or DEFAULT_MANIFEST
+        manifest = None
+        if file is not None or manifest_path.exists():
+            manifest = load_manifest(manifest_path, environ=None, check_sources=False)
+        owners = _owners(manifest) if manifest else set()
+        with _hub(endpoint, token, sandbox, owners) as hub:
+            space_id = _resolve_space(name, manifest, hub)
+            count = 0
+            if tail is not None:
+                backlog: deque[str] = deque(hub.logs(space_id, build=build), maxlen=tail)
+                seen = len(backlog)
+                # The stream has no cursor: replay it and skip what was printed (see docs).
+                seen = sum(1 for _ in hub.logs(space_id, build=build)) if follow else seen
+                for line in backlog:
+                    _echo_log(line)
+                count = len(backlog)
+                stream = hub.logs(space_id, build=build, follow=True) if follow else iter(())
+                for index, line in enumerate(stream):
+                    if index >= seen:
+                        _echo_log(line)
+                        count += 1
+            else:
+                for line in hub.logs(space_id, build=build, follow=follow):
+                    _echo_log(line)
+                    count += 1
+        if count == 0:
+            _err(f"{space_id}: no {'build' if build else 'run'} logs yet.")
+
+
+def _resolve_space(name: str, manifest: Manifest | None, hub: Hub) -> str:
+    if "/" in name:
+        return name
+    if manifest is not None:
+        for spec in manifest.spaces:
+            if spec.id.split("/", 1)[1] == name:
+                return spec.id
+        return f"{manifest.owner}/{name}"
+    return f"{hub.whoami().name}/{name}"
+
+
+def _echo_log(line: str) -> None:
+    typer.echo(line, nl=not line.endswith("\n"))
+
+
+@app.command()
+def doctor(
+    file: ManifestOpt = DEFAULT_MANIFEST,
+    endpoint: EndpointOpt = None,
+    token: TokenOpt = None,
+    sandbox: SandboxOpt = False,
+) -> None:
+    """Check everything a deploy needs (token, write access, secrets' variables, sources,
+    Dockerfile and port, README front matter, hardware, platform limits). Exit 1 if any FAIL."""
+    with error_boundary():
+        try:
+            manifest = load_manifest(file, environ=None, check_sources=False)
+        except ManifestError as exc:
+            check = Check(
+                "manifest", Verdict.FAIL, exc.message, f"run `spacectl validate -f {file}`"
+            )
+            typer.echo(render_checks([check]), nl=False)
+            raise typer.Exit(1) from None
+        with _doctor_hub(endpoint, token, sandbox, _owners(manifest)) as hub:
+            checks = run_checks(manifest, hub, os.environ)
+        typer.echo(render_checks(checks), nl=False)
+        counts = {v: sum(1 for c in checks if c.verdict is v) for v in Verdict}
+        _err(
+            f"{counts[Verdict.PASS]} passed, {counts[Verdict.WARN]} warning(s), "
+            f"{counts[Verdict.FAIL]} failed."
+        )
+    if failed(checks):
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _doctor_hub(
+    endpoint: str | None, token: str | None, sandbox: bool, owners: set[str]
+) -> Iterator[Hub]:
+    """Like `_hub`, but a missing token is a failed check, not an error."""
+    if sandbox:
+        with _hub(endpoint, token, sandbox, owners) as hub:
+            yield hub
+        return
+    yield Hub(resolve_endpoint(endpoint), resolve_token(token), on_retry=_retry_note)
 
 
 @sandbox_app.command("serve")

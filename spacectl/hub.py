@@ -20,10 +20,12 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import re
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -69,12 +71,39 @@ _MAX_WAIT_SECONDS = 60.0
 T = TypeVar("T")
 
 
+class _ServerClock:
+    """The Hub's clock, learnt from the `Date` header of every response.
+
+    Secret markers record when spacectl wrote a secret, to compare with the Hub's `updatedAt`;
+    using the Hub's time rather than the local clock keeps a CI runner's skewed clock from
+    looking like an edit on the Hub."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def observe(self, response: httpx2.Response) -> None:
+        header = response.headers.get("Date")
+        if not header:
+            return
+        try:
+            server = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return
+        self.offset = server - datetime.now(timezone.utc)
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset
+
+
+SERVER_CLOCK = _ServerClock()
+
+
 def _install_client_with_timeouts() -> None:
     """The client has no default timeout: a hung server would hang spacectl forever."""
 
     def factory() -> httpx2.Client:
         return httpx2.Client(
-            event_hooks={"request": [hf_request_event_hook]},
+            event_hooks={"request": [hf_request_event_hook], "response": [SERVER_CLOCK.observe]},
             follow_redirects=True,
             timeout=httpx2.Timeout(120.0, connect=15.0),
         )
@@ -102,6 +131,14 @@ class Runtime:
     current_hardware: str | None
     error_message: str | None
     raw: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ReadmeCheck:
+    """The Hub's verdict on README.md front matter: errors block a commit, warnings do not."""
+
+    errors: tuple[str, ...]
+    warnings: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -288,6 +325,10 @@ class Hub:
         items = self._call("list hardware", self.api.list_spaces_hardware)
         return [item.name for item in items]
 
+    def server_now(self) -> datetime:
+        """The Hub's current time (local clock corrected by the last `Date` header seen)."""
+        return SERVER_CLOCK.now()
+
     # --- reading ------------------------------------------------------------------------------
 
     def list_owner(self, owner: str) -> dict[str, LiveSpace]:
@@ -404,6 +445,38 @@ class Hub:
             yield from lines
         except Exception as exc:
             raise translate(exc, what=f"{space_id}: {kind} logs", endpoint=self.endpoint) from None
+
+    def download_space(self, space_id: str, revision: str | None, folder: Path) -> Path:
+        """Every file of the Space at `revision` into `folder` (created if needed).
+
+        The client keeps its download metadata in `folder/.cache/huggingface/`, which
+        `files.scan_source` never uploads."""
+        local = self._call(
+            f"{space_id}: download files",
+            lambda: self.api.snapshot_download(
+                space_id, repo_type="space", revision=revision, local_dir=folder
+            ),
+        )
+        return Path(local)
+
+    def validate_readme(self, content: str) -> ReadmeCheck:
+        """Validate README.md text as the Hub does before accepting a commit.
+
+        One `POST /api/validate-yaml` through this Hub's endpoint (`RepoCard.validate` would use
+        the import-time endpoint instead). Errors come back as data, not exceptions."""
+
+        def run() -> ReadmeCheck:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    self.api._validate_yaml(content, repo_type="space")
+                    errors: tuple[str, ...] = ()
+                except ValueError as exc:  # the client's way of reporting a 400 with errors
+                    errors = _listed(str(exc))
+            notes = tuple(n for w in caught for n in _listed(str(w.message)))
+            return ReadmeCheck(errors=errors, warnings=notes)
+
+        return self._call("validate README.md", run)
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -631,6 +704,14 @@ def _live_from_info(info: Any) -> LiveSpace:
         error_message=rt.error_message if rt else None,
         dev_mode=bool(getattr(runtime, "dev_mode", False)),
     )
+
+
+def _listed(message: str) -> tuple[str, ...]:
+    """The `- item` lines of a client message (its first line is a title), else the message."""
+    items = tuple(
+        line.strip()[2:] for line in message.splitlines() if line.strip().startswith("- ")
+    )
+    return items or (message.strip(),)
 
 
 def space_page_url(endpoint: str, space_id: str) -> str:

@@ -26,7 +26,7 @@ import difflib
 import io
 import itertools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -981,3 +981,162 @@ def _same_value(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
+
+
+# --------------------------------------------------------------------------------------------
+# Editing a manifest in place (`spacectl import`): ruamel round trip, so that comments, key order,
+# quotes, anchors and indentation of everything not edited come back byte for byte.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """The edited manifest text and what happened to each Space id given."""
+
+    text: str
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+
+def read_manifest_document(text: str) -> dict[str, Any]:
+    """The manifest as plain data (merge keys applied), for tools that compute edits.
+
+    The caller validates the text first (`parse_manifest`); this only parses it.
+    """
+    doc = _manifest_yaml().load(text)
+    return dict(_plain(doc)) if isinstance(doc, CommentedMap) else {}
+
+
+def new_manifest_text(owner: str, header: Sequence[str]) -> str:
+    """A manifest with no Spaces yet, each `header` line as a comment on top."""
+    comments = "".join(f"# {line}".rstrip() + "\n" for line in header)
+    return f"{comments}version: 1\nowner: {owner}\n\nspaces: {{}}\n"
+
+
+def merge_spaces_into_manifest(
+    text: str,
+    entries: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    managed: Sequence[str],
+) -> MergeResult:
+    """Write each `(space_id, entry)` into the manifest `text` and return the new text.
+
+    - A Space already declared (key `name` in the manifest's owner, or `owner/name`) is edited in
+      place: for each field of `managed`, a value equal to what the entry has (merge keys and
+      all) is left untouched; a different one is replaced (mappings key by key, so comments on
+      unchanged keys stay); a field the entry lacks is removed when the Space sets it itself.
+      Fields outside `managed` (`source`, `protect`, ...) are never touched.
+    - Other Spaces are appended at the end of `spaces:`, keyed by bare name when they belong to
+      the manifest's owner, else by `owner/name`, fields in entry order.
+
+    Nothing else changes: a manifest whose entries already match comes back byte for byte.
+    Raises `ManifestError` when `text` has no `spaces` mapping to write into.
+    """
+    yaml = _editing_yaml(text)
+    doc = yaml.load(text)
+    if not isinstance(doc, CommentedMap) or not isinstance(doc.get("owner"), str):
+        raise ManifestError("The manifest has no 'owner' to import into.")
+    spaces = doc.get("spaces")
+    if spaces is None or (isinstance(spaces, CommentedMap) and not spaces):
+        spaces = CommentedMap()
+        doc["spaces"] = spaces
+    if not isinstance(spaces, CommentedMap):
+        raise ManifestError("'spaces' must be a mapping to import into.")
+    spaces.fa.set_block_style()
+    owner = str(doc["owner"])
+    keys = {_space_id_of(str(key), owner): key for key in spaces}
+    added: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    for space_id, entry in entries:
+        key = keys.get(space_id)
+        if key is None:
+            space_owner, name = space_id.split("/", 1)
+            spaces[name if space_owner == owner else space_id] = _to_yaml(entry)
+            added.append(space_id)
+            continue
+        current = spaces[key]
+        if current is None:
+            current = CommentedMap()
+            spaces[key] = current
+        if not isinstance(current, CommentedMap):
+            raise ManifestError(f"spaces.{key} must be a mapping to import into.")
+        if _edit_map(current, entry, fields=managed):
+            updated.append(space_id)
+        else:
+            unchanged.append(space_id)
+    if not added and not updated:
+        return MergeResult(text, (), (), tuple(unchanged))
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    return MergeResult(out.getvalue(), tuple(added), tuple(updated), tuple(unchanged))
+
+
+def _editing_yaml(text: str) -> YAML:
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never re-fold a long line the author wrote on one line
+    indent, seq_offset = _guess_indent(text)
+    if not any(line.lstrip().startswith("- ") for line in text.splitlines()):
+        seq_offset = 2  # no block list to copy the style from: the examples' style
+    yaml.indent(mapping=indent, sequence=seq_offset + 2, offset=seq_offset)
+    return yaml
+
+
+def _space_id_of(key: str, owner: str) -> str:
+    return key if "/" in key else f"{owner}/{key}"
+
+
+def _own_keys(node: CommentedMap) -> set[Any]:
+    """Keys written in `node` itself, not brought in by `<<:`."""
+    own = getattr(node, "_ok", None)
+    return set(own) if own is not None else set(node)
+
+
+def _edit_map(
+    node: CommentedMap, wanted: Mapping[str, Any], *, fields: Sequence[str] | None
+) -> bool:
+    """Make `node` hold `wanted` for `fields` (all keys of both when None); True if it changed."""
+    changed = False
+    names = list(fields) if fields is not None else [*node.keys(), *wanted.keys()]
+    for name in dict.fromkeys(names):
+        if name not in wanted:
+            if name in _own_keys(node):
+                del node[name]
+                changed = True
+            continue
+        value = wanted[name]
+        if name in node and _same_value(_plain(node[name]), value):
+            continue
+        current = node.get(name)
+        if (
+            name in _own_keys(node)
+            and isinstance(current, CommentedMap)
+            and isinstance(value, Mapping)
+        ):
+            _edit_map(current, value, fields=None)
+        else:
+            node[name] = _to_yaml(value)
+        changed = True
+    return changed
+
+
+def _to_yaml(value: Any) -> Any:
+    """Plain data -> ruamel nodes: block mappings, except one-line secret references
+    (`{from_env: KEY}`), and one-line lists of scalars (`[a, b]`)."""
+    if isinstance(value, Mapping):
+        node = CommentedMap((k, _to_yaml(v)) for k, v in value.items())
+        if "from_env" in value:
+            node.fa.set_flow_style()
+        else:
+            node.fa.set_block_style()
+        return node
+    if isinstance(value, (list, tuple)):
+        seq = CommentedSeq(_to_yaml(v) for v in value)
+        if all(not isinstance(v, (Mapping, list, tuple)) for v in value):
+            seq.fa.set_flow_style()
+        else:
+            seq.fa.set_block_style()
+        return seq
+    return value

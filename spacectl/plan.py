@@ -310,9 +310,7 @@ def volume_dict(volume: VolumeSpec | LiveVolume) -> dict[str, JSON]:
     }
     if volume.revision is not None:
         data["revision"] = volume.revision
-    data["readOnly"] = (
-        True if volume.type != "bucket" else bool(volume.read_only)
-    )
+    data["readOnly"] = True if volume.type != "bucket" else bool(volume.read_only)
     if volume.path is not None:
         data["path"] = volume.path
     return data

@@ -35,7 +35,9 @@ def _live_file(path: str, spec: Any) -> LiveFile:
     if isinstance(spec, dict) and "lfs" in spec:
         data = spec["lfs"].encode()
         sha = hashlib.sha256(data).hexdigest()
-        pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha}\nsize {len(data)}\n"
+        pointer = (
+            f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha}\nsize {len(data)}\n"
+        )
         return LiveFile(path, len(data), _blob(pointer.encode()), sha)
     data = str(spec).encode()
     return LiveFile(path, len(data), _blob(data))
@@ -141,7 +143,15 @@ def test_plan_case(case_path: Path, tmp_path: Path) -> None:
 def test_every_resource_kind_has_a_noop_case() -> None:
     names = {p.stem for p in CASES}
     for kind in (
-        "space", "visibility", "hardware", "sleep_time", "volumes", "variables", "secrets",
-        "files", "card", "absent",
+        "space",
+        "visibility",
+        "hardware",
+        "sleep_time",
+        "volumes",
+        "variables",
+        "secrets",
+        "files",
+        "card",
+        "absent",
     ):
         assert f"{kind}_noop" in names, f"no no-op case for {kind}"

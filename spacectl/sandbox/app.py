@@ -224,7 +224,9 @@ class HubSandbox:
             exception_handlers={HTTPException: self._http_exception, Exception: self._crash},
         )
         # Faults outermost: a reset needs uvicorn's own `send` to reach the connection.
-        self.faults = FaultMiddleware(RawPathMiddleware(self.starlette), faults, self.log)
+        self.faults = FaultMiddleware(
+            RawPathMiddleware(self.starlette, self.clock), faults, self.log
+        )
         self.asgi: ASGIApp = self.faults
 
     def clock(self) -> float:
@@ -1642,12 +1644,14 @@ class RawPathMiddleware:
     """Routes on the raw path: percent-escapes stay inside one path segment until `_param`.
 
     Also stamps every response with an `X-Request-Id`, which the client shows in its errors,
-    and with an exact `Date`: uvicorn's own is refreshed only once a second, and
-    `fetch_space_logs` drops log events stamped later than `Date` + 1 s.
+    and with an exact `Date` on the sandbox's clock (which `PUT /_sandbox/clock` advances):
+    uvicorn's own is refreshed only once a second, and `fetch_space_logs` drops log events
+    stamped later than `Date` + 1 s.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, clock: Callable[[], float]) -> None:
         self.app = app
+        self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -1662,7 +1666,7 @@ class RawPathMiddleware:
             if message["type"] == "http.response.start":
                 extra = [
                     (b"x-request-id", request_id),
-                    (b"date", formatdate(time.time(), usegmt=True).encode()),
+                    (b"date", formatdate(self.clock(), usegmt=True).encode()),
                 ]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)

@@ -74,7 +74,12 @@ def is_write(entry: dict[str, object]) -> bool:
     method, path = str(entry["method"]), str(entry["path"])
     if method in ("GET", "HEAD"):
         return False
-    read_only_posts = ("/preupload/", "/paths-info/", "/api/validate-yaml", "/info/lfs/objects/batch")
+    read_only_posts = (
+        "/preupload/",
+        "/paths-info/",
+        "/api/validate-yaml",
+        "/info/lfs/objects/batch",
+    )
     return not (method == "POST" and any(part in path for part in read_only_posts))
 
 

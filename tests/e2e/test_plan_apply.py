@@ -128,7 +128,7 @@ def test_removed_variable_is_deleted_only_with_prune(workspace: Workspace) -> No
     text = ws.manifest.read_text()
     # platform has prune: true; team-a does not. Drop one variable from each.
     ws.manifest.write_text(
-        text.replace("      FEATURES_ENABLED: true # -> \"true\"\n", "").replace(
+        text.replace('      FEATURES_ENABLED: true # -> "true"\n', "").replace(
             "TEAM_NAME: team-a, ", ""
         )
     )

@@ -1,0 +1,289 @@
+"""`spacectl import`: manifest entries that describe live Spaces, merged into a manifest.
+
+Pure: the live state is read by `hub.py` and passed in; the YAML round trip is `manifest.py`'s.
+
+The contract is "import, then plan shows no settings changes". So an entry holds exactly what
+`plan` compares, spelled as the manifest spells it:
+- `hardware` is the *requested* flavour; static Spaces get neither hardware nor sleep time.
+- `sleep_time` is written only where it can be chosen: on free `cpu-basic` hardware the Hub fixes
+  it at 48 h, so it is left out (unless a manifest default would otherwise impose another
+  value); `null` from the Hub on paid hardware means "never" and is written `-1`.
+- every secret becomes `{from_env: KEY}` (values cannot be read). Secrets set by hand carry no
+  spacectl marker, so the first `plan` proposes setting each one once; that is expected.
+- card fields are the Hub front-matter keys spacectl manages (`IMPORTED_CARD_KEYS`) whose value
+  has the type the manifest expects; others are skipped with a note.
+
+When merging into a manifest with `defaults`, an entry leaves out what the defaults already say,
+and notes what the defaults would add that the live Space does not have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from spacectl.manifest import (
+    MergeResult,
+    merge_spaces_into_manifest,
+    new_manifest_text,
+    read_manifest_document,
+)
+from spacectl.plan import live_sleep_time
+from spacectl.secrets import parse_description
+from spacectl.state import LiveSpace, LiveVolume
+
+# The Space fields import writes; `source` is written only with --download. Everything else in an
+# existing entry (`ignore`, `protect`, `prune`, `state`) is the user's and is never touched.
+MANAGED_FIELDS = (
+    "sdk",
+    "visibility",
+    "hardware",
+    "sleep_time",
+    "volumes",
+    "variables",
+    "secrets",
+    "card",
+)
+FREE_HARDWARE = "cpu-basic"
+
+_STR = "str"
+_INT = "int"
+_BOOL = "bool"
+_STR_LIST = "list[str]"
+# Front-matter keys import copies into `card`, with the type `manifest.CardSpec` declares.
+IMPORTED_CARD_KEYS: dict[str, str] = {
+    "title": _STR,
+    "emoji": _STR,
+    "colorFrom": _STR,
+    "colorTo": _STR,
+    "sdk_version": _STR,
+    "python_version": _STR,
+    "app_file": _STR,
+    "app_port": _INT,
+    "pinned": _BOOL,
+    "license": _STR,
+    "short_description": _STR,
+    "tags": _STR_LIST,
+    "models": _STR_LIST,
+    "datasets": _STR_LIST,
+}
+
+
+@dataclass(frozen=True)
+class ImportedSpace:
+    """One manifest entry built from a live Space, and what the user should know about it."""
+
+    space_id: str
+    entry: dict[str, Any]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The manifest text to write and a summary of the merge."""
+
+    text: str
+    merge: MergeResult
+    notes: tuple[str, ...]
+    secrets: tuple[str, ...]  # environment variables the imported secrets read
+
+
+def entry_from_live(
+    live: LiveSpace,
+    *,
+    source: str | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    existing: Mapping[str, Any] | None = None,
+) -> ImportedSpace:
+    """The manifest entry that describes `live`.
+
+    `live` must carry variables and secrets (read them; None is treated as none). `source` is the
+    folder the files were downloaded to, relative to the manifest. `defaults` is the manifest's
+    `defaults:` as plain data: fields equal to it are left out. `existing` is the Space's entry
+    already in the manifest: its secrets keep their `from_env` and `description`.
+    """
+    defaults = defaults or {}
+    notes: list[str] = []
+    static = live.sdk == "static"
+    entry: dict[str, Any] = {}
+    if live.sdk is not None:
+        entry["sdk"] = live.sdk
+    entry["visibility"] = live.visibility
+    hardware = live.requested_hardware or live.current_hardware
+    if not static and hardware is not None:
+        entry["hardware"] = hardware
+        if hardware != FREE_HARDWARE or "sleep_time" in defaults:
+            entry["sleep_time"] = live_sleep_time(live)
+    if live.volumes:
+        entry["volumes"] = [_volume(v) for v in live.volumes]
+    elif defaults.get("volumes"):
+        entry["volumes"] = []  # the default list does not apply to this Space
+    spelled = (existing or {}).get("variables") or {}
+    variables = {
+        # Keep `WORKERS: 4` as written when the Hub holds "4": same value, no needless edit.
+        key: spelled[key] if _variable_text(spelled.get(key)) == var.value else var.value
+        for key, var in (live.variables or {}).items()
+    }
+    if variables:
+        entry["variables"] = variables
+    secrets = _secrets(live, (existing or {}).get("secrets") or {})
+    if secrets:
+        entry["secrets"] = secrets
+    card, skipped = _card(live.card_data)
+    notes += [f"card key '{key}' not imported: {why}" for key, why in skipped]
+    if card:
+        entry["card"] = card
+    if source is not None:
+        entry["source"] = source
+    entry, default_notes = _relative_to_defaults(entry, defaults, existing or {}, static=static)
+    return ImportedSpace(live.id, entry, tuple(notes + default_notes))
+
+
+def import_spaces(
+    existing_text: str | None,
+    spaces: Sequence[LiveSpace],
+    *,
+    owner: str,
+    sources: Mapping[str, str] | None = None,
+    header: Sequence[str] = (),
+) -> ImportResult:
+    """Merge entries for `spaces` into `existing_text` (a valid manifest), or into a new
+    manifest of `owner` with `header` comment lines when it is None."""
+    text = existing_text if existing_text is not None else new_manifest_text(owner, header)
+    doc = read_manifest_document(text)
+    doc_owner = str(doc.get("owner") or owner)
+    defaults = doc.get("defaults") or {}
+    declared = {
+        (key if "/" in key else f"{doc_owner}/{key}"): value or {}
+        for key, value in (doc.get("spaces") or {}).items()
+    }
+    imported = [
+        entry_from_live(
+            live,
+            source=(sources or {}).get(live.id),
+            defaults=defaults,
+            existing=declared.get(live.id),
+        )
+        for live in spaces
+    ]
+    merge = merge_spaces_into_manifest(
+        text,
+        [(item.space_id, item.entry) for item in imported],
+        managed=(*MANAGED_FIELDS, "source") if sources else MANAGED_FIELDS,
+    )
+    notes = tuple(f"{item.space_id}: {note}" for item in imported for note in item.notes)
+    env = sorted(
+        {
+            str(ref["from_env"])
+            for item in imported
+            for ref in (item.entry.get("secrets") or {}).values()
+        }
+    )
+    return ImportResult(merge.text, merge, notes, tuple(env))
+
+
+def _variable_text(value: Any) -> str | None:
+    """A manifest variable value as the Hub stores it (the loader's conversion)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    return None
+
+
+def _volume(volume: LiveVolume) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "type": volume.type,
+        "source": volume.source,
+        "mount_path": volume.mount_path,
+    }
+    if volume.revision is not None:
+        data["revision"] = volume.revision
+    # Repository volumes are always read-only on the Hub; only a bucket's flag carries meaning.
+    if volume.type == "bucket" and volume.read_only:
+        data["read_only"] = True
+    if volume.path is not None:
+        data["path"] = volume.path
+    return data
+
+
+def _secrets(live: LiveSpace, declared: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for key, secret in (live.secrets or {}).items():
+        before = declared.get(key)
+        if isinstance(before, Mapping) and before.get("from_env"):
+            ref = {"from_env": str(before["from_env"])}
+            if before.get("description"):
+                ref["description"] = str(before["description"])
+        else:
+            ref = {"from_env": key}
+            user_description, _ = parse_description(secret.description)
+            if user_description:
+                ref["description"] = user_description
+        out[key] = ref
+    return out
+
+
+def _card(card_data: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    card: dict[str, Any] = {}
+    skipped: list[tuple[str, str]] = []
+    for key, kind in IMPORTED_CARD_KEYS.items():
+        if key not in card_data or card_data[key] is None:
+            continue
+        value = card_data[key]
+        if _has_type(value, kind):
+            card[key] = list(value) if kind == _STR_LIST else value
+        else:
+            skipped.append((key, f"expected {kind}, the Hub has {value!r}"))
+    return card, skipped
+
+
+def _has_type(value: Any, kind: str) -> bool:
+    if kind == _STR:
+        return isinstance(value, str)
+    if kind == _INT:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == _BOOL:
+        return isinstance(value, bool)
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _relative_to_defaults(
+    entry: dict[str, Any],
+    defaults: Mapping[str, Any],
+    existing: Mapping[str, Any],
+    *,
+    static: bool,
+) -> tuple[dict[str, Any], list[str]]:
+    """Leave out what `defaults` already says (unless the existing entry spells it out itself:
+    an import does not rewrite what is already right); note what defaults would add."""
+    out: dict[str, Any] = {}
+    notes: list[str] = []
+    for field, value in entry.items():
+        default = defaults.get(field)
+        if field in ("variables", "secrets", "card") and isinstance(default, Mapping):
+            spelled = existing.get(field) or {}
+            own = {k: v for k, v in value.items() if default.get(k) != v or k in spelled}
+            if own:
+                out[field] = own
+        elif value != default or field not in defaults or field in existing:
+            out[field] = value
+    for field in ("variables", "secrets", "card"):
+        default = defaults.get(field)
+        if not isinstance(default, Mapping):
+            continue
+        extra = sorted(set(default) - set(entry.get(field) or {}))
+        if extra:
+            notes.append(
+                f"defaults.{field} adds {', '.join(extra)}, which the Space does not have: "
+                "`plan` will propose adding them"
+            )
+    for field in ("hardware", "sleep_time"):
+        if field in defaults and field not in entry and not static:
+            notes.append(f"defaults.{field} applies, but the Hub reports no {field} to compare")
+    if "source" in defaults and "source" not in entry:
+        notes.append(
+            "defaults.source applies: `plan` will compare the Space's files with that folder"
+        )
+    return out, notes

@@ -1,0 +1,198 @@
+"""`spacectl status`: one row per manifest Space, from the bulk listing alone.
+
+Pure: the caller reads `hub.list_owner` (one paginated request per owner, whatever the number of
+Spaces) and passes the result in.
+
+Drift is the settings part of a plan: `compute_plan` runs on a copy of the manifest without
+variables, secrets and source folders, so everything it still compares (SDK, visibility,
+hardware, sleep time, volumes, card) comes from the listing. Variables, secrets and files would
+cost one to three requests per Space; `spacectl plan` compares them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from spacectl.hub import app_url, space_page_url
+from spacectl.manifest import Manifest
+from spacectl.plan import Action, PlanInputs, compute_plan, live_sleep_time
+from spacectl.state import LiveSpace
+
+ABSENT_STAGE = "absent"
+# Stages worth a second look (the Hub's error stages, plus a Space never built).
+_ERROR_STAGES = frozenset({"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE"})
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """What `status` shows for one manifest Space.
+
+    `stage` is the runtime stage, or `absent` when the Space is not on the Hub (or not visible to
+    the token). `sleep_time` is in the manifest's spelling (-1 = never), None for a static or
+    absent Space. `drift` lists the settings that differ from the manifest (plan field paths).
+    """
+
+    id: str
+    declared: str  # the manifest's `state`: present or absent
+    stage: str
+    sdk: str | None
+    requested_hardware: str | None
+    current_hardware: str | None
+    sleep_time: int | None
+    sha: str | None
+    last_modified: datetime | None
+    page_url: str
+    app_url: str
+    error_message: str | None
+    drift: tuple[str, ...]
+
+    @property
+    def warning(self) -> str | None:
+        """One line for a human: what is off, or None when all is well."""
+        if self.declared == "absent":
+            return "pending deletion (state: absent)" if self.stage != ABSENT_STAGE else None
+        if self.stage == ABSENT_STAGE:
+            return "not on the Hub: `spacectl apply` creates it"
+        if self.drift:
+            count = len(self.drift)
+            return f"{count} change{'s' if count != 1 else ''} pending: {', '.join(self.drift)}"
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape (`status --format json`)."""
+        return {
+            "id": self.id,
+            "declared": self.declared,
+            "stage": self.stage,
+            "sdk": self.sdk,
+            "hardware": {"requested": self.requested_hardware, "current": self.current_hardware},
+            "sleep_time": self.sleep_time,
+            "last_commit": {
+                "sha": self.sha,
+                "date": self.last_modified.isoformat() if self.last_modified else None,
+            },
+            "page_url": self.page_url,
+            "app_url": self.app_url,
+            "error_message": self.error_message,
+            "drift": list(self.drift),
+            "warning": self.warning,
+        }
+
+
+def status_rows(
+    manifest: Manifest, live: Mapping[str, LiveSpace | None], *, endpoint: str
+) -> list[StatusRow]:
+    """One row per manifest Space, in manifest order. `live` maps ids to the listing's state
+    (a missing id counts as absent)."""
+    drift = _settings_drift(manifest, live, endpoint)
+    rows = []
+    for spec in manifest.spaces:
+        space = live.get(spec.id)
+        static = space is None or space.sdk == "static"
+        rows.append(
+            StatusRow(
+                id=spec.id,
+                declared=spec.state,
+                stage=(space.stage or "unknown") if space else ABSENT_STAGE,
+                sdk=space.sdk if space else None,
+                requested_hardware=space.requested_hardware if space else None,
+                current_hardware=space.current_hardware if space else None,
+                sleep_time=None if static or space is None else live_sleep_time(space),
+                sha=space.sha if space else None,
+                last_modified=space.last_modified if space else None,
+                page_url=space_page_url(endpoint, spec.id),
+                app_url=space.host if space and space.host else app_url(spec.id),
+                error_message=space.error_message if space else None,
+                drift=drift.get(spec.id, ()) if space and spec.state == "present" else (),
+            )
+        )
+    return rows
+
+
+def _settings_drift(
+    manifest: Manifest, live: Mapping[str, LiveSpace | None], endpoint: str
+) -> dict[str, tuple[str, ...]]:
+    # Only Spaces that exist and should: a missing one is reported as absent, not as drift (and
+    # planning its creation could fail on a missing `sdk`, which is plan's error to report).
+    present = tuple(
+        spec.model_copy(update={"variables": {}, "secrets": {}, "source": None, "prune": False})
+        for spec in manifest.spaces
+        if spec.state == "present" and live.get(spec.id) is not None
+    )
+    settings_only = manifest.model_copy(update={"spaces": present})
+    inputs = PlanInputs(
+        files={spec.id: None for spec in present},
+        secret_digests={},
+        secret_key_set=False,
+        manifest_digest="",
+        endpoint=endpoint,
+        created_at="",
+    )
+    plan = compute_plan(settings_only, live, inputs)
+    return {
+        change.space_id: tuple(_drift_name(fc.path) for fc in change.fields)
+        for change in plan.changes
+        if change.action is Action.UPDATE
+    }
+
+
+def _drift_name(path: str) -> str:
+    # Without a source folder the only file a settings-only plan touches is the README's card.
+    return "card" if path == "files/README.md" else path
+
+
+def format_sleep(seconds: int | None) -> str:
+    """`never`, `48h`, `30m`, `90s`; `-` when there is none."""
+    if seconds is None:
+        return "-"
+    if seconds == -1:
+        return "never"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def render_status_text(rows: list[StatusRow]) -> str:
+    """An aligned table, then one indented line per row with an error message or warning."""
+    header = ("SPACE", "STAGE", "HARDWARE", "SLEEP", "LAST COMMIT", "URL", "PAGE")
+    table = [header]
+    for row in rows:
+        hardware = row.requested_hardware or "-"
+        if row.current_hardware and row.current_hardware != row.requested_hardware:
+            hardware = f"{hardware} (running {row.current_hardware})"
+        commit = "-"
+        if row.sha:
+            when = row.last_modified.strftime("%Y-%m-%d %H:%M") if row.last_modified else ""
+            commit = f"{row.sha[:7]} {when}".strip()
+        stage = row.stage if row.declared == "present" else f"{row.stage} (declared absent)"
+        table.append(
+            (
+                row.id,
+                stage,
+                hardware,
+                format_sleep(row.sleep_time),
+                commit,
+                row.app_url,
+                row.page_url,
+            )
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    out = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in table
+    ]
+    notes = []
+    for row in rows:
+        if row.stage in _ERROR_STAGES:
+            reason = f": {row.error_message}" if row.error_message else ""
+            notes.append(
+                f"! {row.id}: {row.stage}{reason} "
+                f"(see `spacectl logs {row.id}{' --build' if row.stage == 'BUILD_ERROR' else ''}`)"
+            )
+        if row.warning:
+            notes.append(f"~ {row.id}: {row.warning}")
+    return "\n".join([*out, "", *notes] if notes else out) + "\n"
