@@ -21,15 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from spacectl.errors import SpacectlError
+from spacectl.files import README, readme_front_matter
 from spacectl.manifest import (
     MergeResult,
+    VolumeSpec,
     merge_spaces_into_manifest,
     new_manifest_text,
     read_manifest_document,
 )
-from spacectl.plan import live_sleep_time
+from spacectl.plan import live_sleep_time, volume_dict
 from spacectl.secrets import parse_description
 from spacectl.state import LiveSpace, LiveVolume
 
@@ -95,13 +99,17 @@ def entry_from_live(
     source: str | None = None,
     defaults: Mapping[str, Any] | None = None,
     existing: Mapping[str, Any] | None = None,
+    readme_card: Mapping[str, Any] | None = None,
 ) -> ImportedSpace:
     """The manifest entry that describes `live`.
 
     `live` must carry variables and secrets (read them; None is treated as none). `source` is the
     folder the files were downloaded to, relative to the manifest. `defaults` is the manifest's
     `defaults:` as plain data: fields equal to it are left out. `existing` is the Space's entry
-    already in the manifest: its secrets keep their `from_env` and `description`.
+    already in the manifest: its secrets keep their `from_env` and `description`, and its volumes
+    stay as written when they mean the same. `readme_card` is the front matter of the README.md in
+    the Space's source folder: card keys it already holds with the live value are left out (the
+    card is merged into that README, so repeating them would only duplicate it).
     """
     defaults = defaults or {}
     notes: list[str] = []
@@ -115,7 +123,10 @@ def entry_from_live(
         entry["hardware"] = hardware
         if hardware != FREE_HARDWARE or "sleep_time" in defaults:
             entry["sleep_time"] = live_sleep_time(live)
-    if live.volumes:
+    written = (existing or {}).get("volumes")
+    if live.volumes and _same_volumes(written, live.volumes):
+        entry["volumes"] = written
+    elif live.volumes:
         entry["volumes"] = [_volume(v) for v in live.volumes]
     elif defaults.get("volumes"):
         entry["volumes"] = []  # the default list does not apply to this Space
@@ -132,6 +143,12 @@ def entry_from_live(
         entry["secrets"] = secrets
     card, skipped = _card(live.card_data)
     notes += [f"card key '{key}' not imported: {why}" for key, why in skipped]
+    spelled_card = (existing or {}).get("card") or {}
+    card = {
+        key: value
+        for key, value in card.items()
+        if (readme_card or {}).get(key) != value or key in spelled_card
+    }
     if card:
         entry["card"] = card
     if source is not None:
@@ -146,10 +163,15 @@ def import_spaces(
     *,
     owner: str,
     sources: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
     header: Sequence[str] = (),
 ) -> ImportResult:
     """Merge entries for `spaces` into `existing_text` (a valid manifest), or into a new
-    manifest of `owner` with `header` comment lines when it is None."""
+    manifest of `owner` with `header` comment lines when it is None.
+
+    `sources` maps Space ids to downloaded folders (relative to the manifest's folder
+    `base_dir`). The only I/O: the README.md of each Space's source folder, when there is one, is
+    read so that the card does not repeat its front matter."""
     text = existing_text if existing_text is not None else new_manifest_text(owner, header)
     doc = read_manifest_document(text)
     doc_owner = str(doc.get("owner") or owner)
@@ -158,15 +180,19 @@ def import_spaces(
         (key if "/" in key else f"{doc_owner}/{key}"): value or {}
         for key, value in (doc.get("spaces") or {}).items()
     }
-    imported = [
-        entry_from_live(
-            live,
-            source=(sources or {}).get(live.id),
-            defaults=defaults,
-            existing=declared.get(live.id),
+    imported = []
+    for live in spaces:
+        existing = declared.get(live.id) or {}
+        source = (sources or {}).get(live.id)
+        folder = source or existing.get("source") or defaults.get("source")
+        readme_card = (
+            _source_front_matter(base_dir / str(folder)) if folder and base_dir is not None else {}
         )
-        for live in spaces
-    ]
+        imported.append(
+            entry_from_live(
+                live, source=source, defaults=defaults, existing=existing, readme_card=readme_card
+            )
+        )
     merge = merge_spaces_into_manifest(
         text,
         [(item.space_id, item.entry) for item in imported],
@@ -181,6 +207,30 @@ def import_spaces(
         }
     )
     return ImportResult(merge.text, merge, notes, tuple(env))
+
+
+def _source_front_matter(folder: Path) -> dict[str, Any]:
+    """Front matter of `folder/README.md`; {} when there is none or it cannot be read (the plan
+    reports an invalid README, import need not)."""
+    try:
+        return readme_front_matter((folder / README).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SpacectlError):
+        return {}
+
+
+def _same_volumes(written: Any, live: Sequence[LiveVolume]) -> bool:
+    """Whether volumes as written in a manifest mean the live ones (the plan's comparison)."""
+    if not isinstance(written, list):
+        return False
+    try:
+        specs = [VolumeSpec.model_validate(item) for item in written]
+    except ValueError:  # not valid volume entries: rewrite them from the Hub
+        return False
+
+    def normalised(volumes: Sequence[VolumeSpec | LiveVolume]) -> list[dict[str, Any]]:
+        return sorted((volume_dict(v) for v in volumes), key=lambda d: str(d["mountPath"]))
+
+    return normalised(specs) == normalised(live)
 
 
 def _variable_text(value: Any) -> str | None:

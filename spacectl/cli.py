@@ -366,6 +366,7 @@ def import_(
                 spaces,
                 owner=owner,
                 sources=sources,
+                base_dir=base_dir,
                 header=(
                     f"Spaces of {owner}, imported from {hub.endpoint} by `spacectl import`.",
                     "Secret values cannot be read from the Hub: each secret names the environment",

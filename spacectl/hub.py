@@ -336,6 +336,7 @@ class Hub:
         infos = self._call(
             f"list Spaces of {owner}",
             lambda: list(self.api.list_spaces(author=owner, expand=_EXPAND)),  # type: ignore[arg-type]
+            retry=False,  # paginated listings already retry with backoff inside the client
         )
         return {info.id: _live_from_info(info) for info in infos}
 
@@ -398,6 +399,7 @@ class Hub:
                     space_id, recursive=True, repo_type="space", revision=revision
                 )
             ),
+            retry=False,  # paginated listings already retry with backoff inside the client
         )
         files: dict[str, LiveFile] = {}
         for entry in entries:

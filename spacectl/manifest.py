@@ -34,9 +34,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.scalarbool import ScalarBoolean
+from ruamel.yaml.tokens import CommentToken
 
 from spacectl.errors import ConfigError, ManifestError, SourceLocation
 
@@ -1035,6 +1036,7 @@ def merge_spaces_into_manifest(
     """
     yaml = _editing_yaml(text)
     doc = yaml.load(text)
+    _keep_anchors(doc, set())
     if not isinstance(doc, CommentedMap) or not isinstance(doc.get("owner"), str):
         raise ManifestError("The manifest has no 'owner' to import into.")
     spaces = doc.get("spaces")
@@ -1053,7 +1055,11 @@ def merge_spaces_into_manifest(
         key = keys.get(space_id)
         if key is None:
             space_owner, name = space_id.split("/", 1)
-            spaces[name if space_owner == owner else space_id] = _to_yaml(entry)
+            key = name if space_owner == owner else space_id
+            first = not spaces
+            spaces[key] = _to_yaml(entry)
+            if not first:  # a blank line between Spaces, as people write them
+                spaces.yaml_set_comment_before_after_key(key, before="\n", indent=2)
             added.append(space_id)
             continue
         current = spaces[key]
@@ -1062,7 +1068,12 @@ def merge_spaces_into_manifest(
             spaces[key] = current
         if not isinstance(current, CommentedMap):
             raise ManifestError(f"spaces.{key} must be a mapping to import into.")
-        if _edit_map(current, entry, fields=managed):
+        # Comment lines after an entry's last line belong to what follows (the next Space);
+        # keep them after the entry's last line even when the edit appends fields to it.
+        trailing = _detach_trailing_lines(current)
+        changed = _edit_map(current, entry, fields=managed)
+        _attach_trailing_lines(current, trailing)
+        if changed:
             updated.append(space_id)
         else:
             unchanged.append(space_id)
@@ -1082,6 +1093,24 @@ def _editing_yaml(text: str) -> YAML:
         seq_offset = 2  # no block list to copy the style from: the examples' style
     yaml.indent(mapping=indent, sequence=seq_offset + 2, offset=seq_offset)
     return yaml
+
+
+def _keep_anchors(node: Any, seen: set[int]) -> None:
+    """Mark every anchor to be written back: ruamel drops the ones no alias uses (`x-` templates
+    kept for later), which would change lines nobody edited."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    anchor = getattr(node, "anchor", None)
+    if anchor is not None and getattr(anchor, "value", None):
+        anchor.always_dump = True
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _keep_anchors(key, seen)
+            _keep_anchors(value, seen)
+    elif isinstance(node, list):
+        for item in node:
+            _keep_anchors(item, seen)
 
 
 def _space_id_of(key: str, owner: str) -> str:
@@ -1120,6 +1149,53 @@ def _edit_map(
             node[name] = _to_yaml(value)
         changed = True
     return changed
+
+
+def _last_slot(node: Any) -> tuple[Any, Any, int] | None:
+    """(container, key, index in `ca.items[key]`) of the comment after a block collection's last
+    line, descending into nested block collections; None for an empty or flow collection."""
+    while isinstance(node, (CommentedMap, CommentedSeq)) and node and not node.fa.flow_style():
+        key = next(reversed(node)) if isinstance(node, CommentedMap) else len(node) - 1
+        slot = 2 if isinstance(node, CommentedMap) else 0
+        value = node[key]
+        nested = isinstance(value, (CommentedMap, CommentedSeq)) and value
+        if not nested or value.fa.flow_style():
+            return node, key, slot
+        node = value
+    return None
+
+
+def _detach_trailing_lines(node: CommentedMap) -> str:
+    """Remove and return the full comment lines after `node`'s last line (not its end-of-line
+    comment); '' when there are none."""
+    where = _last_slot(node)
+    if where is None:
+        return ""
+    container, key, slot = where
+    tokens = container.ca.items.get(key)
+    token = tokens[slot] if tokens else None
+    if token is None or "\n" not in token.value:
+        return ""
+    head, rest = token.value.split("\n", 1)
+    if not rest:
+        return ""
+    if head.strip():
+        token.value = head + "\n"
+    else:
+        tokens[slot] = None
+    return str(rest)
+
+
+def _attach_trailing_lines(node: CommentedMap, lines: str) -> None:
+    where = _last_slot(node)
+    if not lines or where is None:
+        return
+    container, key, slot = where
+    tokens = container.ca.items.setdefault(key, [None, None, None, None])
+    if tokens[slot] is not None:
+        tokens[slot].value += lines
+    else:
+        tokens[slot] = CommentToken("\n" + lines, CommentMark(0), None)
 
 
 def _to_yaml(value: Any) -> Any:

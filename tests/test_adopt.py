@@ -1,0 +1,171 @@
+"""import's pure logic: manifest entries from live state, and the comment-keeping merge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spacectl.adopt import entry_from_live, import_spaces
+from spacectl.errors import ManifestError
+from spacectl.manifest import merge_spaces_into_manifest, parse_manifest
+from spacectl.state import LiveSecret, LiveSpace, LiveVariable, LiveVolume
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _live(name: str = "demo", **fields: object) -> LiveSpace:
+    base: dict[str, object] = {
+        "id": f"acme/{name}",
+        "sdk": "gradio",
+        "visibility": "public",
+        "sha": "a" * 40,
+        "requested_hardware": "cpu-basic",
+        "sleep_time": 172800,
+        "variables": {},
+        "secrets": {},
+    }
+    base.update(fields)
+    return LiveSpace(**base)  # type: ignore[arg-type]
+
+
+def test_static_space_has_no_hardware_or_sleep_time() -> None:
+    entry = entry_from_live(_live(sdk="static", requested_hardware=None, sleep_time=None)).entry
+    assert entry == {"sdk": "static", "visibility": "public"}
+
+
+def test_free_hardware_leaves_out_its_fixed_sleep_time() -> None:
+    entry = entry_from_live(_live()).entry
+    assert entry["hardware"] == "cpu-basic" and "sleep_time" not in entry
+
+
+def test_paid_hardware_null_sleep_time_is_never() -> None:
+    entry = entry_from_live(_live(requested_hardware="t4-small", sleep_time=None)).entry
+    assert entry["hardware"] == "t4-small" and entry["sleep_time"] == -1
+    timed = entry_from_live(_live(requested_hardware="cpu-upgrade", sleep_time=3600)).entry
+    assert timed["sleep_time"] == 3600
+
+
+def test_secrets_become_env_references_and_keep_the_user_description() -> None:
+    live = _live(
+        secrets={
+            "API_KEY": LiveSecret("Key for X [spacectl hmac=- at=2026-01-01T00:00:00Z]"),
+            "TOKEN": LiveSecret(None),
+        }
+    )
+    entry = entry_from_live(live).entry
+    assert entry["secrets"] == {
+        "API_KEY": {"from_env": "API_KEY", "description": "Key for X"},
+        "TOKEN": {"from_env": "TOKEN"},
+    }
+    # A secret already mapped to another variable keeps that mapping.
+    mapped = entry_from_live(live, existing={"secrets": {"TOKEN": {"from_env": "PROD_TOKEN"}}})
+    assert mapped.entry["secrets"]["TOKEN"] == {"from_env": "PROD_TOKEN"}
+
+
+def test_card_keeps_hub_keys_of_the_right_type_only() -> None:
+    live = _live(
+        card_data={
+            "title": "Demo",
+            "sdk": "gradio",
+            "app_port": 8000,
+            "tags": ["a", "b"],
+            "sdk_version": 4.1,  # a YAML float on the Hub: the manifest wants a string
+            "thumbnail": "x.png",  # not a key spacectl manages
+        }
+    )
+    imported = entry_from_live(live)
+    assert imported.entry["card"] == {"title": "Demo", "app_port": 8000, "tags": ["a", "b"]}
+    assert any("sdk_version" in note for note in imported.notes)
+
+
+def test_card_leaves_out_what_the_source_readme_already_says() -> None:
+    live = _live(card_data={"title": "Demo", "emoji": "🔥", "pinned": False})
+    entry = entry_from_live(live, readme_card={"title": "Demo", "emoji": "🚀"}).entry
+    assert entry["card"] == {"emoji": "🔥", "pinned": False}
+
+
+def test_volumes_normalised_and_kept_as_written_when_equal() -> None:
+    live = _live(
+        requested_hardware="cpu-upgrade",
+        volumes=(
+            LiveVolume("model", "acme/emb", "/models", read_only=True),
+            LiveVolume("bucket", "acme/data", "/data", read_only=False),
+        ),
+    )
+    entry = entry_from_live(live).entry
+    assert entry["volumes"] == [
+        {"type": "model", "source": "acme/emb", "mount_path": "/models"},
+        {"type": "bucket", "source": "acme/data", "mount_path": "/data"},
+    ]
+    written = [
+        {"source": "acme/data", "mount_path": "/data"},
+        {"type": "model", "source": "acme/emb", "mount_path": "/models", "read_only": True},
+    ]
+    assert entry_from_live(live, existing={"volumes": written}).entry["volumes"] == written
+
+
+def test_entry_is_relative_to_defaults_and_notes_what_defaults_add() -> None:
+    live = _live(
+        visibility="private",
+        variables={"ORG": LiveVariable("acme"), "MODE": LiveVariable("fast")},
+    )
+    defaults = {"visibility": "private", "variables": {"ORG": "acme", "LOG_LEVEL": "info"}}
+    imported = entry_from_live(live, defaults=defaults)
+    assert "visibility" not in imported.entry
+    assert imported.entry["variables"] == {"MODE": "fast"}
+    assert any("LOG_LEVEL" in note for note in imported.notes)
+
+
+def test_variable_written_as_number_or_boolean_is_kept() -> None:
+    live = _live(variables={"WORKERS": LiveVariable("4"), "ON": LiveVariable("true")})
+    existing = {"variables": {"WORKERS": 4, "ON": True}}
+    assert entry_from_live(live, existing=existing).entry["variables"] == {"WORKERS": 4, "ON": True}
+
+
+def test_new_manifest_is_valid_and_keys_foreign_owners_fully() -> None:
+    result = import_spaces(
+        None,
+        [_live("one"), _live("site", sdk="static", requested_hardware=None)],
+        owner="acme",
+        header=["imported"],
+    )
+    assert result.text.startswith("# imported\nversion: 1\nowner: acme\n")
+    manifest = parse_manifest(result.text, "spaces.yaml", base_dir=Path("."), environ=None)
+    assert [s.id for s in manifest.spaces] == ["acme/one", "acme/site"]
+    other = merge_spaces_into_manifest(
+        result.text, [("bob/tool", {"sdk": "docker"})], managed=("sdk",)
+    )
+    assert "\n  bob/tool:\n    sdk: docker\n" in other.text
+    assert other.added == ("bob/tool",)
+
+
+def test_merge_keeps_the_example_manifest_byte_for_byte() -> None:
+    text = (EXAMPLES / "spaces.yaml").read_text(encoding="utf-8")
+    manifest = parse_manifest(text, "spaces.yaml", base_dir=EXAMPLES, environ=None)
+    spec = manifest.space("ifcore-org/vision-lab")
+    entry = {
+        "sdk": spec.sdk,
+        "hardware": spec.hardware,
+        "sleep_time": spec.sleep_time,
+        "variables": {"MODEL_ID": spec.variables["MODEL_ID"]},  # its own, not the defaults
+        "card": spec.card.model_dump(exclude_none=True) if spec.card else {},
+    }
+    same = merge_spaces_into_manifest(text, [(spec.id, entry)], managed=tuple(entry))
+    assert same.text == text and same.unchanged == (spec.id,)
+
+    changed = merge_spaces_into_manifest(
+        text,
+        [(spec.id, {**entry, "sleep_time": 7200})],
+        managed=tuple(entry),
+    )
+    assert changed.updated == (spec.id,)
+    # Exactly one line differs; its comment stays.
+    assert changed.text == text.replace(
+        "    sleep_time: 3600 # seconds\n", "    sleep_time: 7200 # seconds\n"
+    )
+
+
+def test_merge_refuses_a_document_without_owner() -> None:
+    with pytest.raises(ManifestError):
+        merge_spaces_into_manifest("spaces: {}\n", [("a/b", {})], managed=())

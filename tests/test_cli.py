@@ -1,0 +1,106 @@
+"""CLI behaviour that needs no Hub: validate, schema, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from spacectl.manifest import manifest_json_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None):
+    import os
+
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "SPACECTL_"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "spacectl", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def test_committed_schema_matches_the_models() -> None:
+    committed = json.loads((ROOT / "examples" / "spaces.schema.json").read_text())
+    assert committed == manifest_json_schema(), "run: spacectl schema > examples/spaces.schema.json"
+
+
+def test_validate_the_example() -> None:
+    result = _run("validate", "-f", "examples/spaces.yaml", env={"GEMINI_API_KEY": "x"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "examples/spaces.yaml: valid (7 Spaces)\n"
+
+
+def test_validate_reports_one_line_with_position_and_no_traceback(tmp_path: Path) -> None:
+    manifest = tmp_path / "spaces.yaml"
+    manifest.write_text("owner: acme\nspaces:\n  app:\n    sdk: gradio\n    hardwear: t4-small\n")
+    result = _run("validate", "-f", str(manifest))
+    assert result.returncode == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"Error: {manifest}:5:5: spaces.app")
+    assert "did you mean 'hardware'?" in first
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_missing_secret_variable_is_named_without_touching_the_hub(tmp_path: Path) -> None:
+    manifest = tmp_path / "spaces.yaml"
+    manifest.write_text(
+        "owner: acme\nspaces:\n  app:\n    sdk: gradio\n"
+        "    secrets:\n      KEY: {from_env: MY_SECRET_VAR}\n"
+    )
+    # An unreachable endpoint: the error must come before any Hub call.
+    result = _run(
+        "plan", "-f", str(manifest), env={"HF_ENDPOINT": "http://127.0.0.1:9", "HF_TOKEN": "x"}
+    )
+    assert result.returncode == 1
+    assert "MY_SECRET_VAR" in result.stderr and "not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_token_is_a_clear_error(tmp_path: Path) -> None:
+    manifest = tmp_path / "spaces.yaml"
+    manifest.write_text("owner: acme\nspaces:\n  app: {sdk: gradio}\n")
+    result = _run("plan", "-f", str(manifest), env={"HF_HOME": str(tmp_path / "home")})
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == "Error: no Hugging Face token found"
+    assert "--sandbox" in result.stderr
+
+
+def test_unreachable_endpoint_is_one_line_with_hint(tmp_path: Path) -> None:
+    manifest = tmp_path / "spaces.yaml"
+    manifest.write_text("owner: acme\nspaces:\n  app: {sdk: gradio}\n")
+    result = _run(
+        "plan",
+        "-f",
+        str(manifest),
+        "--endpoint",
+        "http://127.0.0.1:9",
+        "--token",
+        "hf_x",
+        env={"HF_HOME": str(tmp_path / "home")},
+    )
+    assert result.returncode == 1
+    assert "cannot reach http://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_sandbox_mode_plans_and_applies_in_the_working_directory(tmp_path: Path) -> None:
+    manifest = tmp_path / "spaces.yaml"
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<h1>hi</h1>\n")
+    manifest.write_text("owner: me\nspaces:\n  site: {sdk: static, source: ./site}\n")
+    env = {"HF_HOME": str(tmp_path / "home")}
+    first = _run("apply", "--sandbox", "--yes", cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / ".spacectl-sandbox").is_dir()
+    again = _run("plan", "--sandbox", "--detailed-exitcode", cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "No changes" in again.stdout
