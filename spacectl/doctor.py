@@ -88,25 +88,28 @@ def run_checks(manifest: Manifest, hub: DoctorHub, environ: Mapping[str, str]) -
     """Every check for `manifest`, in report order: the token, write access per owner, then per
     Space (secrets, source, Dockerfile and port, README, hardware, platform limits)."""
     checks: list[Check] = []
-    token = check_token(hub)
-    checks.append(token[0])
-    identity = token[1]
+    token, identity, reachable = check_token(hub)
+    checks.append(token)
+    # An unreachable Hub would make every later read retry for a minute before failing.
+    online: DoctorHub | None = hub if reachable else None
     if identity is not None:
         owners = dict.fromkeys(
             [manifest.owner, *(spec.id.split("/", 1)[0] for spec in manifest.spaces)]
         )
         checks += [check_write_access(identity.raw, owner) for owner in owners]
-    flavors = _flavors(hub) if any(s.hardware for s in manifest.spaces) else None
+    flavors: list[str] | Exception | None = None
+    if any(s.hardware for s in manifest.spaces):
+        flavors = _flavors(online) if online else SpacectlError("the Hub is unreachable")
     for spec in manifest.spaces:
         if spec.state == "absent":
             continue
-        checks += _space_checks(spec, hub, environ, flavors)
+        checks += _space_checks(spec, online, environ, flavors)
     return checks
 
 
 def _space_checks(
     spec: SpaceSpec,
-    hub: DoctorHub,
+    hub: DoctorHub | None,
     environ: Mapping[str, str],
     flavors: list[str] | Exception | None,
 ) -> list[Check]:
@@ -163,24 +166,21 @@ def _label(kind: str, spec: SpaceSpec) -> str:
 # --- identity -----------------------------------------------------------------------------------
 
 
-def check_token(hub: DoctorHub) -> tuple[Check, Identity | None]:
-    """A token is found and the Hub accepts it."""
+def check_token(hub: DoctorHub) -> tuple[Check, Identity | None, bool]:
+    """A token is found and the Hub accepts it. Also returns the identity (None on failure) and
+    whether the Hub answered at all."""
     try:
         identity = hub.whoami()
     except AuthError as exc:
         fix = "set HF_TOKEN (or pass --token, or run `hf auth login`) to a token from "
         fix += "https://huggingface.co/settings/tokens"
-        return Check("token", Verdict.FAIL, exc.message, fix), None
+        return Check("token", Verdict.FAIL, exc.message, fix), None, True
     except HubError as exc:
-        return (
-            Check("token", Verdict.FAIL, f"cannot check: {exc.message}", exc.hint or None),
-            None,
-        )
+        fix = exc.hint or "check the network, HF_ENDPOINT or --endpoint"
+        return Check("token", Verdict.FAIL, f"cannot check: {exc.message}", fix), None, False
     role = identity.role or "unknown role"
-    return (
-        Check("token", Verdict.PASS, f"valid, user {identity.name} ({role} token)"),
-        identity,
-    )
+    message = f"valid, user {identity.name} ({role} token)"
+    return Check("token", Verdict.PASS, message), identity, True
 
 
 def check_write_access(whoami: Mapping[str, Any], owner: str) -> Check:
@@ -388,7 +388,7 @@ def check_port(
             f"add `EXPOSE {app_port}` and make the app listen on 0.0.0.0:{app_port}",
         )
     if app_port in ports:
-        return Check(name, Verdict.PASS, f"serves {app_port} ({ports[app_port]}), = {where}")
+        return Check(name, Verdict.PASS, f"serves {app_port} ({ports[app_port]}), the {where}")
     served = ", ".join(f"{port} ({how})" for port, how in ports.items())
     first = next(iter(ports))
     return Check(
@@ -401,10 +401,11 @@ def check_port(
 
 
 def check_readme(
-    spec: SpaceSpec, files: Mapping[str, LocalFile] | None, hub: DoctorHub
+    spec: SpaceSpec, files: Mapping[str, LocalFile] | None, hub: DoctorHub | None
 ) -> Check | None:
     """The README.md spacectl will commit has front matter the Hub accepts (validated by the
-    Hub itself) and names an SDK. None when spacectl does not write README.md."""
+    Hub itself, unless `hub` is None) and names an SDK. None when spacectl does not write
+    README.md."""
     name = _label("readme", spec)
     if files is not None:
         readme = files.get(README)
@@ -432,6 +433,10 @@ def check_readme(
             Verdict.FAIL,
             "the README front matter has no sdk: the Hub will report CONFIG_ERROR",
             "set `sdk:` on the Space in the manifest",
+        )
+    if hub is None:
+        return Check(
+            name, Verdict.WARN, "not validated: the Hub is unreachable", "run doctor again online"
         )
     try:
         verdict = hub.validate_readme(text)

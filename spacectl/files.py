@@ -273,12 +273,12 @@ def desired_files(
 ) -> dict[str, LocalFile] | None:
     """The files the Space repository should hold, or None when files are not managed.
 
-    - `spec.source` None -> None: spacectl does not touch the repository's files. (A `card`
-      without `source` is the planner's business: it can render the remote README with
-      `render_readme`.)
-    - otherwise `scan_source(spec.source, spec.ignore)`; when `spec.card` or `spec.sdk` is set,
-      README.md is replaced by `render_readme(local README.md or None, card, sdk)`: held in
-      memory (`content`), or the on-disk entry kept when the merge changes nothing.
+    - `spec.source` None -> None: spacectl does not touch the repository's files.
+    - otherwise `scan_source(spec.source, spec.ignore)`; when the folder has a README.md and
+      `spec.card` or `spec.sdk` is set, it is replaced by `render_readme(local, card, sdk)`: held
+      in memory (`content`), or the on-disk entry kept when the merge changes nothing.
+    - A folder without README.md leaves the README to the planner (`plan.desired_readme`), which
+      merges the card into the *remote* README only when its front matter differs.
 
     `scanned` is `scan_source(spec.source, spec.ignore)` computed by the caller, so that Spaces
     sharing a folder scan it once. The README merge still has to run per Space: Spaces built from
@@ -291,17 +291,15 @@ def desired_files(
     if spec.source is None:
         return None
     files = dict(scanned) if scanned is not None else scan_source(spec.source, spec.ignore)
-    if spec.card is None and spec.sdk is None:
-        return files
     local = files.get(README)
-    base: str | None = None
-    if local is not None:
-        try:
-            base = local.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            raise ConfigError(f"'{local.source_path}' is not UTF-8 text.") from None
-        except OSError as exc:
-            raise ConfigError(f"Cannot read '{local.source_path}': {exc.strerror}.") from exc
+    if (spec.card is None and spec.sdk is None) or local is None:
+        return files
+    try:
+        base = local.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"'{local.source_path}' is not UTF-8 text.") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read '{local.source_path}': {exc.strerror}.") from exc
     text = render_readme(
         base,
         card_fields(spec.card),
@@ -309,7 +307,7 @@ def desired_files(
         name=spec.id.split("/")[-1],
         source=str(spec.source / README),
     )
-    if local is not None and text == base:
+    if text == base:
         return files
     files[README] = LocalFile.from_bytes(README, text.encode("utf-8"))
     return dict(sorted(files.items()))

@@ -342,11 +342,14 @@ class Hub:
 
     def read_live(
         self,
-        needs: Mapping[str, ReadNeeds],
+        needs: Mapping[str, ReadNeeds | Callable[[LiveSpace], ReadNeeds]],
         *,
         parallelism: int = 8,
     ) -> dict[str, LiveSpace | None]:
-        """Live state of every Space in `needs` (None when absent or invisible)."""
+        """Live state of every Space in `needs` (None when absent or invisible).
+
+        `needs[space_id]` says which further reads a Space takes; as a function it sees the Space
+        as the bulk listing reports it first."""
         owners = sorted({space_id.split("/", 1)[0] for space_id in needs})
         listed: dict[str, LiveSpace] = {}
         for owner in owners:
@@ -354,7 +357,14 @@ class Hub:
         result: dict[str, LiveSpace | None] = {sid: None for sid in needs}
         present = [sid for sid in needs if sid in listed]
         with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-            completed = pool.map(lambda sid: self._complete(listed[sid], needs[sid]), present)
+
+            def complete(sid: str) -> LiveSpace:
+                need = needs[sid]
+                return self._complete(
+                    listed[sid], need if isinstance(need, ReadNeeds) else need(listed[sid])
+                )
+
+            completed = pool.map(complete, present)
             for sid, live in zip(present, completed, strict=True):
                 result[sid] = live
         return result

@@ -7,33 +7,41 @@ environment. Secret values are read only to compute keyed digests, and are not k
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from spacectl.files import LocalFile, desired_files, scan_source
 from spacectl.hub import ReadNeeds
 from spacectl.manifest import Manifest, SpaceSpec
-from spacectl.plan import PlanInputs, matches_target
+from spacectl.plan import PlanInputs, matches_target, readme_out_of_date
 from spacectl.secrets import SECRET_KEY_ENV, secret_digest
+from spacectl.state import LiveSpace
 
 
 def targeted(manifest: Manifest, targets: frozenset[str] | None) -> list[SpaceSpec]:
     return [spec for spec in manifest.spaces if matches_target(spec.id, targets)]
 
 
-def read_needs(spec: SpaceSpec, local: Mapping[str, LocalFile] | None) -> ReadNeeds:
-    """Only the per-Space reads this entry needs: an entry that manages no variables does not
-    pay for a variables read."""
-    if spec.state == "absent":
-        return ReadNeeds()
-    return ReadNeeds(
-        variables=bool(spec.variables) or spec.prune,
-        secrets=bool(spec.secrets) or spec.prune,
-        files=spec.source is not None,
-        readme=(spec.card is not None or spec.sdk is not None)
-        and (local is None or "README.md" not in local),
-    )
+def read_needs(
+    spec: SpaceSpec, local: Mapping[str, LocalFile] | None
+) -> Callable[[LiveSpace], ReadNeeds]:
+    """Only the per-Space reads this entry needs, decided once the bulk listing is known: an
+    entry that manages no variables does not pay for a variables read, and the remote README is
+    downloaded only when the card must be merged into it (its front matter differs)."""
+
+    def needs(listed: LiveSpace) -> ReadNeeds:
+        if spec.state == "absent":
+            return ReadNeeds()
+        no_local_readme = local is None or "README.md" not in local
+        return ReadNeeds(
+            variables=bool(spec.variables) or spec.prune,
+            secrets=bool(spec.secrets) or spec.prune,
+            files=spec.source is not None,
+            readme=no_local_readme and readme_out_of_date(spec, listed),
+        )
+
+    return needs
 
 
 def scan_all(

@@ -454,27 +454,35 @@ def _secret_changes(
     return fields, ops, warnings
 
 
+def _card(spec: SpaceSpec) -> dict[str, Any]:
+    return spec.card.model_dump(exclude_none=True) if spec.card else {}
+
+
+def readme_out_of_date(spec: SpaceSpec, live: LiveSpace) -> bool:
+    """Whether the live README front matter lacks a card field or the SDK the manifest sets."""
+    wanted = _card(spec)
+    if spec.sdk is not None:
+        wanted["sdk"] = spec.sdk
+    return any(live.card_data.get(k) != v for k, v in wanted.items())
+
+
 def desired_readme(
     spec: SpaceSpec, local: Mapping[str, LocalFile] | None, live: LiveSpace | None
 ) -> str | None:
     """README.md text spacectl must commit when the manifest manages the card or SDK and the
     source folder has no README of its own (with one, `files.py` already merged it).
 
-    Returns None when the README is not managed or already matches the live front matter."""
+    For an existing Space the card is merged into the remote README (`live.readme`), and only
+    when its front matter differs. A new Space gets a README generated from the card; without a
+    card, the README the Hub writes at creation already carries the SDK."""
     if local is not None and "README.md" in local:
         return None
-    card = spec.card.model_dump(exclude_none=True) if spec.card else {}
-    if not card and spec.sdk is None:
+    card = _card(spec)
+    if live is None:
+        return render_readme(None, card, spec.sdk, name=spec.id.split("/")[1]) if card else None
+    if not readme_out_of_date(spec, live):
         return None
-    if live is not None:
-        live_card = dict(live.card_data)
-        wanted = dict(card)
-        if spec.sdk is not None:
-            wanted["sdk"] = spec.sdk
-        if all(live_card.get(k) == v for k, v in wanted.items()):
-            return None
-    base = live.readme if live is not None else None
-    return render_readme(base, card, spec.sdk)
+    return render_readme(live.readme, card, spec.sdk, name=live.name)
 
 
 def _file_changes(

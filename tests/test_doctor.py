@@ -78,11 +78,11 @@ DOCKER_OK = "FROM python:3.12\nEXPOSE 7860\nCMD python app.py\n"
 
 
 def test_token_missing_or_rejected_fails_valid_passes() -> None:
-    missing, identity = check_token(FakeHub(AuthError("no Hugging Face token found")))
-    assert missing.verdict is Verdict.FAIL and identity is None and missing.fix
-    unreachable, _ = check_token(FakeHub(TransientHubError("whoami: cannot reach")))
-    assert unreachable.verdict is Verdict.FAIL
-    ok, identity = check_token(FakeHub(_whoami("write")))
+    missing, identity, reachable = check_token(FakeHub(AuthError("no Hugging Face token found")))
+    assert missing.verdict is Verdict.FAIL and identity is None and missing.fix and reachable
+    unreachable, _, reachable = check_token(FakeHub(TransientHubError("whoami: cannot reach")))
+    assert unreachable.verdict is Verdict.FAIL and not reachable
+    ok, identity, reachable = check_token(FakeHub(_whoami("write")))
     assert ok.verdict is Verdict.PASS and identity is not None and "alice" in ok.message
 
 
@@ -220,6 +220,8 @@ def test_readme_checks(tmp_path: Path) -> None:
     check = check_readme(card_only, None, rejected)
     assert check is not None and check.verdict is Verdict.FAIL and "license" in check.message
     assert check_readme(SpaceSpec(id="acme/x"), None, hub) is None  # README not managed
+    offline = check_readme(card_only, None, None)
+    assert offline is not None and offline.verdict is Verdict.WARN
 
 
 def test_hardware_known_unknown_and_unlisted() -> None:

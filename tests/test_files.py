@@ -350,11 +350,10 @@ def test_desired_files_keeps_a_readme_already_in_sync_on_disk(tmp_path: Path) ->
     assert files["README.md"].source_path == root / "README.md"
 
 
-def test_desired_files_generates_a_missing_readme(tmp_path: Path) -> None:
+def test_desired_files_leaves_a_missing_readme_to_the_planner(tmp_path: Path) -> None:
     root = _tree(tmp_path / "src", {"index.html": ""})
-    files = desired_files(_spec(root, sdk="static"))
-    assert files is not None and list(files) == ["README.md", "index.html"]
-    assert files["README.md"].content == b"---\nsdk: static\n---\n\n# demo\n"
+    files = desired_files(_spec(root, sdk="static", card=CardSpec(title="x")))
+    assert files is not None and list(files) == ["index.html"]
 
 
 def test_desired_files_without_card_or_sdk_is_the_plain_scan(tmp_path: Path) -> None:

@@ -1,0 +1,64 @@
+"""Golden tests of the three plan formats, rendered from one realistic plan.
+
+Set UPDATE_GOLDENS=1 to rewrite tests/golden/* after an intended change; review the diff."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml_cases
+from test_plan import _plan
+
+from spacectl.plan import plan_to_dict
+from spacectl.render import render_json, render_markdown, render_text
+
+GOLDEN = Path(__file__).parent / "golden"
+CASE = Path(__file__).parent / "cases" / "render_mixed.yaml"
+
+
+@pytest.fixture
+def mixed_plan(tmp_path: Path):
+    return _plan(yaml_cases.load(CASE), tmp_path), tmp_path
+
+
+def _check(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDENS"):
+        path.write_text(text)
+    assert text == path.read_text(), f"{name} differs; UPDATE_GOLDENS=1 rewrites it"
+
+
+def test_text_golden(mixed_plan) -> None:
+    plan, _ = mixed_plan
+    _check("plan.txt", render_text(plan))
+
+
+def test_text_colour_only_decorates(mixed_plan) -> None:
+    plan, _ = mixed_plan
+    coloured = render_text(plan, color=True)
+    assert "\x1b[32m+\x1b[0m" in coloured
+    assert coloured.replace("\x1b[32m", "").replace("\x1b[33m", "").replace("\x1b[31m", "").replace(
+        "\x1b[0m", ""
+    ) == render_text(plan)
+
+
+def test_markdown_golden(mixed_plan) -> None:
+    plan, _ = mixed_plan
+    _check("plan.md", render_markdown(plan))
+
+
+def test_json_golden(mixed_plan) -> None:
+    plan, tmp_path = mixed_plan
+    text = render_json(plan).replace(str(tmp_path), "<tmp>")
+    _check("plan.json", text)
+    assert json.loads(render_json(plan)) == plan_to_dict(plan)
+
+
+def test_no_secret_value_in_any_format(mixed_plan) -> None:
+    plan, _ = mixed_plan
+    for rendered in (render_text(plan), render_markdown(plan), render_json(plan)):
+        assert "canary-value-9d2" not in rendered
+        assert "(sensitive value)" in rendered or '"sensitive": true' in rendered
