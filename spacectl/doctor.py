@@ -120,7 +120,7 @@ def _space_checks(
     if spec.source is not None:
         source_check, files = check_source(spec)
         checks.append(source_check)
-    front = _front_matter(files)
+    front = _front_matter(spec, files)
     sdk = spec.sdk or (str(front["sdk"]) if front.get("sdk") else None)
     if sdk == "docker" and files is not None:
         checks.append(check_dockerfile(spec, files))
@@ -147,14 +147,27 @@ def _flavors(hub: DoctorHub) -> list[str] | Exception:
         return exc
 
 
-def _front_matter(files: Mapping[str, LocalFile] | None) -> dict[str, Any]:
-    """Front matter of the README.md that will be committed (card merged); {} when there is
-    none or it is invalid (`check_readme` reports that)."""
+def readme_text(spec: SpaceSpec, files: Mapping[str, LocalFile] | None) -> str | None:
+    """The README.md spacectl will commit: the source's, with the card merged (`desired_files`),
+    else one rendered from the card and sdk. None when spacectl writes no README.
+
+    Without a README in the source, the plan merges the card into the Space's README on the Hub;
+    doctor does not read it and checks the front matter spacectl sets instead."""
     readme = (files or {}).get(README)
-    if readme is None:
-        return {}
+    if readme is not None:
+        return readme.read_bytes().decode("utf-8", "replace")
+    if spec.card is None and spec.sdk is None:
+        return None
+    card = spec.card.model_dump(exclude_none=True) if spec.card else {}
+    return render_readme(None, card, spec.sdk)
+
+
+def _front_matter(spec: SpaceSpec, files: Mapping[str, LocalFile] | None) -> dict[str, Any]:
+    """Front matter of `readme_text`; {} when there is none or it is invalid (`check_readme`
+    reports that)."""
+    text = readme_text(spec, files)
     try:
-        return readme_front_matter(readme.read_bytes().decode("utf-8", "replace"))
+        return readme_front_matter(text) if text is not None else {}
     except SpacectlError:
         return {}
 
@@ -407,22 +420,17 @@ def check_readme(
     Hub itself, unless `hub` is None) and names an SDK. None when spacectl does not write
     README.md."""
     name = _label("readme", spec)
-    if files is not None:
-        readme = files.get(README)
-        if readme is None:
-            return Check(
-                name,
-                Verdict.FAIL,
-                "no README.md and no sdk/card in the manifest: the Hub will report CONFIG_ERROR",
-                "set `sdk:` on the Space (spacectl then writes README.md) or add a README.md",
-            )
-        text = readme.read_bytes().decode("utf-8", "replace")
-    elif spec.card is not None or spec.sdk is not None:
-        text = render_readme(
-            None, spec.card.model_dump(exclude_none=True) if spec.card else {}, spec.sdk
-        )
-    else:
+    text = readme_text(spec, files)
+    if text is None and files is None:
         return None
+    if text is None:
+        return Check(
+            name,
+            Verdict.WARN,
+            "no README.md in the source and no sdk/card in the manifest: the Space keeps the "
+            "README it has on the Hub, which must name the sdk",
+            "set `sdk:` on the Space (spacectl then writes the README front matter)",
+        )
     try:
         front = readme_front_matter(text)
     except SpacectlError as exc:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
+import pytest
+from test_manifest import ERROR_CASES
+from typer.testing import CliRunner
+
+from spacectl.cli import app
 from spacectl.manifest import manifest_json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None):
-    import os
-
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "SPACECTL_"))}
     full_env.update(env or {})
     return subprocess.run(
@@ -104,3 +109,21 @@ def test_sandbox_mode_plans_and_applies_in_the_working_directory(tmp_path: Path)
     again = _run("plan", "--sandbox", "--detailed-exitcode", cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "No changes" in again.stdout
+
+
+@pytest.mark.parametrize(("text", "expected"), ERROR_CASES)
+def test_every_manifest_error_through_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: str
+) -> None:
+    """Each manifest error of tests/test_manifest.py, as a user meets it: exactly one line on
+    stderr, `Error: FILE:LINE:COL: where: what`, exit code 1, nothing on stdout."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "app.py").write_text("print('hi')\n")
+    (tmp_path / "spaces.yaml").write_text(textwrap.dedent(text))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["validate", "-f", "spaces.yaml"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Error: " + expected.replace("{cwd}", str(tmp_path.resolve()))
+    assert all(line.startswith("Hint: ") for line in lines[1:])

@@ -205,7 +205,12 @@ def test_readme_checks(tmp_path: Path) -> None:
     hub = FakeHub(_whoami("write"))
     no_readme = _spec(tmp_path, {"app.py": ""})
     check = check_readme(no_readme, scan_source(tmp_path / "app"), hub)
-    assert check is not None and check.verdict is Verdict.FAIL
+    assert check is not None and check.verdict is Verdict.WARN
+    rendered = _spec(tmp_path, {"app.py": ""}, sdk="gradio", card=CardSpec(title="Demo"))
+    check = check_readme(rendered, scan_source(tmp_path / "app"), hub)
+    assert (
+        check is not None and check.verdict is Verdict.PASS and "title: Demo" in hub.validated[-1]
+    )
     bad_yaml = _spec(tmp_path, {"README.md": "---\nsdk: [docker\n---\n"})
     check = check_readme(bad_yaml, scan_source(tmp_path / "app"), hub)
     assert check is not None and check.verdict is Verdict.FAIL and "YAML" in check.message
