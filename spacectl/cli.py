@@ -40,6 +40,7 @@ from spacectl.hub import (
     resolve_token,
     space_page_url,
     token_or_error,
+    xet_active,
 )
 from spacectl.inputs import manifest_digest, plan_inputs, read_needs, targeted
 from spacectl.manifest import Manifest, load_manifest, manifest_json_schema, parse_manifest
@@ -136,7 +137,9 @@ def _hub(endpoint: str | None, token: str | None, sandbox: bool, owners: set[str
         resolved = resolve_endpoint(endpoint)
         yield Hub(resolved, token_or_error(resolve_token(token)), on_retry=_retry_note)
         return
-    running = start_embedded_sandbox(Path.cwd() / SANDBOX_DIR, owners)
+    running = start_embedded_sandbox(
+        Path.cwd() / SANDBOX_DIR, owners, upload_mode="regular" if xet_active() else "auto"
+    )
     try:
         yield Hub(running.endpoint, running.token, on_retry=_retry_note)
     finally:
@@ -217,9 +220,10 @@ def plan(
         raise typer.Exit(EXIT_CHANGES)
 
 
-def _confirm(yes: bool) -> None:
+def _confirm(yes: bool) -> bool:
+    """Ask before applying; True when a person was asked (time passed since the plan)."""
     if yes:
-        return
+        return False
     if not sys.stdin.isatty():
         raise ConfirmationError(
             "refusing to apply without confirmation: no terminal to ask on",
@@ -227,6 +231,7 @@ def _confirm(yes: bool) -> None:
         )
     if not typer.confirm("Apply these changes?", default=False):
         raise ConfirmationError("apply cancelled; nothing was changed")
+    return True
 
 
 @app.command()
@@ -269,13 +274,15 @@ def apply(
             typer.echo(render_text(the_plan, color=_use_color()), nl=False)
             if the_plan.is_empty:
                 return
-            _confirm(yes)
+            asked = _confirm(yes)
             result = apply_plan(
                 the_plan,
                 hub,
                 environ=os.environ,
                 parallelism=parallelism,
-                check_stale=saved is not None,
+                # A plan computed a moment ago needs no re-read; one saved or shown to a person
+                # may have gone stale.
+                check_stale=saved is not None or asked,
                 report=lambda space, message: _err(f"{space}: {message}"),
             )
             typer.echo(render_apply_result(result), nl=False)

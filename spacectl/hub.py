@@ -45,6 +45,7 @@ from huggingface_hub.utils._http import (
     parse_ratelimit_headers,
     set_client_factory,
 )
+from huggingface_hub.utils._runtime import is_xet_available
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -724,6 +725,11 @@ def _listed(message: str) -> tuple[str, ...]:
         line.strip()[2:] for line in message.splitlines() if line.strip().startswith("- ")
     )
     return items or (message.strip(),)
+
+
+def xet_active() -> bool:
+    """Whether uploads of large files go through Xet storage (hf_xet installed and enabled)."""
+    return is_xet_available()
 
 
 def space_page_url(endpoint: str, space_id: str) -> str:

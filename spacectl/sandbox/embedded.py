@@ -12,9 +12,12 @@ from spacectl.sandbox.store import Store, new_token
 SANDBOX_DIR = ".spacectl-sandbox"
 
 
-def start_embedded_sandbox(data_dir: Path, owners: set[str]) -> RunningSandbox:
+def start_embedded_sandbox(
+    data_dir: Path, owners: set[str], *, upload_mode: str = "auto"
+) -> RunningSandbox:
     """Start a sandbox persisted in `data_dir` whose first user can write to every namespace in
-    `owners`.
+    `owners`. `upload_mode` is "regular" when the client uploads with Xet, which the sandbox
+    cannot emulate (see docs/sandbox.md).
 
     The user is one already stored there if it is among `owners`, else the first owner by name;
     every other owner becomes an organisation with that user as its member. State (and the
@@ -31,7 +34,9 @@ def start_embedded_sandbox(data_dir: Path, owners: set[str]) -> RunningSandbox:
         for name in sorted(owners - {user}):
             if name not in st.users:
                 st.add_org(name, [user])
-    running = start_in_thread(SandboxConfig(data=data_dir, build_seconds=2.0))
+    running = start_in_thread(
+        SandboxConfig(data=data_dir, build_seconds=2.0, upload_mode=upload_mode)
+    )
     token = next(
         tok
         for tok, t in running.sandbox.store.tokens.items()
