@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 from huggingface_hub import HfApi
@@ -172,3 +176,44 @@ def test_saved_plan_from_another_manifest_or_endpoint_is_refused(
     other = ws.run("apply", str(planfile), "--yes", env={"HF_ENDPOINT": "http://127.0.0.1:9"})
     assert other.code == 1 and "was made against" in other.err
     assert [w for w in ws.writes() if is_write(w)] == []
+
+
+def _run_on_terminal(ws: Workspace, answer: bytes, *args: str) -> tuple[int, str]:
+    """Run spacectl with a pseudo-terminal as stdin/stdout and type `answer` at the prompt."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "spacectl", *args],
+        cwd=ws.root,
+        env=ws.env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+    )
+    os.close(slave)
+    output = b""
+    answered = False
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not answered and b"Apply these changes?" in output:
+            os.write(master, answer)
+            answered = True
+    code = proc.wait(timeout=120)
+    os.close(master)
+    return code, output.decode(errors="replace")
+
+
+def test_apply_asks_on_a_terminal(workspace: Workspace) -> None:
+    ws = workspace
+    code, output = _run_on_terminal(ws, b"n\n", "apply", "--target", "docs")
+    assert code == 1 and "apply cancelled; nothing was changed" in output
+    assert ws.writes() == []
+    assert "\x1b[32m+\x1b[0m" in output  # colour on a terminal
+    code, output = _run_on_terminal(ws, b"y\n", "apply", "--target", "docs")
+    assert code == 0, output
+    assert "Apply complete: 1 applied" in output
