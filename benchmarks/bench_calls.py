@@ -41,7 +41,11 @@ def run(sandbox: SandboxProcess, cwd: Path, *args: str) -> float:
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "spacectl", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     elapsed = time.monotonic() - started
     if proc.returncode not in (0, 2):
@@ -75,7 +79,9 @@ def summarize(entries: list[dict[str, object]]) -> tuple[int, int, int, int]:
 
 def bench_plan(sandbox: SandboxProcess, work: Path) -> None:
     print("plan: HTTP calls for N Spaces (floor = 1 listing + 3 reads per Space)")
-    print(f"{'N':>5} {'calls':>6} {'floor':>6} {'writes':>6} {'sent B':>9} {'recv B':>10} {'sec':>6}")
+    print(
+        f"{'N':>5} {'calls':>6} {'floor':>6} {'writes':>6} {'sent B':>9} {'recv B':>10} {'sec':>6}"
+    )
     for n in (10, 50, 100):
         cwd = work / f"plan-{n}"
         cwd.mkdir()
@@ -106,8 +112,9 @@ def bench_example(sandbox: SandboxProcess, work: Path) -> None:
     kinds: dict[str, int] = {}
     for e in fresh:
         if is_write(e):
-            key = f"{e['method']} {str(e['path']).rsplit('/', 1)[-1] if '/commit/' not in str(e['path']) else 'commit'}"
-            kinds[key] = kinds.get(key, 0) + 1
+            path = str(e["path"])
+            kind = "commit" if "/commit/" in path else path.rsplit("/", 1)[-1]
+            kinds[f"{e['method']} {kind}"] = kinds.get(f"{e['method']} {kind}", 0) + 1
     print("fresh writes by kind:", ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items())))
 
 
@@ -125,7 +132,11 @@ def bench_thirty(sandbox: SandboxProcess, work: Path) -> None:
         sandbox.clear_requests()
         seconds = run(sandbox, cwd, "apply", "--yes", "--parallelism", "8")
         calls, writes, _, _ = summarize(sandbox.requests())
-        failed = sum(1 for e in sandbox.requests() if e["status"] is None or int(e["status"]) >= 500 or e["status"] == 429)  # type: ignore[call-overload]
+        failed = sum(
+            1
+            for e in sandbox.requests()
+            if e["status"] is None or int(e["status"]) >= 500 or e["status"] == 429
+        )  # type: ignore[call-overload]
         sandbox.set_faults(error_rate=0.0, reset_rate=0.0)
         print(f"  {label:>10}: {seconds:6.2f} s, {calls} calls ({writes} writes, {failed} faulted)")
 
