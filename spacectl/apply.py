@@ -36,7 +36,6 @@ from spacectl.plan import (
     DeleteVariable,
     DeleteVolumes,
     FileAdd,
-    Fingerprint,
     Operation,
     Plan,
     SecretWrite,
@@ -46,6 +45,7 @@ from spacectl.plan import (
     SetVisibility,
     SetVolumes,
     SpaceChange,
+    fingerprint,
     live_sleep_time,
     volume_dict,
 )
@@ -131,33 +131,11 @@ def _stale_reasons(change: SpaceChange, live: LiveSpace | None) -> list[str]:
     if live is None:
         return ["it no longer exists on the Hub"]
     reasons = []
-    now = _fingerprint_of(live, fp)
+    now = fingerprint(live)
     for name in ("sha", "visibility", "hardware", "sleep_time", "volumes", "variables", "secrets"):
         if getattr(now, name) != getattr(fp, name):
             reasons.append(name.replace("sha", "head commit"))
     return reasons
-
-
-def _fingerprint_of(live: LiveSpace, like: Fingerprint) -> Fingerprint:
-    return Fingerprint(
-        exists=True,
-        sha=live.sha,
-        visibility=live.visibility,
-        hardware=live.requested_hardware or live.current_hardware,
-        sleep_time=live.sleep_time,
-        volumes=tuple(
-            sorted((volume_dict(v) for v in live.volumes), key=lambda d: str(d["mountPath"]))
-        ),
-        variables={k: v.value for k, v in (live.variables or {}).items()}
-        if live.variables is not None
-        else like.variables,
-        secrets={
-            k: (s.updated_at.isoformat() if s.updated_at else None)
-            for k, s in (live.secrets or {}).items()
-        }
-        if live.secrets is not None
-        else like.secrets,
-    )
 
 
 def _needs_for(change: SpaceChange) -> ReadNeeds:

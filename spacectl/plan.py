@@ -600,7 +600,8 @@ def _local_front_matter(local: Mapping[str, LocalFile] | None) -> dict[str, Any]
     return readme_front_matter(readme.content.decode(errors="replace"))
 
 
-def _fingerprint(live: LiveSpace | None) -> Fingerprint:
+def fingerprint(live: LiveSpace | None) -> Fingerprint:
+    """The live values a plan depends on; reads that were not made count as empty."""
     if live is None:
         return Fingerprint(exists=False)
     return Fingerprint(
@@ -619,17 +620,17 @@ def _fingerprint(live: LiveSpace | None) -> Fingerprint:
 
 
 def _plan_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> SpaceChange:
-    fingerprint = _fingerprint(live)
+    seen = fingerprint(live)
     if spec.state == "absent":
         if live is None:
-            return SpaceChange(spec.id, Action.NOOP, (), (), fingerprint, reason="already absent")
+            return SpaceChange(spec.id, Action.NOOP, (), (), seen, reason="already absent")
         if spec.protect:
             return SpaceChange(
                 spec.id,
                 Action.NOOP,
                 (),
                 (),
-                fingerprint,
+                seen,
                 warnings=(f"{spec.id}: state: absent but protect: true; not deleting it",),
             )
         return SpaceChange(
@@ -637,7 +638,7 @@ def _plan_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> 
             Action.DELETE,
             (FieldChange("space", Action.DELETE, before=spec.id, reason="state: absent"),),
             (DeleteSpace("delete_space"),),
-            fingerprint,
+            seen,
             sdk=live.sdk,
             reason="state: absent",
         )
@@ -687,7 +688,7 @@ def _plan_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> 
             Action.CREATE,
             tuple(fields),
             tuple(ops),
-            fingerprint,
+            seen,
             sdk=sdk,
             warnings=tuple(warnings),
         )
@@ -724,7 +725,7 @@ def _plan_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> 
         action,
         tuple(fields),
         tuple(ops),
-        fingerprint,
+        seen,
         sdk=live.sdk,
         warnings=tuple(warnings),
     )
