@@ -358,8 +358,11 @@ def import_(
             )
         base_dir = output.parent if output is not None else Path.cwd()
         with _hub(endpoint, token, sandbox, {owner}) as hub:
-            ids = _import_selection(hub.list_owner(owner), owner, space)
-            read = hub.read_live({sid: ReadNeeds(variables=True, secrets=True) for sid in ids})
+            listed = hub.list_owner(owner)
+            ids = _import_selection(listed, owner, space)
+            read = hub.read_live(
+                {sid: ReadNeeds(variables=True, secrets=True) for sid in ids}, listed=listed
+            )
             spaces = [live for live in read.values() if live is not None]
             sources: dict[str, str] = {}
             for live in spaces if download is not None else []:

@@ -346,15 +346,17 @@ class Hub:
         needs: Mapping[str, ReadNeeds | Callable[[LiveSpace], ReadNeeds]],
         *,
         parallelism: int = 8,
+        listed: Mapping[str, LiveSpace] | None = None,
     ) -> dict[str, LiveSpace | None]:
         """Live state of every Space in `needs` (None when absent or invisible).
 
         `needs[space_id]` says which further reads a Space takes; as a function it sees the Space
-        as the bulk listing reports it first."""
-        owners = sorted({space_id.split("/", 1)[0] for space_id in needs})
-        listed: dict[str, LiveSpace] = {}
-        for owner in owners:
-            listed.update(self.list_owner(owner))
+        as the bulk listing reports it first. `listed` is a listing the caller already made."""
+        if listed is None:
+            owners = sorted({space_id.split("/", 1)[0] for space_id in needs})
+            listed = {}
+            for owner in owners:
+                listed = {**listed, **self.list_owner(owner)}
         result: dict[str, LiveSpace | None] = {sid: None for sid in needs}
         present = [sid for sid in needs if sid in listed]
         with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:

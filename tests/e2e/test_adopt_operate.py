@@ -113,9 +113,14 @@ def test_import_then_plan_shows_no_settings_changes(workspace: Workspace) -> Non
     ws = workspace
     _seed(ws)
     (ws.root / "adopted").mkdir()
+    ws.sandbox.clear_requests()
     result = ws.run("import", ORG, "--output", "adopted/spaces.yaml")
     assert result.code == 0, result.both
     assert "4 added, 0 updated, 0 unchanged" in result.err
+    # One bulk listing, then variables and secrets per Space; nothing written.
+    calls = ws.sandbox.requests()
+    assert len(calls) == 1 + 2 * 4, [c["path"] for c in calls]
+    assert all(c["method"] == "GET" for c in calls)
     text = (ws.root / "adopted" / "spaces.yaml").read_text()
     assert CANARY not in text
     assert "API_KEY: {from_env: API_KEY, description: Key for X}" in text
