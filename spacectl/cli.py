@@ -604,6 +604,10 @@ def sandbox_serve(
         str, typer.Option(help="Comma-separated statuses for injected errors.")
     ] = "500,502,503",
     reset_rate: Annotated[float, typer.Option(help="Fraction of connections reset.")] = 0.0,
+    lost_response_rate: Annotated[
+        float,
+        typer.Option(help="Fraction of requests carried out whose answer is then lost."),
+    ] = 0.0,
     rate_limit: Annotated[
         str | None, typer.Option(help="N/SECONDS: at most N API requests per window.")
     ] = None,
@@ -624,6 +628,7 @@ def sandbox_serve(
             error_rate=error_rate,
             error_statuses=error_statuses,
             reset_rate=reset_rate,
+            lost_response_rate=lost_response_rate,
             rate_limit=rate_limit,
         )
         serve(config, announce=lambda line: typer.echo(line))

@@ -248,7 +248,7 @@ class Hub:
         endpoint: str,
         token: str | None,
         *,
-        attempts: int = 6,
+        attempts: int = 8,
         max_wait: float = _MAX_WAIT_SECONDS,
         on_retry: Callable[[str], None] | None = None,
     ) -> None:
@@ -259,6 +259,10 @@ class Hub:
         self._max_wait = max_wait
         self._on_retry = on_retry
         self._create_lock = threading.Lock()
+
+    def _note(self, message: str) -> None:
+        if self._on_retry:
+            self._on_retry(message)
 
     # --- the one place that calls the client --------------------------------------------------
 
@@ -282,8 +286,8 @@ class Hub:
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
-            if self._on_retry and isinstance(exc, _Retryable):
-                self._on_retry(f"{exc.error.message}; retrying")
+            if isinstance(exc, _Retryable):
+                self._note(f"{exc.error.message}; retrying")
 
         retrying = Retrying(
             retry=retry_if_exception_type(_Retryable),
@@ -530,6 +534,7 @@ class Hub:
                 )
             except HfHubHTTPError as exc:
                 if attempts > 1 and exc.response is not None and exc.response.status_code == 409:
+                    self._note(f"{space_id}: an earlier attempt of the create landed")
                     return
                 raise
 
@@ -649,6 +654,10 @@ class Hub:
                 if attempts > 1 and status in (404, 412):
                     head = landed()
                     if head is not None:
+                        self._note(
+                            f"{space_id}: an earlier attempt of the commit landed "
+                            f"({head[:8]}); not committing again"
+                        )
                         return head
                 raise
             return info.oid

@@ -1,4 +1,5 @@
-"""Fault injection (latency, errors, connection resets, a rate limit) and the request log.
+"""Fault injection (latency, errors, connection resets, lost responses, a rate limit) and the
+request log.
 
 `FaultMiddleware` wraps the whole ASGI app. Requests under `/_sandbox/` (the control API) are
 neither faulted nor logged; every other request is logged, including faulted ones, with sizes and
@@ -39,6 +40,9 @@ class FaultSettings:
     error_rate: float = 0.0
     error_statuses: list[int] = field(default_factory=lambda: [500, 502, 503])
     reset_rate: float = 0.0
+    lost_response_rate: float = 0.0
+    lose_next: int = 0
+    only_paths: str | None = None
     rate_limit: RateLimit | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -47,6 +51,9 @@ class FaultSettings:
             "error_rate": self.error_rate,
             "error_statuses": self.error_statuses,
             "reset_rate": self.reset_rate,
+            "lost_response_rate": self.lost_response_rate,
+            "lose_next": self.lose_next,
+            "only_paths": self.only_paths,
             "rate_limit": None
             if self.rate_limit is None
             else {
@@ -65,18 +72,28 @@ class FaultSettings:
             error_rate=self.error_rate,
             error_statuses=list(self.error_statuses),
             reset_rate=self.reset_rate,
+            lost_response_rate=self.lost_response_rate,
+            lose_next=self.lose_next,
+            only_paths=self.only_paths,
             rate_limit=self.rate_limit,
         )
         if "latency_ms" in changes:
             result.latency_ms = int(changes["latency_ms"])
             if result.latency_ms < 0:
                 raise ValueError("latency_ms must be >= 0")
-        for name in ("error_rate", "reset_rate"):
+        for name in ("error_rate", "reset_rate", "lost_response_rate"):
             if name in changes:
                 rate = float(changes[name])
                 if not 0.0 <= rate <= 1.0:
                     raise ValueError(f"{name} must be between 0 and 1")
                 setattr(result, name, rate)
+        if "lose_next" in changes:
+            result.lose_next = int(changes["lose_next"])
+            if result.lose_next < 0:
+                raise ValueError("lose_next must be >= 0")
+        if "only_paths" in changes:
+            value = changes["only_paths"]
+            result.only_paths = str(value) if value else None
         if "error_statuses" in changes:
             result.error_statuses = parse_statuses(changes["error_statuses"])
         if "rate_limit" in changes:
@@ -203,6 +220,9 @@ class FaultMiddleware:
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, raw_send: Send) -> None:
         settings = self.settings
+        if settings.only_paths and settings.only_paths not in scope["path"]:
+            await self.app(scope, receive, send)
+            return
         if settings.latency_ms:
             await asyncio.sleep(settings.latency_ms / 1000)
         limited = self._rate_limit_headers(settings.rate_limit)
@@ -218,6 +238,14 @@ class FaultMiddleware:
                 send, status, f"Injected fault: HTTP {status} from the Hub sandbox", []
             )
             return
+        if self._take_lost(settings) or (
+            settings.lost_response_rate and random.random() < settings.lost_response_rate
+        ):
+            # The request is carried out, then the connection drops before the answer: the
+            # client cannot tell whether a write landed, the case where a retry could repeat it.
+            await self.app(scope, receive, _discard)
+            await _reset(raw_send)
+            return
         extra = [] if limited is None else limited[1]
 
         async def send_with_headers(message: Message) -> None:
@@ -226,6 +254,14 @@ class FaultMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    def _take_lost(self, settings: FaultSettings) -> bool:
+        """Count down `lose_next`: True for each of the next N requests."""
+        with self._lock:
+            if settings.lose_next > 0:
+                settings.lose_next -= 1
+                return True
+        return False
 
     def _rate_limit_headers(
         self, limit: RateLimit | None
@@ -284,6 +320,10 @@ async def _send_json(
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _discard(message: Message) -> None:
+    """An ASGI `send` that drops the response (see `lost_response_rate`)."""
 
 
 async def _reset(send: Send) -> None:

@@ -80,6 +80,7 @@ class SandboxConfig:
         error_statuses: str,
         reset_rate: float,
         rate_limit: str | None,
+        lost_response_rate: float = 0.0,
     ) -> SandboxConfig:
         """Parse the `spacectl sandbox serve` flags; ConfigError with a one-line reason if bad."""
         if not 0 <= port <= 65535:
@@ -90,7 +91,11 @@ class SandboxConfig:
             raise ConfigError(f"--upload-mode must be auto or regular, not {upload_mode!r}")
         if latency_ms < 0:
             raise ConfigError("--latency-ms must be >= 0")
-        for flag, rate in (("--error-rate", error_rate), ("--reset-rate", reset_rate)):
+        for flag, rate in (
+            ("--error-rate", error_rate),
+            ("--reset-rate", reset_rate),
+            ("--lost-response-rate", lost_response_rate),
+        ):
             if not 0.0 <= rate <= 1.0:
                 raise ConfigError(f"{flag} must be between 0 and 1, not {rate}")
         try:
@@ -117,6 +122,7 @@ class SandboxConfig:
                 error_rate=error_rate,
                 error_statuses=statuses,
                 reset_rate=reset_rate,
+                lost_response_rate=lost_response_rate,
                 rate_limit=limit,
             ),
         )

@@ -68,7 +68,11 @@ def test_thirty_spaces_converge_under_injected_faults(workspace: Workspace) -> N
         "defaults:\n  sdk: static\n  source: ./shared-site\n  variables: {STAGE: prod}\n"
         f"spaces:\n{spaces}",
     )
-    ws.sandbox.set_faults(error_rate=0.2, error_statuses=[500, 503, 429], reset_rate=0.05)
+    # 20 % of requests fail: errors and resets before the work, and lost answers after it (a
+    # write that landed but looks failed: a naive retry would commit twice).
+    ws.sandbox.set_faults(
+        error_rate=0.14, error_statuses=[500, 503, 429], reset_rate=0.03, lost_response_rate=0.03
+    )
     started = time.monotonic()
     result = ws.run("apply", "--yes", "--parallelism", "8")
     elapsed = time.monotonic() - started
@@ -77,7 +81,7 @@ def test_thirty_spaces_converge_under_injected_faults(workspace: Workspace) -> N
     assert "retry:" in result.err  # faults really happened and were retried
     print(f"apply of 30 Spaces under 20% faults: {elapsed:.1f}s")
 
-    ws.sandbox.set_faults(error_rate=0.0, reset_rate=0.0)
+    ws.sandbox.set_faults(error_rate=0.0, reset_rate=0.0, lost_response_rate=0.0)
     after = ws.run("plan", "--detailed-exitcode")
     assert after.code == 0, after.out
     api = _api(ws)
@@ -129,3 +133,33 @@ def test_apply_with_xet_enabled_client(workspace: Workspace, tmp_path: Path) -> 
     result = ws.run("apply", "--yes", "--target", "docs", env=env)
     assert result.code == 0, result.both
     assert ws.run("plan", "--detailed-exitcode", "--target", "docs", env=env).code == 0
+
+
+def test_a_commit_whose_answer_is_lost_is_not_made_twice(workspace: Workspace) -> None:
+    """The commit lands but its answer is lost. Retrying it, the client skips the files that
+    are already there and the deletion finds nothing to delete: spacectl checks that the head
+    carries exactly the planned change and stops. One commit, and the next plan is empty."""
+    ws = workspace
+    assert ws.run("apply", "--yes", "--target", "docs").code == 0
+    api = _api(ws)
+    before = len(api.list_repo_commits(f"{ORG}/docs", repo_type="space"))
+    (ws.root / "apps" / "docs" / "style.css").unlink()
+    (ws.root / "apps" / "docs" / "index.html").write_text("<h1>v2</h1>\n")
+    ws.sandbox.set_faults(only_paths="/commit/", lose_next=1)
+    result = ws.run("apply", "--yes", "--target", "docs")
+    assert result.code == 0, result.both
+    assert "an earlier attempt of the commit landed" in result.err
+    assert ws.sandbox.control("GET", "faults")["lose_next"] == 0
+    assert len(api.list_repo_commits(f"{ORG}/docs", repo_type="space")) == before + 1
+    ws.sandbox.set_faults(only_paths=None)
+    assert ws.run("plan", "--detailed-exitcode", "--target", "docs").code == 0
+
+
+def test_a_create_whose_answer_is_lost_is_not_made_twice(workspace: Workspace) -> None:
+    ws = workspace
+    ws.sandbox.set_faults(only_paths="/api/repos/create", lose_next=1)
+    result = ws.run("apply", "--yes", "--target", "team-a")
+    assert result.code == 0, result.both
+    assert "an earlier attempt of the create landed" in result.err
+    ws.sandbox.set_faults(only_paths=None)
+    assert ws.run("plan", "--detailed-exitcode", "--target", "team-a").code == 0

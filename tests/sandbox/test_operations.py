@@ -101,6 +101,23 @@ def test_request_log_and_live_faults(hub_sandbox: SandboxProcess) -> None:
     assert statuses[-3:] == [503, None, 200], statuses  # faulted requests are logged too
 
 
+def test_lost_response_carries_out_the_request(hub_sandbox: SandboxProcess) -> None:
+    """A lost response: the write lands, the client sees only a dropped connection."""
+    headers = {"Authorization": f"Bearer {hub_sandbox.token}", "Content-Type": "application/json"}
+    body = json.dumps({"name": "lossy", "type": "space", "sdk": "static"}).encode()
+    hub_sandbox.set_faults(lost_response_rate=1.0)
+    with pytest.raises(OSError):
+        hub_sandbox.http("POST", "/api/repos/create", body, headers)
+    hub_sandbox.set_faults(lost_response_rate=0.0)
+    status, _, info = hub_sandbox.http(
+        "GET", f"/api/spaces/{hub_sandbox.user}/lossy", None, headers
+    )
+    assert status == 200 and json.loads(info)["id"] == f"{hub_sandbox.user}/lossy"
+    # Retrying the create now answers 409 with the url, as the Hub does for an existing repo.
+    status, _, again = hub_sandbox.http("POST", "/api/repos/create", body, headers)
+    assert status == 409 and "url" in json.loads(again)
+
+
 def test_clock_can_be_advanced(hub_sandbox: SandboxProcess) -> None:
     headers = {"Authorization": f"Bearer {hub_sandbox.token}", "Content-Type": "application/json"}
     body = json.dumps({"name": "clocked", "type": "space", "sdk": "gradio"}).encode()
