@@ -122,6 +122,7 @@ class _Context:
     environ: Mapping[str, str]
     report: Reporter
     check_stale: bool
+    base_dir: Path
 
 
 def _stale_reasons(change: SpaceChange, live: LiveSpace | None) -> list[str]:
@@ -178,12 +179,13 @@ def _secret_payload(
     return value, description
 
 
-def _file_data(add: FileAdd) -> bytes | Path:
-    """The bytes to upload, checked against the planned hash so apply uploads what was planned."""
+def _file_data(add: FileAdd, base_dir: Path) -> bytes | Path:
+    """The bytes to upload, checked against the planned hash so apply uploads what was planned.
+    A relative `source` is relative to the manifest's folder."""
     if add.content is not None:
         return add.content.encode()
     assert add.source is not None
-    path = Path(add.source)
+    path = base_dir / add.source
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -238,7 +240,7 @@ def _execute(op: Operation, change: SpaceChange, ctx: _Context, result: SpaceRes
         parent = op.parent or hub.head(sid)
         if parent is None:
             raise HubError(f"{sid}: the Space has no commit to build on")
-        additions = [(add.path, _file_data(add)) for add in op.additions]
+        additions = [(add.path, _file_data(add, ctx.base_dir)) for add in op.additions]
         deletions = list(op.deletions)
         if op.mirror_new_space:
             added = {add.path for add in op.additions}
@@ -348,9 +350,13 @@ def apply_plan(
     parallelism: int = 4,
     check_stale: bool = True,
     report: Reporter = _quiet,
+    base_dir: Path,
 ) -> ApplyResult:
-    """Execute the plan; Spaces run in parallel, deletions after every other Space."""
-    ctx = _Context(hub=hub, environ=environ, report=report, check_stale=check_stale)
+    """Execute the plan; Spaces run in parallel, deletions after every other Space.
+    `base_dir` is the manifest's folder, which the plan's file paths are relative to."""
+    ctx = _Context(
+        hub=hub, environ=environ, report=report, check_stale=check_stale, base_dir=base_dir
+    )
     first = [c for c in plan.changes if not _deletes(c)]
     last = [c for c in plan.changes if _deletes(c)]
     results: list[SpaceResult] = []

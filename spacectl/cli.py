@@ -137,11 +137,15 @@ def _hub(endpoint: str | None, token: str | None, sandbox: bool, owners: set[str
         resolved = resolve_endpoint(endpoint)
         yield Hub(resolved, token_or_error(resolve_token(token)), on_retry=_retry_note)
         return
+    data_dir = Path.cwd() / SANDBOX_DIR
     running = start_embedded_sandbox(
-        Path.cwd() / SANDBOX_DIR, owners, upload_mode="regular" if xet_active() else "auto"
+        data_dir, owners, upload_mode="regular" if xet_active() else "auto"
     )
     try:
-        yield Hub(running.endpoint, running.token, on_retry=_retry_note)
+        # The embedded server's port changes from run to run; its data folder does not.
+        yield Hub(
+            running.endpoint, running.token, on_retry=_retry_note, identity=f"sandbox:{data_dir}"
+        )
     finally:
         running.stop()
 
@@ -158,8 +162,15 @@ def _targets(target: list[str] | None) -> frozenset[str] | None:
     return frozenset(target) if target else None
 
 
-def _make_plan(manifest: Manifest, hub: Hub, targets: frozenset[str] | None) -> Plan:
-    inputs = plan_inputs(manifest, environ=os.environ, endpoint=hub.endpoint, targets=targets)
+def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str] | None) -> Plan:
+    """Read live state and compute the plan; `path` is the manifest as the user named it."""
+    inputs = plan_inputs(
+        manifest,
+        environ=os.environ,
+        endpoint=hub.identity,
+        targets=targets,
+        manifest_path=str(path),
+    )
     needs = {
         spec.id: read_needs(spec, inputs.files.get(spec.id)) for spec in targeted(manifest, targets)
     }
@@ -208,7 +219,7 @@ def plan(
     with error_boundary():
         manifest = load_manifest(file, environ=os.environ)
         with _hub(endpoint, token, sandbox, _owners(manifest)) as hub:
-            the_plan = _make_plan(manifest, hub, _targets(target))
+            the_plan = _make_plan(manifest, file, hub, _targets(target))
         if fmt is Format.text:
             typer.echo(render_text(the_plan, color=_use_color(), verbose=verbose), nl=False)
         else:
@@ -257,20 +268,25 @@ def apply(
     """Make the Hub match the manifest (or apply a saved plan)."""
     with error_boundary():
         saved = load_plan(planfile) if planfile is not None else None
+        if saved is not None and target:
+            raise PlanFileError(
+                "--target cannot narrow a saved plan: it is applied exactly as it was made",
+                hint="run `spacectl plan --target NAME --out FILE` instead",
+            )
         manifest_path = Path(saved.manifest_path) if saved else file
         manifest = load_manifest(manifest_path, environ=os.environ)
         if saved is not None:
             check_saved_plan(saved, manifest_digest(manifest))
         with _hub(endpoint, token, sandbox, _owners(manifest)) as hub:
             if saved is not None:
-                if saved.endpoint != hub.endpoint:
+                if saved.endpoint != hub.identity:
                     raise PlanFileError(
-                        f"the plan was made against {saved.endpoint}, not {hub.endpoint}",
+                        f"the plan was made against {saved.endpoint}, not {hub.identity}",
                         hint="run `spacectl plan --out FILE` against this endpoint",
                     )
                 the_plan = saved
             else:
-                the_plan = _make_plan(manifest, hub, _targets(target))
+                the_plan = _make_plan(manifest, file, hub, _targets(target))
             typer.echo(render_text(the_plan, color=_use_color()), nl=False)
             if the_plan.is_empty:
                 return
@@ -278,6 +294,7 @@ def apply(
             result = apply_plan(
                 the_plan,
                 hub,
+                base_dir=Path(the_plan.manifest_path).parent,
                 environ=os.environ,
                 parallelism=parallelism,
                 # A plan computed a moment ago needs no re-read; one saved or shown to a person

@@ -251,8 +251,11 @@ class Hub:
         attempts: int = 8,
         max_wait: float = _MAX_WAIT_SECONDS,
         on_retry: Callable[[str], None] | None = None,
+        identity: str | None = None,
     ) -> None:
+        """`identity` names this Hub in saved plans (default: the endpoint URL)."""
         self.endpoint = endpoint.rstrip("/")
+        self.identity = identity or self.endpoint
         self.token = token
         self.api = HfApi(endpoint=self.endpoint, token=token)
         self._attempts = attempts

@@ -102,6 +102,7 @@ def plan_inputs(
     environ: Mapping[str, str],
     endpoint: str,
     targets: frozenset[str] | None,
+    manifest_path: str,
 ) -> PlanInputs:
     specs = targeted(manifest, targets)
     digests, key_set = secret_digests(specs, environ)
@@ -113,4 +114,6 @@ def plan_inputs(
         endpoint=endpoint,
         created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         targets=targets,
+        manifest_path=manifest_path,
+        base_dir=manifest.path.parent,
     )

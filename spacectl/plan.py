@@ -22,6 +22,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
 from deepdiff import DeepDiff
@@ -288,6 +289,8 @@ class PlanInputs:
     `files`: per Space id, the local file set (None when the Space has no `source`).
     `secret_digests`: per (space id, key), the HMAC digest of the value, or None without a key.
     `secret_key_set`: whether SPACECTL_SECRET_KEY was available.
+    `manifest_path`: the manifest as the user named it (relative to the working directory);
+    `base_dir`: the manifest's folder, which file paths in the plan are relative to.
     """
 
     files: Mapping[str, Mapping[str, LocalFile] | None]
@@ -296,6 +299,8 @@ class PlanInputs:
     manifest_digest: str
     endpoint: str
     created_at: str
+    manifest_path: str
+    base_dir: Path
     targets: frozenset[str] | None = None
 
 
@@ -485,11 +490,21 @@ def desired_readme(
     return render_readme(live.readme, card, spec.sdk, name=live.name)
 
 
+def _portable(path: Path, base: Path) -> str:
+    """A file's path relative to the manifest's folder (POSIX), so a saved plan applies from
+    another checkout of the same repository; absolute when the file lies outside it."""
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _file_changes(
     spec: SpaceSpec,
     local: Mapping[str, LocalFile] | None,
     readme: str | None,
     live: LiveSpace | None,
+    base: Path,
 ) -> tuple[list[FieldChange], list[FileAdd], list[str]]:
     desired: dict[str, FileAdd] = {}
     for path, lf in (local or {}).items():
@@ -499,7 +514,7 @@ def _file_changes(
             lf.size,
             lf.blob_id,
             lf.sha256,
-            source=str(lf.source_path) if lf.source_path else None,
+            source=_portable(lf.source_path, base) if lf.source_path else None,
             content=content,
         )
     if readme is not None:
@@ -654,7 +669,7 @@ def _plan_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> 
     secret_fields, secret_ops, secret_warnings = _secret_changes(spec, live, inputs)
     warnings.extend(secret_warnings)
     readme = desired_readme(spec, local, live)
-    file_fields, additions, deletions = _file_changes(spec, local, readme, live)
+    file_fields, additions, deletions = _file_changes(spec, local, readme, live, inputs.base_dir)
 
     if live is None:
         sdk = spec.sdk or _sdk_from_local(local)
@@ -772,7 +787,7 @@ def compute_plan(
     changes.sort(key=lambda c: c.action is Action.DELETE)
     return Plan(
         changes=tuple(changes),
-        manifest_path=str(manifest.path),
+        manifest_path=inputs.manifest_path,
         manifest_digest=inputs.manifest_digest,
         endpoint=inputs.endpoint,
         created_at=inputs.created_at,

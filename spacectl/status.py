@@ -130,6 +130,8 @@ def _settings_drift(
         manifest_digest="",
         endpoint=endpoint,
         created_at="",
+        manifest_path=str(manifest.path),
+        base_dir=manifest.path.parent,
     )
     plan = compute_plan(settings_only, live, inputs)
     return {

@@ -109,6 +109,13 @@ def test_sandbox_mode_plans_and_applies_in_the_working_directory(tmp_path: Path)
     again = _run("plan", "--sandbox", "--detailed-exitcode", cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "No changes" in again.stdout
+    # A saved plan names the sandbox by its folder, not by its port (new on every run).
+    (tmp_path / "site" / "about.html").write_text("<p>about</p>\n")
+    saved = _run("plan", "--sandbox", "--out", "plan.json", cwd=tmp_path, env=env)
+    assert saved.returncode == 0, saved.stderr
+    applied = _run("apply", "plan.json", "--sandbox", "--yes", cwd=tmp_path, env=env)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "Apply complete: 1 applied" in applied.stdout
 
 
 @pytest.mark.parametrize(("text", "expected"), ERROR_CASES)

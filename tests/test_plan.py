@@ -94,6 +94,8 @@ def _plan(case: dict[str, Any], tmp_path: Path):
         endpoint="http://hub.test",
         created_at="2026-01-01T00:00:00Z",
         targets=targets,
+        manifest_path="spaces.yaml",
+        base_dir=tmp_path,
     )
     live = {sid: _live(sid, data) for sid, data in (case.get("live") or {}).items()}
     return compute_plan(manifest, {s.id: live.get(s.id) for s in specs}, inputs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -217,3 +218,20 @@ def test_apply_asks_on_a_terminal(workspace: Workspace) -> None:
     code, output = _run_on_terminal(ws, b"y\n", "apply", "--target", "docs")
     assert code == 0, output
     assert "Apply complete: 1 applied" in output
+
+
+def test_saved_plan_applies_from_another_checkout(workspace: Workspace, tmp_path: Path) -> None:
+    """CI often plans in one job and applies in another: paths in the plan are relative."""
+    ws = workspace
+    planfile = tmp_path / "ci-plan.json"
+    assert ws.run("plan", "--out", str(planfile), "--target", "docs").code == 0
+    assert str(ws.root) not in planfile.read_text()
+    other = tmp_path / "second-checkout"
+    shutil.copytree(ws.root, other)
+    shutil.rmtree(ws.root)
+    moved = Workspace(other, ws.sandbox, ws.env)
+    result = moved.run("apply", str(planfile), "--yes")
+    assert result.code == 0, result.both
+    assert moved.run("plan", "--detailed-exitcode", "--target", "docs").code == 0
+    narrowed = moved.run("apply", str(planfile), "--yes", "--target", "docs")
+    assert narrowed.code == 1 and "--target cannot narrow a saved plan" in narrowed.err
