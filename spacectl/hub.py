@@ -542,7 +542,16 @@ class Hub:
                 raise
 
         with self._create_lock:
-            self._call(f"{space_id}: create", create)
+            try:
+                self._call(f"{space_id}: create", create)
+            except ConflictError as exc:
+                raise ConflictError(
+                    f"{space_id}: cannot create it: a Space with this name already exists (created "
+                    "since the plan, or not visible to this token)",
+                    status=exc.status,
+                    hint="run `spacectl plan` again; if it still plans a create, the token cannot "
+                    "read that Space",
+                ) from None
 
     def set_visibility(self, space_id: str, visibility: str) -> None:
         self._call(

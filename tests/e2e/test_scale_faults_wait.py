@@ -163,3 +163,18 @@ def test_a_create_whose_answer_is_lost_is_not_made_twice(workspace: Workspace) -
     assert "an earlier attempt of the create landed" in result.err
     ws.sandbox.set_faults(only_paths=None)
     assert ws.run("plan", "--detailed-exitcode", "--target", "team-a").code == 0
+
+
+def test_rate_limit_is_honoured_not_fatal(workspace: Workspace) -> None:
+    """The Hub's fixed-window limit answers 429 with RateLimit headers; apply waits and goes on."""
+    ws = workspace
+    ws.sandbox.set_faults(rate_limit="6/2")
+    ws.sandbox.clear_requests()
+    result = ws.run("apply", "--yes", "--target", "platform", "--target", "docs")
+    assert result.code == 0, result.both
+    statuses = [r["status"] for r in ws.sandbox.requests()]
+    assert 429 in statuses
+    ws.sandbox.set_faults(rate_limit=None)
+    assert (
+        ws.run("plan", "--detailed-exitcode", "--target", "platform", "--target", "docs").code == 0
+    )
