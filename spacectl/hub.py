@@ -34,7 +34,6 @@ from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, Re
 from huggingface_hub.errors import (
     BadRequestError,
     HfHubHTTPError,
-    HFValidationError,
     LocalTokenNotFoundError,
     RemoteEntryNotFoundError,
     RepositoryNotFoundError,
@@ -230,13 +229,16 @@ def translate(exc: BaseException, *, what: str, endpoint: str) -> HubError:
             f"{what}: cannot reach {endpoint}: {type(exc).__name__}",
             hint="check the network, HF_ENDPOINT or --endpoint",
         )
-    if isinstance(exc, HFValidationError):
-        return HubError(f"{what}: {exc}")
     if isinstance(exc, OSError) and "xet" in str(exc).lower():
         return HubError(
             f"{what}: large-file upload failed: {str(exc).splitlines()[0]}",
             hint="against a server without Xet storage, set HF_HUB_DISABLE_XET=1",
         )
+    if isinstance(exc, ValueError):
+        # The client's own checks (HFValidationError) and its reading of a 400 answer, e.g.
+        # "Invalid metadata in README.md" from the Hub's front-matter validation.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return HubError(f"{what}: {first}", hint="`spacectl doctor` checks this before a deploy")
     raise exc
 
 

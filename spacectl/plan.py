@@ -353,32 +353,21 @@ def _essence_settings(
 
 
 def _diff_settings(desired: dict[str, JSON], current: dict[str, JSON]) -> list[FieldChange]:
-    diff = DeepDiff(current, desired, ignore_order=False, verbose_level=2)
-    changed: set[str] = set()
-    for bucket in (
-        "values_changed",
-        "type_changes",
-        "iterable_item_added",
-        "iterable_item_removed",
-    ):
-        for path in diff.get(bucket, {}):
-            changed.add(_top_key(path))
-    for path in diff.get("dictionary_item_added", []):
-        changed.add(_top_key(path))
+    """One FieldChange per managed setting whose normalised value differs (in manifest order)."""
+    changed = DeepDiff(current, desired).affected_root_keys
     changes = []
     for key in desired:
-        if key in changed:
-            before = current.get(key)
-            action = Action.CREATE if before in (None, [], ABSENT) else Action.UPDATE
-            if key == "volumes" and desired[key] == []:
-                action = Action.DELETE
-            changes.append(FieldChange(key, action, before=before, after=desired[key]))
+        if key not in changed:
+            continue
+        before = current.get(key)
+        if key == "volumes" and desired[key] == []:
+            action = Action.DELETE
+        elif before in (None, [], ABSENT):
+            action = Action.CREATE
+        else:
+            action = Action.UPDATE
+        changes.append(FieldChange(key, action, before=before, after=desired[key]))
     return changes
-
-
-def _top_key(deepdiff_path: str) -> str:
-    # DeepDiff paths look like "root['hardware']" or "root['volumes'][0]['source']".
-    return deepdiff_path.split("['", 1)[1].split("']", 1)[0]
 
 
 def _variable_changes(

@@ -36,6 +36,7 @@ from spacectl.sandbox import runtime
 from spacectl.sandbox.faults import CONTROL_PREFIX, FaultMiddleware, FaultSettings, RequestLog
 from spacectl.sandbox.hub_data import HARDWARE_FLAVORS, HARDWARE_NAMES, repo_name_problem
 from spacectl.sandbox.store import (
+    CARD_COLORS,
     HUB_GITATTRIBUTES,
     ApiError,
     Commit,
@@ -1267,8 +1268,8 @@ class HubSandbox:
         if content.startswith("---") and front_matter(content.encode()) is None:
             errors.append({"message": "Invalid YAML in the README.md front matter"})
         card = front_matter(content.encode()) or {}
-        if data.get("repoType") == "space" and "sdk" in card and card["sdk"] not in runtime.SDKS:
-            errors.append({"message": '"sdk" must be one of [gradio, streamlit, docker, static]'})
+        if data.get("repoType") == "space":
+            errors += [{"message": message} for message in _space_card_errors(card)]
         return json_response({"errors": errors, "warnings": []}, 400 if errors else 200)
 
     # -- LFS --------------------------------------------------------------------------------
@@ -1517,6 +1518,24 @@ def _sleep_seconds(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or (value < 0 and value != -1):
         raise ApiError(400, "Sleep time must be a number of seconds, or -1 to never sleep")
     return value
+
+
+def _space_card_errors(card: dict[str, Any]) -> list[str]:
+    """What the Hub's front-matter validation refuses in a Space README (the documented types
+    and choices of the Spaces configuration reference; not every rule the Hub has)."""
+    errors = []
+    if "sdk" in card and card["sdk"] not in runtime.SDKS:
+        errors.append('"sdk" must be one of [gradio, streamlit, docker, static]')
+    for key in ("colorFrom", "colorTo"):
+        if key in card and card[key] not in CARD_COLORS:
+            errors.append(f'"{key}" must be one of [{", ".join(CARD_COLORS)}]')
+    if "app_port" in card and (
+        not isinstance(card["app_port"], int) or isinstance(card["app_port"], bool)
+    ):
+        errors.append('"app_port" must be a number')
+    if "pinned" in card and not isinstance(card["pinned"], bool):
+        errors.append('"pinned" must be a boolean')
+    return errors
 
 
 def _volumes(value: Any) -> list[dict[str, Any]]:

@@ -71,7 +71,7 @@ HUB_GITATTRIBUTES = "".join(
     )
 )
 _EMOJIS = ("🚀", "🔥", "🏢", "🐨", "📚", "🌍", "💻", "🦀", "🎨", "📊", "🐢", "⚡")
-_COLORS = ("red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray")
+CARD_COLORS = ("red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray")
 # sdk_version the Hub's Space creation form pre-fills; a plausible recent release of each SDK.
 _SDK_VERSIONS = {"gradio": "5.23.1", "streamlit": "1.44.0"}
 
@@ -143,8 +143,8 @@ def front_matter(readme: bytes | None) -> dict[str, Any] | None:
 def initial_readme(name: str, sdk: str, seed: str) -> bytes:
     """The README.md the Hub writes into a new Space: front matter plus the reference pointer."""
     digest = hashlib.sha256(seed.encode()).digest()
-    color_from = _COLORS[digest[1] % len(_COLORS)]
-    color_to = _COLORS[(digest[1] + 1 + digest[2] % (len(_COLORS) - 1)) % len(_COLORS)]
+    color_from = CARD_COLORS[digest[1] % len(CARD_COLORS)]
+    color_to = CARD_COLORS[(digest[1] + 1 + digest[2] % (len(CARD_COLORS) - 1)) % len(CARD_COLORS)]
     lines = [
         "---",
         f"title: {name}",

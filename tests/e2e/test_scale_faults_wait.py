@@ -178,3 +178,14 @@ def test_rate_limit_is_honoured_not_fatal(workspace: Workspace) -> None:
     assert (
         ws.run("plan", "--detailed-exitcode", "--target", "platform", "--target", "docs").code == 0
     )
+
+
+def test_readme_the_hub_rejects_fails_that_space_only(workspace: Workspace) -> None:
+    """A README front matter the Hub's validator refuses: a one-line error for that Space, the
+    others still applied, exit 1, no traceback."""
+    ws = workspace
+    (ws.root / "apps" / "docs" / "README.md").write_text("---\nsdk: static\ncolorFrom: 12\n---\n")
+    result = ws.run("apply", "--yes", "--target", "docs", "--target", "team-a")
+    assert result.code == 1, result.both
+    assert "ifcore-org/docs: failed" in result.out
+    assert "ifcore-org/team-a: applied" in result.out
