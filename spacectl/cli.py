@@ -9,6 +9,7 @@ import enum
 import json
 import os
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
 
 from spacectl import __version__
 from spacectl.adopt import import_spaces
@@ -148,6 +152,43 @@ def _hub(endpoint: str | None, token: str | None, sandbox: bool, owners: set[str
         )
     finally:
         running.stop()
+
+
+class _ApplyProgress:
+    """Per-Space progress of apply, on stderr: a live table on a terminal (one row per Space,
+    its current step), plain `space: message` lines otherwise (CI logs)."""
+
+    def __init__(self, space_ids: list[str]) -> None:
+        self._steps = dict.fromkeys(space_ids, "waiting")
+        self._lock = threading.Lock()
+        self._live: Live | None = None
+        if sys.stderr.isatty() and "NO_COLOR" not in os.environ:
+            self._live = Live(
+                self._table(), console=Console(stderr=True), refresh_per_second=8, transient=True
+            )
+
+    def _table(self) -> Table:
+        table = Table(box=None, show_header=False, pad_edge=False)
+        for space_id, step in self._steps.items():
+            table.add_row(space_id, step)
+        return table
+
+    def report(self, space_id: str, message: str) -> None:
+        if self._live is None:
+            _err(f"{space_id}: {message}")
+            return
+        with self._lock:
+            self._steps[space_id] = message
+            self._live.update(self._table())
+
+    def __enter__(self) -> _ApplyProgress:
+        if self._live is not None:
+            self._live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()
 
 
 def _retry_note(message: str) -> None:
@@ -291,17 +332,19 @@ def apply(
             if the_plan.is_empty:
                 return
             asked = _confirm(yes)
-            result = apply_plan(
-                the_plan,
-                hub,
-                base_dir=Path(the_plan.manifest_path).parent,
-                environ=os.environ,
-                parallelism=parallelism,
-                # A plan computed a moment ago needs no re-read; one saved or shown to a person
-                # may have gone stale.
-                check_stale=saved is not None or asked,
-                report=lambda space, message: _err(f"{space}: {message}"),
-            )
+            changed = [c.space_id for c in the_plan.changes if c.operations]
+            with _ApplyProgress(changed) as progress:
+                result = apply_plan(
+                    the_plan,
+                    hub,
+                    base_dir=Path(the_plan.manifest_path).parent,
+                    environ=os.environ,
+                    parallelism=parallelism,
+                    # A plan computed a moment ago needs no re-read; one saved or shown to a
+                    # person may have gone stale.
+                    check_stale=saved is not None or asked,
+                    report=progress.report,
+                )
             typer.echo(render_apply_result(result), nl=False)
             waited = _wait_all(hub, the_plan, result, timeout, parallelism) if wait else True
             if not result.ok or not waited:

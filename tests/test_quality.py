@@ -23,6 +23,7 @@ HOMES = {
     "pydantic": {"spacectl/manifest.py"},
     "deepdiff": {"spacectl/plan.py"},
     "typer": {"spacectl/cli.py"},
+    "rich": {"spacectl/cli.py"},
     "pathspec": {"spacectl/files.py"},
     "starlette": {"spacectl/sandbox/"},
     "uvicorn": {"spacectl/sandbox/"},

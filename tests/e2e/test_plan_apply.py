@@ -218,6 +218,9 @@ def test_apply_asks_on_a_terminal(workspace: Workspace) -> None:
     code, output = _run_on_terminal(ws, b"y\n", "apply", "--target", "docs")
     assert code == 0, output
     assert "Apply complete: 1 applied" in output
+    # On a terminal, progress is a live per-Space table, not the plain lines of a CI log.
+    assert "ifcore-org/docs: create Space" not in output
+    assert "create Space (sdk=static)" in output
 
 
 def test_saved_plan_applies_from_another_checkout(workspace: Workspace, tmp_path: Path) -> None:
