@@ -27,6 +27,7 @@ from typing import Any
 from spacectl.errors import SpacectlError
 from spacectl.files import README, readme_front_matter
 from spacectl.manifest import (
+    FREE_HARDWARE,
     MergeResult,
     VolumeSpec,
     merge_spaces_into_manifest,
@@ -49,7 +50,6 @@ MANAGED_FIELDS = (
     "secrets",
     "card",
 )
-FREE_HARDWARE = "cpu-basic"
 
 _STR = "str"
 _INT = "int"

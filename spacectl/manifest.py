@@ -268,6 +268,7 @@ Loc = tuple[str | int, ...]
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 # Hub fields that make no sense without a running container.
 _NOT_ON_STATIC = ("hardware", "sleep_time")
+FREE_HARDWARE = "cpu-basic"  # sleeps after 48 h; the Hub ignores a custom sleep time on it
 _MAPPING_FIELDS = ("variables", "secrets", "card")
 
 
@@ -695,11 +696,12 @@ class _Resolver:
             entry = maybe_entry or SpaceEntry()
             loc: Loc = ("spaces", key)
             space_id = self._space_id(key, loc)
-            if space_id in seen:
+            # The Hub resolves names case-insensitively: `Demo` and `demo` are one Space.
+            if space_id.lower() in seen:
                 self.problems.add(
-                    f"Space '{space_id}' is already declared as '{seen[space_id]}'.", loc
+                    f"Space '{space_id}' is already declared as '{seen[space_id.lower()]}'.", loc
                 )
-            seen[space_id] = key
+            seen[space_id.lower()] = key
             self._check_entry(entry, loc)
             variables = self._variables(entry.variables or {}, (*loc, "variables"))
             specs.append(self._merge(space_id, entry, defaults, default_variables, variables, loc))
@@ -798,6 +800,20 @@ class _Resolver:
                         f"A static Space has no {field.replace('_', ' ')}; remove '{field}'.",
                         (*loc, field),
                     )
+        elif values.get("hardware") == FREE_HARDWARE and values.get("sleep_time") is not None:
+            self.problems.add(
+                f"{FREE_HARDWARE} Spaces always sleep after 48 h without visitors; a sleep time "
+                "needs upgraded hardware. Remove 'sleep_time' or change 'hardware'.",
+                self._origin(loc, ("sleep_time",)),
+            )
+        mounts: set[str] = set()
+        for index, volume in enumerate(values.get("volumes") or ()):
+            if volume.mount_path in mounts:
+                self.problems.add(
+                    f"Two volumes are mounted at '{volume.mount_path}'.",
+                    self._origin(loc, ("volumes", index, "mount_path")),
+                )
+            mounts.add(volume.mount_path)
 
         cleared = {f for f in _MAPPING_FIELDS if f in own and getattr(entry, f) is None}
         merged_variables = {} if "variables" in cleared else {**default_variables, **variables}

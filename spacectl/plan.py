@@ -29,7 +29,7 @@ from deepdiff import DeepDiff
 
 from spacectl.errors import ManifestError, PlanFileError
 from spacectl.files import LocalFile, readme_front_matter, render_readme
-from spacectl.manifest import Manifest, SpaceSpec, VolumeSpec
+from spacectl.manifest import FREE_HARDWARE, Manifest, SpaceSpec, VolumeSpec
 from spacectl.secrets import SECRET_KEY_ENV, edited_outside, parse_description
 from spacectl.state import LiveFile, LiveSpace, LiveVolume
 
@@ -652,6 +652,14 @@ def _plan_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> 
     fields: list[FieldChange] = []
     ops: list[Operation] = []
 
+    hardware = spec.hardware or (live.requested_hardware if live else None)
+    if spec.sleep_time is not None and hardware == FREE_HARDWARE:
+        # The manifest refuses this when it names the hardware; here the Hub's does.
+        warnings.append(
+            f"{spec.id}: runs on {FREE_HARDWARE}, which always sleeps after 48 h; sleep_time "
+            f"{spec.sleep_time} is ignored until the Space gets upgraded hardware"
+        )
+        spec = spec.model_copy(update={"sleep_time": None})
     desired_settings, current_settings = _essence_settings(spec, live)
     setting_fields = _diff_settings(desired_settings, current_settings)
     var_fields, var_ops = _variable_changes(spec, live)

@@ -365,6 +365,42 @@ ERROR_CASES: list[Any] = [
         "'static'.",
         id="error-inside-anchor-points-at-anchor",
     ),
+    pytest.param(
+        """\
+        owner: o
+        spaces:
+          Demo: {sdk: gradio}
+          o/demo: {sdk: gradio}
+        """,
+        "spaces.yaml:4:3: spaces.o/demo: Space 'o/demo' is already declared as 'Demo'.",
+        id="same-space-twice-in-other-case",
+    ),
+    pytest.param(
+        """\
+        owner: o
+        defaults: {hardware: cpu-basic}
+        spaces:
+          a:
+            sdk: gradio
+            sleep_time: 3600
+        """,
+        "spaces.yaml:6:5: spaces.a.sleep_time: cpu-basic Spaces always sleep after 48 h without "
+        "visitors; a sleep time needs upgraded hardware. Remove 'sleep_time' or change 'hardware'.",
+        id="sleep-time-on-free-hardware",
+    ),
+    pytest.param(
+        """\
+        owner: o
+        spaces:
+          a:
+            sdk: docker
+            volumes:
+              - {source: o/x, mount_path: /d}
+              - {source: o/y, mount_path: /d}
+        """,
+        "spaces.yaml:7:23: spaces.a.volumes[1].mount_path: Two volumes are mounted at '/d'.",
+        id="two-volumes-one-mount-path",
+    ),
 ]
 
 
