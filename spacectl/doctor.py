@@ -218,7 +218,8 @@ def check_write_access(whoami: Mapping[str, Any], owner: str) -> Check:
         scoped = (token.get("fineGrained") or {}).get("scoped") or []
         for scope in scoped:
             entity = scope.get("entity") or {}
-            if entity.get("name") == owner and "repo.write" in (scope.get("permissions") or []):
+            same_owner = str(entity.get("name", "")).lower() == owner.lower()
+            if same_owner and "repo.write" in (scope.get("permissions") or []):
                 return Check(name, Verdict.PASS, f"fine-grained token with repo.write on {owner}")
         return Check(
             name,
@@ -227,17 +228,18 @@ def check_write_access(whoami: Mapping[str, Any], owner: str) -> Check:
             f"edit the token's permissions: add {owner} with 'Write access to contents/settings "
             "of all repos'",
         )
-    if owner == user:
+    # Hub names are case-insensitive.
+    if owner.lower() == user.lower():
         return Check(name, Verdict.PASS, f"{owner} is the token's user")
-    orgs = {str(o.get("name")): o for o in whoami.get("orgs") or []}
-    if owner not in orgs:
+    orgs = {str(o.get("name")).lower(): o for o in whoami.get("orgs") or []}
+    if owner.lower() not in orgs:
         return Check(
             name,
             Verdict.FAIL,
             f"{user} is not a member of {owner} (or {owner} does not exist)",
             f"ask an admin of {owner} to add {user} with the write role, or fix `owner:`",
         )
-    org_role = orgs[owner].get("roleInOrg")
+    org_role = orgs[owner.lower()].get("roleInOrg")
     if org_role in _WRITE_ROLES or org_role is None:
         return Check(name, Verdict.PASS, f"{user} is a member of {owner} ({org_role or 'member'})")
     if org_role == "contributor":

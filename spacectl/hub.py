@@ -366,8 +366,11 @@ class Hub:
             listed = {}
             for owner in owners:
                 listed = {**listed, **self.list_owner(owner)}
+        # The Hub resolves names case-insensitively: `acme/Demo` in a manifest is `acme/demo`.
+        by_lower = {space_id.lower(): live for space_id, live in listed.items()}
+        listed = {sid: by_lower[sid.lower()] for sid in needs if sid.lower() in by_lower}
         result: dict[str, LiveSpace | None] = {sid: None for sid in needs}
-        present = [sid for sid in needs if sid in listed]
+        present = list(listed)
         with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
 
             def complete(sid: str) -> LiveSpace:

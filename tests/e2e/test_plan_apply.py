@@ -238,3 +238,17 @@ def test_saved_plan_applies_from_another_checkout(workspace: Workspace, tmp_path
     assert moved.run("plan", "--detailed-exitcode", "--target", "docs").code == 0
     narrowed = moved.run("apply", str(planfile), "--yes", "--target", "docs")
     assert narrowed.code == 1 and "--target cannot narrow a saved plan" in narrowed.err
+
+
+def test_names_match_the_hub_case_insensitively(workspace: Workspace) -> None:
+    """The Hub has `ifcore-org/Docs`; a manifest saying `docs` (or `IFCORE-ORG`) means it."""
+    ws = workspace
+    _api(ws).create_repo(f"{ORG}/Docs", repo_type="space", space_sdk="static")
+    ws.manifest.write_text(
+        "owner: IFCORE-ORG\nspaces:\n  docs: {sdk: static, visibility: private}\n"
+    )
+    plan = ws.run("plan")
+    assert "will be created" not in plan.out, plan.out
+    assert "~ visibility" in plan.out
+    assert ws.run("apply", "--yes").code == 0
+    assert ws.run("plan", "--detailed-exitcode").code == 0
