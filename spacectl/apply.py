@@ -21,12 +21,11 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from spacectl.errors import HubError, SpacectlError, StalePlanError, WaitError
 from spacectl.files import LocalFile
-from spacectl.hub import Hub, ReadNeeds
+from spacectl.hub import Hub, ReadNeeds, SecretToWrite
 from spacectl.plan import (
     PROTECTED_FILES,
     Commit,
@@ -169,14 +168,15 @@ def _secret_value(secret: SecretWrite, space_id: str, environ: Mapping[str, str]
     return value
 
 
-def _secret_payload(
-    secret: SecretWrite, space_id: str, environ: Mapping[str, str], now: datetime
-) -> tuple[str, str]:
+def _secret_to_write(
+    secret: SecretWrite, space_id: str, environ: Mapping[str, str]
+) -> SecretToWrite:
     value = _secret_value(secret, space_id, environ)
     key_material = environ.get(SECRET_KEY_ENV)
     digest = secret_digest(key_material, space_id, secret.key, value) if key_material else None
-    description = format_description(secret.description, digest, now)
-    return value, description
+    return SecretToWrite(
+        secret.key, value, lambda now: format_description(secret.description, digest, now)
+    )
 
 
 def _file_data(add: FileAdd, base_dir: Path) -> bytes | Path:
@@ -204,10 +204,7 @@ def _execute(op: Operation, change: SpaceChange, ctx: _Context, result: SpaceRes
     sid = change.space_id
     hub = ctx.hub
     if isinstance(op, CreateSpace):
-        secrets = []
-        for secret in op.secrets:
-            value, description = _secret_payload(secret, sid, ctx.environ, hub.server_now())
-            secrets.append({"key": secret.key, "value": value, "description": description})
+        secrets = [_secret_to_write(secret, sid, ctx.environ) for secret in op.secrets]
         hub.create_space(
             sid,
             sdk=op.sdk,
@@ -226,8 +223,7 @@ def _execute(op: Operation, change: SpaceChange, ctx: _Context, result: SpaceRes
     elif isinstance(op, DeleteVariable):
         hub.delete_variable(sid, op.key)
     elif isinstance(op, SetSecret):
-        value, description = _secret_payload(op.secret, sid, ctx.environ, hub.server_now())
-        hub.set_secret(sid, op.secret.key, value, description)
+        hub.set_secret(sid, _secret_to_write(op.secret, sid, ctx.environ))
     elif isinstance(op, DeleteSecret):
         hub.delete_secret(sid, op.key)
     elif isinstance(op, SetVolumes):

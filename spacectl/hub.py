@@ -23,7 +23,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -112,6 +112,18 @@ def _install_client_with_timeouts() -> None:
 
 
 _install_client_with_timeouts()
+
+
+@dataclass(frozen=True)
+class SecretToWrite:
+    """A secret value and how to describe it at the moment of writing (see secrets.py)."""
+
+    key: str
+    value: str = field(repr=False)
+    describe: Callable[[datetime], str] = field(repr=False)
+
+    def payload(self, now: datetime) -> dict[str, str]:
+        return {"key": self.key, "value": self.value, "description": self.describe(now)}
 
 
 @dataclass(frozen=True)
@@ -335,10 +347,6 @@ class Hub:
         items = self._call("list hardware", self.api.list_spaces_hardware)
         return [item.name for item in items]
 
-    def server_now(self) -> datetime:
-        """The Hub's current time (local clock corrected by the last `Date` header seen)."""
-        return SERVER_CLOCK.now()
-
     # --- reading ------------------------------------------------------------------------------
 
     def list_owner(self, owner: str) -> dict[str, LiveSpace]:
@@ -516,7 +524,7 @@ class Hub:
         hardware: str | None,
         sleep_time: int | None,
         variables: Mapping[str, str],
-        secrets: Sequence[Mapping[str, str]],
+        secrets: Sequence[SecretToWrite],
         volumes: Sequence[Mapping[str, Any]] | None,
     ) -> None:
         """Create a Space with every setting the create call accepts.
@@ -537,7 +545,7 @@ class Hub:
                     space_hardware=hardware,  # type: ignore[arg-type]
                     space_sleep_time=sleep_time,
                     space_variables=[{"key": k, "value": v} for k, v in variables.items()] or None,
-                    space_secrets=[dict(s) for s in secrets] or None,
+                    space_secrets=[s.payload(SERVER_CLOCK.now()) for s in secrets] or None,
                     space_volumes=[_volume(v) for v in volumes] if volumes else None,
                 )
             except HfHubHTTPError as exc:
@@ -580,10 +588,17 @@ class Hub:
             lambda: self.api.delete_space_variable(space_id, key),
         )
 
-    def set_secret(self, space_id: str, key: str, value: str, description: str) -> None:
+    def set_secret(self, space_id: str, secret: SecretToWrite) -> None:
+        """Each attempt stamps the description with the Hub's time at that attempt, so a write
+        that lands after retries still matches its `updatedAt`."""
         self._call(
-            f"{space_id}: set secret {key}",
-            lambda: self.api.add_space_secret(space_id, key, value, description=description),
+            f"{space_id}: set secret {secret.key}",
+            lambda: self.api.add_space_secret(
+                space_id,
+                secret.key,
+                secret.value,
+                description=secret.describe(SERVER_CLOCK.now()),
+            ),
         )
 
     def delete_secret(self, space_id: str, key: str) -> None:

@@ -22,7 +22,13 @@ def save_plan(plan: Plan, path: Path) -> None:
     """Write atomically, readable by the owner only (it names files and settings)."""
     data = {"kind": KIND, **plan_to_dict(plan)}
     path = path.resolve()
-    fd, tmp = tempfile.mkstemp(prefix=".spacectl-plan-", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".spacectl-plan-", dir=path.parent)
+    except OSError as exc:
+        raise PlanFileError(
+            f"cannot write the plan to {path}: {exc.strerror}",
+            hint="pass --out a path in an existing, writable folder",
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2, ensure_ascii=False)

@@ -10,7 +10,7 @@ a secret it appends a marker to the description:
   the value against it, and the same value in two Spaces gives different digests. Without a key the
   marker has `hmac=-` and value changes in the environment cannot be detected.
 - `at` is the time of spacectl's write. If the Hub's `updatedAt` is later than `at` plus a
-  tolerance, someone set the secret outside spacectl.
+  tolerance (`WRITE_TOLERANCE`, 10 s), someone set the secret outside spacectl.
 
 Nothing in this module stores, prints or returns a secret value.
 """
@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 SECRET_KEY_ENV = "SPACECTL_SECRET_KEY"
-# spacectl's own write and the Hub's `updatedAt` differ by the request's duration plus clock skew.
-# An edit on the Hub later than this after spacectl's write is reported as drift.
-WRITE_TOLERANCE = timedelta(seconds=60)
+# spacectl stamps each write attempt with the Hub's clock (learnt from `Date` headers, 1 s
+# resolution), so its stamp and the Hub's `updatedAt` differ by about one request. An edit on the
+# Hub later than this after spacectl's write is reported as drift.
+WRITE_TOLERANCE = timedelta(seconds=10)
 
 _MARKER = re.compile(r"\s*\[spacectl hmac=(?P<hmac>[0-9a-f]{32}|-) at=(?P<at>[0-9T:\-]+Z)\]\s*$")
 

@@ -134,3 +134,13 @@ def test_every_manifest_error_through_the_cli(
     lines = result.stderr.splitlines()
     assert lines[0] == "Error: " + expected.replace("{cwd}", str(tmp_path.resolve()))
     assert all(line.startswith("Hint: ") for line in lines[1:])
+
+
+def test_plan_out_into_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    manifest = tmp_path / "spaces.yaml"
+    manifest.write_text("owner: me\nspaces:\n  site: {sdk: static}\n")
+    env = {"HF_HOME": str(tmp_path / "home")}
+    result = _run("plan", "--sandbox", "--out", "no/such/dir/p.json", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0].startswith("Error: cannot write the plan to ")
+    assert "Traceback" not in result.stderr

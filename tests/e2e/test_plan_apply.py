@@ -252,3 +252,18 @@ def test_names_match_the_hub_case_insensitively(workspace: Workspace) -> None:
     assert "~ visibility" in plan.out
     assert ws.run("apply", "--yes").code == 0
     assert ws.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_secret_edited_seconds_after_spacectl_is_drift(workspace: Workspace) -> None:
+    """Stamps use the Hub's clock, so the window in which an edit goes unseen is seconds."""
+    ws = workspace
+    key = {"SPACECTL_SECRET_KEY": "ci-only-hmac-key-5d1f"}
+    assert ws.run("apply", "--yes", "--target", "platform", env=key).code == 0
+    ws.sandbox.control("PUT", "clock", {"advance_seconds": 15})
+    api = _api(ws)
+    marker = api.get_space_secrets(f"{ORG}/platform")["GEMINI_API_KEY"].description
+    # The same description, so only the time can tell.
+    api.add_space_secret(f"{ORG}/platform", "GEMINI_API_KEY", "hand-edited", description=marker)
+    drift = ws.run("plan", "--detailed-exitcode", "--target", "platform", env=key)
+    assert drift.code == 2, drift.both
+    assert "changed on the Hub outside spacectl" in drift.out

@@ -66,6 +66,7 @@ def test_thirty_spaces_converge_under_injected_faults(workspace: Workspace) -> N
     _write_manifest(
         ws,
         "defaults:\n  sdk: static\n  source: ./shared-site\n  variables: {STAGE: prod}\n"
+        "  secrets: {API_KEY: {from_env: GEMINI_API_KEY}}\n"
         f"spaces:\n{spaces}",
     )
     # 20 % of requests fail: errors and resets before the work, and lost answers after it (a
@@ -73,8 +74,9 @@ def test_thirty_spaces_converge_under_injected_faults(workspace: Workspace) -> N
     ws.sandbox.set_faults(
         error_rate=0.14, error_statuses=[500, 503, 429], reset_rate=0.03, lost_response_rate=0.03
     )
+    key = {"SPACECTL_SECRET_KEY": "faults-test-key"}
     started = time.monotonic()
-    result = ws.run("apply", "--yes", "--parallelism", "8")
+    result = ws.run("apply", "--yes", "--parallelism", "8", env=key)
     elapsed = time.monotonic() - started
     assert result.code == 0, result.both
     assert "30 applied" in result.out
@@ -82,7 +84,8 @@ def test_thirty_spaces_converge_under_injected_faults(workspace: Workspace) -> N
     print(f"apply of 30 Spaces under 20% faults: {elapsed:.1f}s")
 
     ws.sandbox.set_faults(error_rate=0.0, reset_rate=0.0, lost_response_rate=0.0)
-    after = ws.run("plan", "--detailed-exitcode")
+    # No drift after retried writes: secrets are stamped per attempt with the Hub's time.
+    after = ws.run("plan", "--detailed-exitcode", env=key)
     assert after.code == 0, after.out
     api = _api(ws)
     for i in range(30):
