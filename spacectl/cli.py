@@ -347,10 +347,15 @@ def apply(
                 )
             typer.echo(render_apply_result(result), nl=False)
             waited = _wait_all(hub, the_plan, result, timeout, parallelism) if wait else True
-            if not result.ok or not waited:
+            failed = [r for r in result.spaces if r.outcome in (Outcome.FAILED, Outcome.REFUSED)]
+            problems = [f"{len(failed)} Space(s) failed or were refused"] if failed else []
+            if not waited:
+                problems.append("not every changed Space is running")
+            if problems:
                 raise ApplyError(
-                    "apply did not complete; see the summary above",
-                    hint="fix the cause and run `spacectl apply` again: it converges",
+                    f"apply did not complete: {'; '.join(problems)} (see above)",
+                    hint="fix what is reported above, then run `spacectl apply` again; changes "
+                    "already made are not repeated",
                 )
 
 

@@ -38,6 +38,7 @@ from huggingface_hub.errors import (
     RemoteEntryNotFoundError,
     RepositoryNotFoundError,
 )
+from huggingface_hub.utils import logging as hf_logging
 from huggingface_hub.utils._auth import get_token
 from huggingface_hub.utils._http import (
     hf_request_event_hook,
@@ -45,6 +46,7 @@ from huggingface_hub.utils._http import (
     set_client_factory,
 )
 from huggingface_hub.utils._runtime import is_xet_available
+from huggingface_hub.utils.tqdm import disable_progress_bars
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -112,6 +114,20 @@ def _install_client_with_timeouts() -> None:
 
 
 _install_client_with_timeouts()
+
+
+def _quiet_client() -> None:
+    """spacectl reports progress, retries and warnings itself, one line per event: the client's
+    progress bars, retry log lines and Python warnings would interleave with them (and fill CI
+    logs). HF_DEBUG=1 keeps the client's own output for debugging."""
+    if os.environ.get("HF_DEBUG"):
+        return
+    disable_progress_bars()
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    warnings.filterwarnings("ignore", module=r"huggingface_hub(\.|$)")
+
+
+_quiet_client()
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,16 @@ def render_apply_result(result: ApplyResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+_STAGE_FIXES = {
+    "NO_APP_FILE": "the Space has no app to run: add a Dockerfile (docker) or the app_file "
+    "(gradio, streamlit; default app.py) to its source",
+    "CONFIG_ERROR": "the README front matter is not a valid Space configuration: "
+    "`spacectl doctor` checks it",
+    "BUILD_ERROR": "the build failed: the log above says why",
+    "RUNTIME_ERROR": "the app crashed after starting",
+}
+
+
 def render_wait(results: list[WaitResult], urls: Mapping[str, tuple[str, str | None]]) -> str:
     lines = []
     for wait in results:
@@ -157,6 +167,10 @@ def render_wait(results: list[WaitResult], urls: Mapping[str, tuple[str, str | N
             if wait.error_message:
                 lines.append(f"      error: {wait.error_message}")
             lines.extend(f"      | {line.rstrip()}" for line in wait.log_tail)
+            if wait.stage in _STAGE_FIXES:
+                lines.append(f"      fix: {_STAGE_FIXES[wait.stage]}")
+            kind = "" if wait.stage == "RUNTIME_ERROR" else " --build"
+            lines.append(f"      more: spacectl logs {wait.space_id}{kind}")
     for space_id, (page, app) in urls.items():
         lines.append(f"  {space_id}: {page}" + (f"  (app: {app})" if app else ""))
     return "\n".join(lines) + "\n"

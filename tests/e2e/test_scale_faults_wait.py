@@ -105,7 +105,9 @@ def test_wait_shows_the_build_error_of_a_dockerfile_without_from(workspace: Work
     assert result.code == 1, result.both
     assert "BUILD_ERROR" in result.out
     assert "FROM" in result.out  # the build log's reason is shown
+    assert f"more: spacectl logs {ORG}/broken --build" in result.out
     assert f"/spaces/{ORG}/broken" in result.out
+    assert "Error: apply did not complete: not every changed Space is running" in result.err
 
 
 def test_wait_succeeds_and_prints_urls(workspace: Workspace) -> None:
@@ -124,6 +126,10 @@ def test_docker_space_without_dockerfile_is_warned_in_plan(workspace: Workspace)
     plan = ws.run("plan")
     assert plan.code == 0
     assert "Warning: ifcore-org/nd: Docker Space without a Dockerfile" in plan.out
+    waited = ws.run("apply", "--yes", "--wait", "--timeout", "60")
+    assert waited.code == 1
+    assert f"{ORG}/nd: NO_APP_FILE" in waited.out
+    assert "fix: the Space has no app to run: add a Dockerfile" in waited.out
 
 
 def test_apply_with_xet_enabled_client(workspace: Workspace, tmp_path: Path) -> None:
