@@ -292,12 +292,15 @@ def apply(
         Path | None,
         typer.Argument(help="A plan saved by `spacectl plan --out`; applied exactly."),
     ] = None,
-    file: ManifestOpt = DEFAULT_MANIFEST,
+    file: Annotated[
+        Path | None,
+        typer.Option("-f", "--file", help="Manifest file (default: spaces.yaml)."),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait until every changed Space runs.")
     ] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to --wait.")] = 900.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds to --wait.")] = 900.0,
     parallelism: Annotated[
         int, typer.Option("--parallelism", min=1, max=32, help="Spaces applied at once.")
     ] = 4,
@@ -314,6 +317,12 @@ def apply(
                 "--target cannot narrow a saved plan: it is applied exactly as it was made",
                 hint="run `spacectl plan --target NAME --out FILE` instead",
             )
+        if saved is not None and file is not None:
+            raise PlanFileError(
+                f"a saved plan names its manifest ({saved.manifest_path}); -f does not apply",
+                hint=f"run `spacectl apply {planfile}` without -f",
+            )
+        file = file or DEFAULT_MANIFEST
         manifest_path = Path(saved.manifest_path) if saved else file
         manifest = load_manifest(manifest_path, environ=os.environ)
         if saved is not None:

@@ -41,14 +41,16 @@ def save_plan(plan: Plan, path: Path) -> None:
 
 
 def load_plan(path: Path) -> Plan:
+    hint = "create one with `spacectl plan --out FILE`"
+    if path.suffix in (".yaml", ".yml"):
+        hint = f"to apply a manifest, run `spacectl apply -f {path}`"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise PlanFileError(f"{path}: no such plan file") from None
+        raise PlanFileError(f"{path}: no such plan file", hint=hint) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PlanFileError(
-            f"{path}: not a spacectl plan file ({type(exc).__name__})",
-            hint="create one with `spacectl plan --out FILE`",
+            f"{path}: not a spacectl plan file ({type(exc).__name__})", hint=hint
         ) from None
     if not isinstance(data, dict) or data.get("kind") != KIND:
         raise PlanFileError(

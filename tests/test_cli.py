@@ -144,3 +144,13 @@ def test_plan_out_into_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None
     assert result.returncode == 1
     assert result.stderr.splitlines()[0].startswith("Error: cannot write the plan to ")
     assert "Traceback" not in result.stderr
+
+
+def test_a_manifest_given_as_plan_file_suggests_dash_f(tmp_path: Path) -> None:
+    (tmp_path / "spaces.yaml").write_text("owner: me\nspaces: {}\n")
+    result = _run("apply", "spaces.yaml", "--yes", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "Error: spaces.yaml: not a spacectl plan file (JSONDecodeError)",
+        "Hint: to apply a manifest, run `spacectl apply -f spaces.yaml`",
+    ]
