@@ -75,10 +75,11 @@ def scan_source(root: Path, ignore: Sequence[str] = ()) -> dict[str, LocalFile]:
       excludes), then the deepest `.gitignore`; within one list the last matching pattern wins.
       As in git, nothing inside an excluded folder can be re-included.
 
-    Symbolic links: a link to a file is uploaded with the target's content (wherever it points);
-    a link to a folder inside `root` is followed (its files appear under the link's path); a link
-    to a folder outside `root`, or one that would loop, is skipped, so a stray link cannot upload
-    a home directory. A broken link is an error.
+    Symbolic links: a link to a file inside `root` is uploaded with the target's content; a link
+    to a file outside `root` is an error (following it would publish a file nobody sees in the
+    folder, such as a credentials file); a link to a folder inside `root` is followed (its files
+    appear under the link's path); a link to a folder outside `root`, or one that would loop, is
+    skipped, so a stray link cannot upload a home directory. A broken link is an error.
 
     Raises `ConfigError` when `root` is not a folder, when a remaining path has a segment the Hub
     refuses (`.cache`), or when a file cannot be read.
@@ -155,6 +156,13 @@ def _scan_dir(
         if is_link and not os.path.exists(entry.path):
             raise ConfigError(
                 f"'{rel}' is a broken symbolic link; remove it or add it to 'ignore'."
+            )
+        if is_link and not _inside(Path(os.path.realpath(entry.path)), real_root):
+            # Following it would publish a file from elsewhere on this machine (a credentials
+            # file, a .env) that nobody sees in the source folder.
+            raise ConfigError(
+                f"'{rel}' is a symbolic link to a file outside the source folder; spacectl does "
+                "not upload it. Copy the file in, or add the link to 'ignore'."
             )
         if not (is_link or entry.is_file()):
             continue  # sockets, FIFOs, devices: not files git could hold

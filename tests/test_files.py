@@ -190,13 +190,22 @@ def test_missing_source_folder_is_an_error(tmp_path: Path) -> None:
 def test_symbolic_links(tmp_path: Path) -> None:
     outside = _tree(tmp_path / "outside", {"secret.txt": "s", "shared/LICENSE": "MIT"})
     root = _tree(tmp_path / "src", {"app.py": "", "public/index.html": "<p>"})
-    (root / "LICENSE").symlink_to(outside / "shared" / "LICENSE")
+    (root / "LICENSE").symlink_to(root / "public" / "index.html")
     (root / "home").symlink_to(outside, target_is_directory=True)
     (root / "static").symlink_to(root / "public", target_is_directory=True)
     (root / "public" / "loop").symlink_to(root / "public", target_is_directory=True)
     files = scan_source(root)
     assert sorted(files) == ["LICENSE", "app.py", "public/index.html", "static/index.html"]
     assert files["LICENSE"].size == 3
+    (root / "creds").symlink_to(outside / "secret.txt")
+    with pytest.raises(ConfigError) as info:
+        scan_source(root)
+    assert str(info.value) == (
+        "'creds' is a symbolic link to a file outside the source folder; spacectl does not "
+        "upload it. Copy the file in, or add the link to 'ignore'."
+    )
+    assert "creds" not in scan_source(root, ["creds"])
+    (root / "creds").unlink()
     (root / "dangling").symlink_to(tmp_path / "gone")
     with pytest.raises(ConfigError) as info:
         scan_source(root)
