@@ -265,10 +265,31 @@ def render_readme(
         front = merge_front_matter("", ordered, source=source)
         return f"---\n{front}---\n" + ("\n" if base else "") + base
     yaml_text = match.group(2)
-    merged = merge_front_matter(yaml_text, ordered, source=source)
+    old_sdk = load_front_matter(yaml_text, source=source).get("sdk")
+    stale = _stale_sdk_keys(old_sdk, sdk) if sdk is not None else ()
+    merged = merge_front_matter(yaml_text, ordered, source=source, remove=stale)
     if merged == yaml_text:
         return base
     return base[: match.start(2)] + merged + base[match.end(2) :]
+
+
+# Front-matter keys that mean something only for some SDKs (the Spaces configuration reference).
+_SDK_KEYS = {
+    "sdk_version": frozenset({"gradio", "streamlit"}),
+    "python_version": frozenset({"gradio", "streamlit"}),
+    "app_file": frozenset({"gradio", "streamlit", "static"}),
+    "app_port": frozenset({"docker"}),
+}
+
+
+def _stale_sdk_keys(old_sdk: Any, new_sdk: str) -> tuple[str, ...]:
+    """Keys to drop when a README moves to another SDK: a Gradio `sdk_version` on a Streamlit
+    Space would make the Hub install the wrong version, an `app_port` means nothing to Gradio."""
+    if old_sdk == new_sdk:
+        return ()
+    return tuple(
+        key for key, sdks in _SDK_KEYS.items() if key == "sdk_version" or new_sdk not in sdks
+    )
 
 
 def card_fields(card: CardSpec | None) -> dict[str, Any]:

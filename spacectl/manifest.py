@@ -26,7 +26,7 @@ import difflib
 import io
 import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -919,9 +919,14 @@ def load_front_matter(yaml_text: str, *, source: str = "README.md") -> dict[str,
 
 
 def merge_front_matter(
-    yaml_text: str, updates: Mapping[str, Any], *, source: str = "README.md"
+    yaml_text: str,
+    updates: Mapping[str, Any],
+    *,
+    source: str = "README.md",
+    remove: Iterable[str] = (),
 ) -> str:
-    """Set `updates` in front-matter YAML, keeping everything else (order, comments, quotes).
+    """Set `updates` in front-matter YAML and drop the `remove` keys, keeping everything else
+    (order, comments, quotes).
 
     Existing keys keep their place; new keys are appended in `updates` order. When every update
     already holds, `yaml_text` is returned unchanged (byte for byte), so that a README already in
@@ -929,6 +934,10 @@ def merge_front_matter(
     """
     data = _load_front_matter_map(yaml_text, source)
     changed = False
+    for key in remove:
+        if key in data and key not in updates:
+            del data[key]
+            changed = True
     for key, value in updates.items():
         if key in data and _same_value(_plain(data[key]), value):
             continue

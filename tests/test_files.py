@@ -380,3 +380,21 @@ def test_spaces_sharing_a_folder_get_their_own_readme(tmp_path: Path) -> None:
     assert team_b["README.md"].content == b"---\ntitle: B\nsdk: gradio\n---\n\n# Team\n"
     assert team_a["app.py"] == team_b["app.py"] == scanned["app.py"]
     assert scanned["README.md"].source_path == root / "README.md"  # the shared scan is untouched
+
+
+def test_changing_the_sdk_drops_the_old_sdks_keys() -> None:
+    gradio = (
+        "---\ntitle: Demo\nsdk: gradio\nsdk_version: 5.23.1\napp_file: app.py\n"
+        "python_version: '3.11'\n---\n\nBody\n"
+    )
+    streamlit = render_readme(gradio, {}, "streamlit")
+    assert "sdk: streamlit" in streamlit and "sdk_version" not in streamlit
+    assert "app_file: app.py" in streamlit and "python_version" in streamlit
+    docker = render_readme(gradio, {"app_port": 8000}, "docker")
+    for gone in ("sdk_version", "app_file", "python_version"):
+        assert gone not in docker
+    assert "app_port: 8000" in docker and docker.endswith("---\n\nBody\n")
+    # A key the card sets is kept even across an SDK change; the same SDK changes nothing.
+    pinned = render_readme(gradio, {"sdk_version": "1.44.0"}, "streamlit")
+    assert "sdk_version: 1.44.0" in pinned
+    assert render_readme(gradio, {}, "gradio") == gradio
