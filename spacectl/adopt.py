@@ -121,8 +121,11 @@ def entry_from_live(
     hardware = live.requested_hardware or live.current_hardware
     if not static and hardware is not None:
         entry["hardware"] = hardware
-        if hardware != FREE_HARDWARE or "sleep_time" in defaults:
+        if hardware != FREE_HARDWARE:
             entry["sleep_time"] = live_sleep_time(live)
+        elif "sleep_time" in defaults:
+            # cpu-basic takes no sleep time: clear the default for this Space.
+            entry["sleep_time"] = None
     written = (existing or {}).get("volumes")
     if live.volumes and _same_volumes(written, live.volumes):
         entry["volumes"] = written
@@ -286,6 +289,15 @@ def _card(card_data: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str,
             card[key] = list(value) if kind == _STR_LIST else value
         else:
             skipped.append((key, f"expected {kind}, the Hub has {value!r}"))
+    for key in card_data:
+        if key not in IMPORTED_CARD_KEYS and key != "sdk" and card_data[key] is not None:
+            skipped.append(
+                (
+                    key,
+                    "import writes only the common card keys; add it to `card:` "
+                    "by hand to manage it",
+                )
+            )
     return card, skipped
 
 

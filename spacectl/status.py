@@ -152,7 +152,7 @@ def format_sleep(seconds: int | None) -> str:
         return "-"
     if seconds == -1:
         return "never"
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+    for unit, size in (("h", 3600), ("m", 60)):
         if seconds >= size and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"

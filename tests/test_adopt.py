@@ -37,6 +37,9 @@ def test_static_space_has_no_hardware_or_sleep_time() -> None:
 def test_free_hardware_leaves_out_its_fixed_sleep_time() -> None:
     entry = entry_from_live(_live()).entry
     assert entry["hardware"] == "cpu-basic" and "sleep_time" not in entry
+    # A default sleep time (for the paid Spaces) is cleared: cpu-basic takes none.
+    cleared = entry_from_live(_live(), defaults={"sleep_time": 3600}).entry
+    assert "sleep_time" in cleared and cleared["sleep_time"] is None
 
 
 def test_paid_hardware_null_sleep_time_is_never() -> None:
@@ -77,6 +80,8 @@ def test_card_keeps_hub_keys_of_the_right_type_only() -> None:
     imported = entry_from_live(live)
     assert imported.entry["card"] == {"title": "Demo", "app_port": 8000, "tags": ["a", "b"]}
     assert any("sdk_version" in note for note in imported.notes)
+    assert any("'thumbnail' not imported" in note for note in imported.notes)
+    assert not any("'sdk'" in note for note in imported.notes)
 
 
 def test_card_leaves_out_what_the_source_readme_already_says() -> None:
