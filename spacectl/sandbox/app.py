@@ -85,6 +85,7 @@ SPACE_EXPAND = frozenset(
 )
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_COMMIT_ID = re.compile(r"^[0-9a-fA-F]{5,40}$")
 _XET_MESSAGE = (
     "The Hub sandbox does not emulate Xet storage. Run the client with HF_HUB_DISABLE_XET=1, "
     "or start the sandbox with --upload-mode regular so that no file needs Xet."
@@ -226,7 +227,7 @@ class HubSandbox:
         )
         # Faults outermost: a reset needs uvicorn's own `send` to reach the connection.
         self.faults = FaultMiddleware(
-            RawPathMiddleware(self.starlette, self.clock), faults, self.log
+            RawPathMiddleware(self.starlette, self.clock), faults, self.log, self.clock
         )
         self.asgi: ASGIApp = self.faults
 
@@ -451,7 +452,7 @@ class HubSandbox:
         if hardware is not None:
             if sdk == "static":
                 raise ApiError(400, "Static Spaces do not run on hardware")
-            if hardware not in HARDWARE_NAMES:
+            if not isinstance(hardware, str) or hardware not in HARDWARE_NAMES:
                 raise ApiError(400, f"Invalid hardware flavor: {hardware}")
             space.hardware = str(hardware)
         sleep = data.get("sleepTimeSeconds")
@@ -909,7 +910,7 @@ class HubSandbox:
             space = self.space(request, write=True)
             self._not_static(space, "cannot change hardware")
             flavor = data.get("flavor")
-            if flavor not in HARDWARE_NAMES:
+            if not isinstance(flavor, str) or flavor not in HARDWARE_NAMES:
                 raise ApiError(400, f"Invalid hardware flavor: {flavor}")
             if data.get("sleepTimeSeconds") is not None:
                 space.sleep_time = _sleep_seconds(data["sleepTimeSeconds"])
@@ -1140,11 +1141,14 @@ class HubSandbox:
             if rev not in ("main", "refs/heads/main"):
                 raise ApiError(404, f"Invalid rev id: {rev}", code="RevisionNotFound")
             parent = header.get("parentCommit")
-            if parent and not (len(parent) >= 7 and space.head.id.startswith(str(parent).lower())):
+            if parent is not None and not (isinstance(parent, str) and _COMMIT_ID.match(parent)):
+                raise ApiError(400, "parentCommit must be a commit id (5 to 40 hex digits)")
+            if parent and not space.head.id.startswith(parent.lower()):
                 raise ApiError(412, "A commit has happened since. Please refresh and try again.")
             files = dict(space.head.files)
             for key, value in operations[1:]:
                 self._apply_operation(space, files, key, value)
+            _check_file_folder_clash(files)
             commit = st.new_commit(
                 space.id,
                 space.head,
@@ -1202,11 +1206,14 @@ class HubSandbox:
                     "Your push was rejected because an LFS pointer pointed to a file that "
                     f"does not exist: {path} ({oid}). Upload it through the LFS batch API first.",
                 )
-            size = value.get("size")
-            if size is None:
-                blob = st.blobs.get(f"lfs/{oid}")
-                size = len(blob) if blob is not None else 0
-            files[path] = st.lfs_entry(oid, int(size))
+            blob = st.blobs.get(f"lfs/{oid}")
+            stored = len(blob) if blob is not None else 0
+            size = value.get("size", stored)  # copies send no size
+            if size != stored or isinstance(size, bool):
+                raise ApiError(
+                    400, f"{path}: size {size!r} does not match the uploaded object ({stored})"
+                )
+            files[path] = st.lfs_entry(oid, stored)
         elif key == "deletedFile":
             if files.pop(path, None) is None:
                 raise ApiError(
@@ -1562,6 +1569,15 @@ def _volumes(value: Any) -> list[dict[str, Any]]:
         volume["readOnly"] = read_only
         result.append(volume)
     return result
+
+
+def _check_file_folder_clash(files: dict[str, FileEntry]) -> None:
+    """A git tree cannot hold a file and a folder of the same name (`a` and `a/b`): refuse the
+    commit that would make one, as the Hub cannot store it either."""
+    folders = {path[:i] for path in files for i, c in enumerate(path) if c == "/"}
+    clash = sorted(folders.intersection(files))
+    if clash:
+        raise ApiError(400, f"'{clash[0]}' cannot be both a file and a folder")
 
 
 def _checked_path(value: Any) -> str:

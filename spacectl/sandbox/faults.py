@@ -12,8 +12,10 @@ import asyncio
 import json
 import math
 import random
+import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any
@@ -173,10 +175,17 @@ class InjectedReset(Exception):
 class FaultMiddleware:
     """Applies `settings` to every non-control HTTP request and records it in `log`."""
 
-    def __init__(self, app: ASGIApp, settings: FaultSettings, log: RequestLog) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: FaultSettings,
+        log: RequestLog,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.app = app
         self.settings = settings
         self.log = log
+        self.clock = clock
         self._lock = threading.Lock()
         self._window_start = 0.0
         self._window_count = 0
@@ -227,7 +236,7 @@ class FaultMiddleware:
             await asyncio.sleep(settings.latency_ms / 1000)
         limited = self._rate_limit_headers(settings.rate_limit)
         if limited is not None and limited[0]:
-            await _send_json(send, 429, _RATE_LIMIT_MESSAGE, limited[1])
+            await _send_json(send, 429, _RATE_LIMIT_MESSAGE, limited[1], self.clock())
             return
         if settings.reset_rate and random.random() < settings.reset_rate:
             await _reset(raw_send)
@@ -235,7 +244,11 @@ class FaultMiddleware:
         if settings.error_rate and random.random() < settings.error_rate:
             status = random.choice(settings.error_statuses)
             await _send_json(
-                send, status, f"Injected fault: HTTP {status} from the Hub sandbox", []
+                send,
+                status,
+                f"Injected fault: HTTP {status} from the Hub sandbox",
+                [],
+                self.clock(),
             )
             return
         if self._take_lost(settings) or (
@@ -303,8 +316,10 @@ def _number(value: float) -> str:
 
 
 async def _send_json(
-    send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]]
+    send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]], now: float
 ) -> None:
+    """A Hub-style error answer (`{"error"}`, `X-Error-Message`, a request id, `Date` on the
+    sandbox's clock) sent before the request reaches the app."""
     body = json.dumps({"error": message}).encode()
     await send(
         {
@@ -314,7 +329,8 @@ async def _send_json(
                 (b"content-type", b"application/json; charset=utf-8"),
                 (b"content-length", str(len(body)).encode()),
                 (b"x-error-message", message.encode()),
-                (b"date", formatdate(time.time(), usegmt=True).encode()),
+                (b"x-request-id", f"Root=1-sandbox-{secrets.token_hex(8)}".encode()),
+                (b"date", formatdate(now, usegmt=True).encode()),
                 *headers,
             ],
         }

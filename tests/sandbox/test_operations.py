@@ -198,6 +198,34 @@ def test_malformed_requests_get_4xx_and_the_server_keeps_serving(
         ),
         ("POST", f"{space}/preupload/main", b'{"files": 3}', 400),
         ("POST", f"{space}/hardware", b'{"flavor": 12}', 400),
+        ("POST", f"{space}/hardware", b'{"flavor": {"a": 1}}', 400),
+        ("POST", f"{space}/hardware", b'{"flavor": ["t4-small"]}', 400),
+        (
+            "POST",
+            "/api/repos/create",
+            json.dumps({"name": "y", "type": "space", "sdk": "gradio", "hardware": ["x"]}).encode(),
+            400,
+        ),
+        (
+            "POST",
+            f"{space}/commit/main",
+            b'{"key":"header","value":{"summary":"s","parentCommit":123}}\n',
+            400,
+        ),
+        (
+            "POST",
+            f"{space}/commit/main",
+            b'{"key":"header","value":{"summary":"s","parentCommit":["abcdef1"]}}\n',
+            400,
+        ),
+        (
+            "POST",
+            f"{space}/commit/main",
+            # README.md exists: it cannot also be a folder.
+            b'{"key":"header","value":{"summary":"s"}}\n'
+            b'{"key":"file","value":{"path":"README.md/x","content":""}}\n',
+            400,
+        ),
         ("POST", f"{space}/sleeptime", b'{"seconds": "soon"}', 400),
         ("POST", f"{space}/secrets", b'{"key": "1bad", "value": "v"}', 400),
         ("PUT", f"{space}/volumes", b'{"volumes": [{"source": "x"}]}', 400),
