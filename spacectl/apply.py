@@ -16,16 +16,15 @@ Contract:
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from spacectl.errors import HubError, SpacectlError, StalePlanError, WaitError
+from spacectl.errors import HubError, SpacectlError, StalePlanError
 from spacectl.files import LocalFile
-from spacectl.hub import Hub, ReadNeeds, SecretToWrite
+from spacectl.hub import Hub, SecretToWrite
 from spacectl.plan import (
     PROTECTED_FILES,
     Commit,
@@ -48,40 +47,15 @@ from spacectl.plan import (
     live_sleep_time,
     volume_dict,
 )
+from spacectl.results import ApplyResult, Outcome, SpaceResult, WaitResult
 from spacectl.secrets import SECRET_KEY_ENV, format_description, secret_digest
-from spacectl.state import LiveSpace
+from spacectl.state import LiveSpace, ReadNeeds
 
 Reporter = Callable[[str, str], None]
 
 
 def _quiet(space_id: str, message: str) -> None:
     """Default reporter: say nothing."""
-
-
-class Outcome(str, enum.Enum):
-    APPLIED = "applied"
-    UNCHANGED = "unchanged"
-    FAILED = "failed"
-    REFUSED = "refused"  # stale plan: nothing written
-
-
-@dataclass
-class SpaceResult:
-    space_id: str
-    outcome: Outcome
-    operations_done: list[str] = field(default_factory=list)
-    error: str | None = None
-    hint: str | None = None
-    committed: str | None = None
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    spaces: tuple[SpaceResult, ...]
-
-    @property
-    def ok(self) -> bool:
-        return all(r.outcome in (Outcome.APPLIED, Outcome.UNCHANGED) for r in self.spaces)
 
 
 def describe(op: Operation) -> str:
@@ -200,11 +174,35 @@ def _file_data(add: FileAdd, base_dir: Path) -> bytes | Path:
     return path
 
 
-def _execute(op: Operation, change: SpaceChange, ctx: _Context, result: SpaceResult) -> None:
+@dataclass(frozen=True)
+class _Inputs:
+    """What one Space's operations need from this machine, resolved and checked against the
+    plan before its first write: secret values (from the environment) and file contents."""
+
+    secrets: Mapping[str, SecretToWrite]
+    files: Mapping[str, bytes | Path]
+
+
+def _resolve_inputs(change: SpaceChange, ctx: _Context) -> _Inputs:
+    """Raises (so nothing is written) when a variable is missing, a secret's value or a local
+    file changed since the plan."""
+    secrets: dict[str, SecretToWrite] = {}
+    files: dict[str, bytes | Path] = {}
+    for op in change.operations:
+        for secret in _secrets_of(op):
+            secrets[secret.key] = _secret_to_write(secret, change.space_id, ctx.environ)
+        if isinstance(op, Commit):
+            files.update((add.path, _file_data(add, ctx.base_dir)) for add in op.additions)
+    return _Inputs(secrets, files)
+
+
+def _execute(
+    op: Operation, change: SpaceChange, ctx: _Context, inputs: _Inputs, result: SpaceResult
+) -> None:
     sid = change.space_id
     hub = ctx.hub
     if isinstance(op, CreateSpace):
-        secrets = [_secret_to_write(secret, sid, ctx.environ) for secret in op.secrets]
+        secrets = [inputs.secrets[secret.key] for secret in op.secrets]
         hub.create_space(
             sid,
             sdk=op.sdk,
@@ -215,7 +213,7 @@ def _execute(op: Operation, change: SpaceChange, ctx: _Context, result: SpaceRes
             secrets=secrets,
             volumes=op.volumes,
         )
-        _fix_after_create(op, change, ctx, result)
+        _fix_after_create(op, change, ctx, inputs, result)
     elif isinstance(op, SetVisibility):
         hub.set_visibility(sid, op.visibility)
     elif isinstance(op, SetVariable):
@@ -223,7 +221,7 @@ def _execute(op: Operation, change: SpaceChange, ctx: _Context, result: SpaceRes
     elif isinstance(op, DeleteVariable):
         hub.delete_variable(sid, op.key)
     elif isinstance(op, SetSecret):
-        hub.set_secret(sid, _secret_to_write(op.secret, sid, ctx.environ))
+        hub.set_secret(sid, inputs.secrets[op.secret.key])
     elif isinstance(op, DeleteSecret):
         hub.delete_secret(sid, op.key)
     elif isinstance(op, SetVolumes):
@@ -236,7 +234,7 @@ def _execute(op: Operation, change: SpaceChange, ctx: _Context, result: SpaceRes
         parent = op.parent or hub.head(sid)
         if parent is None:
             raise HubError(f"{sid}: the Space has no commit to build on")
-        additions = [(add.path, _file_data(add, ctx.base_dir)) for add in op.additions]
+        additions = [(add.path, inputs.files[add.path]) for add in op.additions]
         deletions = list(op.deletions)
         if op.mirror_new_space:
             added = {add.path for add in op.additions}
@@ -260,7 +258,7 @@ def _execute(op: Operation, change: SpaceChange, ctx: _Context, result: SpaceRes
 
 
 def _fix_after_create(
-    op: CreateSpace, change: SpaceChange, ctx: _Context, result: SpaceResult
+    op: CreateSpace, change: SpaceChange, ctx: _Context, inputs: _Inputs, result: SpaceResult
 ) -> None:
     """Read the new Space back and set whatever the create call did not apply."""
     sid = change.space_id
@@ -291,7 +289,7 @@ def _fix_after_create(
         fixes.append(SetHardware("set_hardware", None, op.sleep_time))
     for fix in fixes:
         ctx.report(sid, f"{describe(fix)} (not applied by create)")
-        _execute(fix, change, ctx, result)
+        _execute(fix, change, ctx, inputs, result)
         result.operations_done.append(describe(fix))
 
 
@@ -310,13 +308,10 @@ def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
                     "nothing was written to it",
                     hint="run `spacectl plan` again",
                 )
-        # Resolve every secret first: a missing variable must stop the Space before any write.
-        for op in change.operations:
-            for secret in _secrets_of(op):
-                _secret_value(secret, sid, ctx.environ)
+        inputs = _resolve_inputs(change, ctx)
         for op in change.operations:
             ctx.report(sid, describe(op))
-            _execute(op, change, ctx, result)
+            _execute(op, change, ctx, inputs, result)
             result.operations_done.append(describe(op))
         result.outcome = Outcome.APPLIED
     except StalePlanError as exc:
@@ -374,15 +369,6 @@ _INTERMEDIATE = frozenset({"BUILDING", "RUNNING_BUILDING", "APP_STARTING", "RUNN
 _FAILED = frozenset({"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE"})
 
 
-@dataclass(frozen=True)
-class WaitResult:
-    space_id: str
-    stage: str | None
-    ok: bool
-    log_tail: tuple[str, ...] = ()
-    error_message: str | None = None
-
-
 def wait_for_space(
     hub: Hub,
     space_id: str,
@@ -397,11 +383,16 @@ def wait_for_space(
 
     Right after a commit the Hub may still report the previous RUNNING for a moment; when the
     code changed, a RUNNING stage counts only once a build stage was seen or `grace` seconds
-    passed. On a failure stage the tail of the build (or run) log is returned."""
+    passed. On a failure stage the tail of the build (or run) log is returned. A timeout or a
+    Hub error is a result too (not an exception), so one Space never hides the others'."""
     start = time.monotonic()
     seen_build = not changed_code
+    stage: str | None = None
     while True:
-        runtime = hub.runtime(space_id)
+        try:
+            runtime = hub.runtime(space_id)
+        except SpacectlError as exc:
+            return WaitResult(space_id, stage, False, (), exc.message)
         stage = runtime.stage
         if stage in _INTERMEDIATE:
             seen_build = True
@@ -415,8 +406,7 @@ def wait_for_space(
         elif stage is not None and (seen_build or time.monotonic() - start > grace):
             return WaitResult(space_id, stage, stage in ("RUNNING", "SLEEPING"))
         if time.monotonic() - start > timeout:
-            raise WaitError(
-                f"{space_id}: still {stage} after {timeout:.0f}s",
-                hint=f"`spacectl logs {space_id} --build --follow` shows the build",
+            return WaitResult(
+                space_id, stage, False, (), f"still {stage} after {timeout:.0f} s (--timeout)"
             )
         time.sleep(poll)

@@ -24,7 +24,7 @@ from rich.table import Table
 
 from spacectl import __version__
 from spacectl.adopt import import_spaces
-from spacectl.apply import ApplyResult, Outcome, WaitResult, apply_plan, wait_for_space
+from spacectl.apply import apply_plan, wait_for_space
 from spacectl.doctor import Check, Verdict, failed, render_checks, run_checks
 from spacectl.errors import (
     EXIT_CHANGES,
@@ -38,11 +38,8 @@ from spacectl.errors import (
 )
 from spacectl.hub import (
     Hub,
-    ReadNeeds,
-    app_url,
     resolve_endpoint,
     resolve_token,
-    space_page_url,
     token_or_error,
     xet_active,
 )
@@ -51,8 +48,9 @@ from spacectl.manifest import Manifest, load_manifest, manifest_json_schema, par
 from spacectl.plan import Action, Plan, SpaceChange, compute_plan
 from spacectl.planfile import check_saved_plan, load_plan, save_plan
 from spacectl.render import RENDERERS, render_apply_result, render_text, render_wait
+from spacectl.results import ApplyResult, Outcome, WaitResult
 from spacectl.sandbox.embedded import SANDBOX_DIR, start_embedded_sandbox
-from spacectl.state import LiveSpace
+from spacectl.state import LiveSpace, ReadNeeds, app_url, space_page_url
 from spacectl.status import render_status_text, status_rows
 
 app = typer.Typer(
@@ -380,7 +378,8 @@ def _wait_all(
     _err(f"Waiting for {len(changes)} Space(s) to run (timeout {timeout:.0f}s)...")
 
     def one(change: SpaceChange) -> WaitResult:
-        changed_code = applied[change.space_id].committed is not None
+        # A static Space serves its files at once: there is no build to wait for.
+        changed_code = applied[change.space_id].committed is not None and change.sdk != "static"
         return wait_for_space(hub, change.space_id, timeout=timeout, changed_code=changed_code)
 
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
@@ -421,7 +420,10 @@ def import_(
     with error_boundary():
         existing: str | None = None
         if output is not None and output.exists():
-            existing = output.read_text(encoding="utf-8")
+            try:
+                existing = output.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise SpacectlError(f"cannot read {output}: {_os_reason(exc)}") from None
             # Refuse to edit a file that is not a valid manifest: the error points at the line.
             parse_manifest(
                 existing,
@@ -489,13 +491,15 @@ def _import_selection(
                 hint="check the owner's name, and that the token can read its private Spaces",
             )
         return sorted(listed)
-    ids = [name if "/" in name else f"{owner}/{name}" for name in names]
-    missing = [sid for sid in ids if sid not in listed]
+    wanted = [name if "/" in name else f"{owner}/{name}" for name in names]
+    # The Hub's names are case-insensitive: `--space docs` selects `Docs`.
+    by_lower = {space_id.lower(): space_id for space_id in listed}
+    missing = [sid for sid in wanted if sid.lower() not in by_lower]
     if missing:
         raise SpacectlError(
             f"no Space {', '.join(missing)} among the Spaces of {owner} visible to this token"
         )
-    return list(dict.fromkeys(ids))
+    return list(dict.fromkeys(by_lower[sid.lower()] for sid in wanted))
 
 
 def _relative_source(folder: Path, base_dir: Path) -> str:
@@ -506,8 +510,19 @@ def _relative_source(folder: Path, base_dir: Path) -> str:
 def _write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file and a rename, so an interrupted import leaves the old file."""
     temporary = path.with_name(f".{path.name}.spacectl-tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise SpacectlError(
+            f"cannot write {path}: {_os_reason(exc)}",
+            hint="pass --output a file in an existing, writable folder",
+        ) from None
+
+
+def _os_reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or type(exc).__name__
 
 
 class StatusFormat(str, enum.Enum):
@@ -530,9 +545,8 @@ def status(
     with error_boundary():
         manifest = load_manifest(file, environ=None, check_sources=False)
         with _hub(endpoint, token, sandbox, _owners(manifest)) as hub:
-            live: dict[str, LiveSpace | None] = {}
-            for owner in sorted({spec.id.split("/", 1)[0] for spec in manifest.spaces}):
-                live.update(hub.list_owner(owner))
+            # No per-Space reads: the bulk listing carries everything status shows.
+            live = hub.read_live({spec.id: ReadNeeds() for spec in manifest.spaces})
             rows = status_rows(manifest, live, endpoint=hub.endpoint)
         if fmt is StatusFormat.json:
             typer.echo(json.dumps({"spaces": [row.to_dict() for row in rows]}, indent=2))
@@ -597,7 +611,7 @@ def _resolve_space(name: str, manifest: Manifest | None, hub: Hub) -> str:
         return name
     if manifest is not None:
         for spec in manifest.spaces:
-            if spec.id.split("/", 1)[1] == name:
+            if spec.id.split("/", 1)[1].lower() == name.lower():
                 return spec.id
         return f"{manifest.owner}/{name}"
     return f"{hub.whoami().name}/{name}"

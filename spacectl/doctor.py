@@ -20,8 +20,8 @@ from typing import Any, Protocol
 
 from spacectl.errors import AuthError, HubError, SpacectlError
 from spacectl.files import README, LocalFile, desired_files, readme_front_matter, render_readme
-from spacectl.hub import Identity, ReadmeCheck
 from spacectl.manifest import Manifest, SpaceSpec
+from spacectl.state import Identity, ReadmeCheck
 
 DEFAULT_APP_PORT = 7860
 FREE_HARDWARE = "cpu-basic"

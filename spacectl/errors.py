@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2  # plan --detailed-exitcode: changes present
 EXIT_INTERNAL = 3  # a bug: anything that is not a SpacectlError
@@ -72,7 +71,8 @@ class PlanFileError(SpacectlError):
 
 
 class ConfigError(SpacectlError):
-    """The environment is not set up: no token, unknown endpoint, missing HMAC key when required."""
+    """Local setup is wrong: no token, a source folder that cannot be scanned or uploaded, a bad
+    sandbox flag."""
 
 
 class HubError(SpacectlError):
@@ -115,7 +115,3 @@ class ConfirmationError(SpacectlError):
 
 class ApplyError(SpacectlError):
     """One or more Spaces failed during apply; the summary has already been printed."""
-
-
-class WaitError(SpacectlError):
-    """A Space did not reach RUNNING (build or runtime error, or timeout)."""

@@ -18,7 +18,6 @@ import os
 # huggingface.co on first use (read at call time, so setting it here is enough).
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-import re
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -63,7 +62,17 @@ from spacectl.errors import (
     NotFoundError,
     TransientHubError,
 )
-from spacectl.state import LiveFile, LiveSecret, LiveSpace, LiveVariable, LiveVolume
+from spacectl.state import (
+    Identity,
+    LiveFile,
+    LiveSecret,
+    LiveSpace,
+    LiveVariable,
+    LiveVolume,
+    ReadmeCheck,
+    ReadNeeds,
+    Runtime,
+)
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 _EXPAND = ["sdk", "private", "runtime", "cardData", "sha", "subdomain", "lastModified"]
@@ -140,41 +149,6 @@ class SecretToWrite:
 
     def payload(self, now: datetime) -> dict[str, str]:
         return {"key": self.key, "value": self.value, "description": self.describe(now)}
-
-
-@dataclass(frozen=True)
-class ReadNeeds:
-    """Which per-Space reads a manifest entry needs beyond the bulk listing."""
-
-    variables: bool = False
-    secrets: bool = False
-    files: bool = False
-    readme: bool = False
-
-
-@dataclass(frozen=True)
-class Runtime:
-    stage: str | None
-    requested_hardware: str | None
-    current_hardware: str | None
-    error_message: str | None
-    raw: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class ReadmeCheck:
-    """The Hub's verdict on README.md front matter: errors block a commit, warnings do not."""
-
-    errors: tuple[str, ...]
-    warnings: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Identity:
-    name: str
-    orgs: tuple[str, ...]
-    role: str | None
-    raw: Mapping[str, Any]
 
 
 def resolve_endpoint(flag: str | None) -> str:
@@ -262,6 +236,11 @@ def translate(exc: BaseException, *, what: str, endpoint: str) -> HubError:
             f"{what}: large-file upload failed: {str(exc).splitlines()[0]}",
             hint="against a server without Xet storage, set HF_HUB_DISABLE_XET=1",
         )
+    if isinstance(exc, OSError):
+        # A local file or folder the client reads or writes (a download target, a file that
+        # vanished before its upload).
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return HubError(f"{what}: {exc.strerror or type(exc).__name__}{where}")
     if isinstance(exc, ValueError):
         # The client's own checks (HFValidationError) and its reading of a 400 answer, e.g.
         # "Invalid metadata in README.md" from the Hub's front-matter validation.
@@ -789,21 +768,6 @@ def _listed(message: str) -> tuple[str, ...]:
 def xet_active() -> bool:
     """Whether uploads of large files go through Xet storage (hf_xet installed and enabled)."""
     return is_xet_available()
-
-
-def space_page_url(endpoint: str, space_id: str) -> str:
-    """The Space's page on the Hub, as the Hub forms it."""
-    return f"{endpoint.rstrip('/')}/spaces/{space_id}"
-
-
-def subdomain(space_id: str) -> str:
-    """The Hub's subdomain for a Space: `owner-name`, lower case, `_` and `.` turned into `-`."""
-    return re.sub(r"[^a-z0-9-]", "-", space_id.replace("/", "-").lower())
-
-
-def app_url(space_id: str) -> str:
-    """Where the running app is served."""
-    return f"https://{subdomain(space_id)}.hf.space"
 
 
 def token_or_error(token: str | None) -> str:

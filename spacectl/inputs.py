@@ -11,12 +11,12 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
+from spacectl.errors import ConfigError
 from spacectl.files import LocalFile, desired_files, scan_source
-from spacectl.hub import ReadNeeds
 from spacectl.manifest import Manifest, SpaceSpec
 from spacectl.plan import PlanInputs, matches_target, readme_out_of_date
 from spacectl.secrets import SECRET_KEY_ENV, secret_digest
-from spacectl.state import LiveSpace
+from spacectl.state import LiveSpace, ReadNeeds
 
 
 def targeted(manifest: Manifest, targets: frozenset[str] | None) -> list[SpaceSpec]:
@@ -68,10 +68,18 @@ def scan_all(
 
 
 def _readme_in_memory(files: dict[str, LocalFile]) -> dict[str, LocalFile]:
+    """README.md as checked UTF-8 text in memory: the Hub reads its front matter as text."""
     readme = files.get("README.md")
     if readme is not None and readme.content is None:
+        data = readme.read_bytes()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"'{readme.source_path}' is not UTF-8 text; the Hub reads README.md as UTF-8"
+            ) from None
         files = dict(files)
-        files["README.md"] = LocalFile.from_bytes("README.md", readme.read_bytes())
+        files["README.md"] = LocalFile.from_bytes("README.md", data)
     return files
 
 

@@ -1072,15 +1072,16 @@ def merge_spaces_into_manifest(
         raise ManifestError("'spaces' must be a mapping to import into.")
     spaces.fa.set_block_style()
     owner = str(doc["owner"])
-    keys = {_space_id_of(str(key), owner): key for key in spaces}
+    # Matched case-insensitively, as the Hub resolves names: `docs` in the file is `Docs` there.
+    keys = {_space_id_of(str(key), owner).lower(): key for key in spaces}
     added: list[str] = []
     updated: list[str] = []
     unchanged: list[str] = []
     for space_id, entry in entries:
-        key = keys.get(space_id)
+        key = keys.get(space_id.lower())
         if key is None:
             space_owner, name = space_id.split("/", 1)
-            key = name if space_owner == owner else space_id
+            key = name if space_owner.lower() == owner.lower() else space_id
             first = not spaces
             spaces[key] = _to_yaml(entry)
             if not first:  # a blank line between Spaces, as people write them

@@ -761,10 +761,11 @@ def _commit(
 
 
 def matches_target(space_id: str, targets: frozenset[str] | None) -> bool:
-    """`--target` accepts the full id or the bare name."""
+    """`--target` accepts the full id or the bare name, in any letter case (as the Hub)."""
     if not targets:
         return True
-    return space_id in targets or space_id.split("/", 1)[1] in targets
+    wanted = {target.lower() for target in targets}
+    return space_id.lower() in wanted or space_id.split("/", 1)[1].lower() in wanted
 
 
 def compute_plan(
@@ -894,6 +895,8 @@ def _op_from_dict(data: Mapping[str, JSON]) -> Operation:
         args["volumes"] = tuple(args["volumes"])
     elif kind == "commit":
         args["additions"] = tuple(FileAdd(**a) for a in args["additions"])
+        if any((a.source is None) == (a.content is None) for a in args["additions"]):
+            raise PlanFileError("a file in the plan has neither or both of source and content")
         args["deletions"] = tuple(args["deletions"])
     op: Operation = _OP_TYPES[kind](**args)
     return op

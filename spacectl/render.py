@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-from spacectl.apply import ApplyResult, Outcome, WaitResult
 from spacectl.plan import Plan, plan_to_dict
+from spacectl.results import ApplyResult, Outcome, WaitResult
 
 MAX_FILE_LINES = 20
 _SYMBOLS = {"create": "+", "update": "~", "delete": "-", "no-op": " "}

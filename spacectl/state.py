@@ -1,4 +1,5 @@
-"""Live state of Spaces on the Hub, as plain frozen data.
+"""Live state of Spaces on the Hub, as plain frozen data (and how the Hub names and reaches
+them).
 
 `hub.py` builds these from `huggingface_hub` responses; nothing else talks to the Hub. Fields that
 were not read (because the manifest entry does not need them) are `None`, which is different from
@@ -7,6 +8,7 @@ were not read (because the manifest entry does not need them) are `None`, which 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -89,3 +91,53 @@ class LiveSpace:
     @property
     def name(self) -> str:
         return self.id.split("/", 1)[1]
+
+
+@dataclass(frozen=True)
+class ReadNeeds:
+    """Which per-Space reads a manifest entry needs beyond the bulk listing."""
+
+    variables: bool = False
+    secrets: bool = False
+    files: bool = False
+    readme: bool = False
+
+
+@dataclass(frozen=True)
+class Runtime:
+    stage: str | None
+    requested_hardware: str | None
+    current_hardware: str | None
+    error_message: str | None
+    raw: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ReadmeCheck:
+    """The Hub's verdict on README.md front matter: errors block a commit, warnings do not."""
+
+    errors: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    orgs: tuple[str, ...]
+    role: str | None
+    raw: Mapping[str, Any]
+
+
+def space_page_url(endpoint: str, space_id: str) -> str:
+    """The Space's page on the Hub, as the Hub forms it."""
+    return f"{endpoint.rstrip('/')}/spaces/{space_id}"
+
+
+def subdomain(space_id: str) -> str:
+    """The Hub's subdomain for a Space: `owner-name`, lower case, `_` and `.` turned into `-`."""
+    return re.sub(r"[^a-z0-9-]", "-", space_id.replace("/", "-").lower())
+
+
+def app_url(space_id: str) -> str:
+    """Where the running app is served."""
+    return f"https://{subdomain(space_id)}.hf.space"

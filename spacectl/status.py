@@ -1,7 +1,7 @@
 """`spacectl status`: one row per manifest Space, from the bulk listing alone.
 
-Pure: the caller reads `hub.list_owner` (one paginated request per owner, whatever the number of
-Spaces) and passes the result in.
+Pure: the caller reads the Spaces with `Hub.read_live` and no per-Space reads (one paginated
+listing per owner, whatever the number of Spaces) and passes the result in.
 
 Drift is the settings part of a plan: `compute_plan` runs on a copy of the manifest without
 variables, secrets and source folders, so everything it still compares (SDK, visibility,
@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from spacectl.hub import app_url, space_page_url
 from spacectl.manifest import Manifest
 from spacectl.plan import Action, PlanInputs, compute_plan, live_sleep_time
-from spacectl.state import LiveSpace
+from spacectl.state import LiveSpace, app_url, space_page_url
 
 ABSENT_STAGE = "absent"
 # Stages worth a second look (the Hub's error stages, plus a Space never built).

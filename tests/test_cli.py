@@ -106,6 +106,8 @@ def test_sandbox_mode_plans_and_applies_in_the_working_directory(tmp_path: Path)
     first = _run("apply", "--sandbox", "--yes", cwd=tmp_path, env=env)
     assert first.returncode == 0, first.stderr
     assert (tmp_path / ".spacectl-sandbox").is_dir()
+    # The state holds secret values: it never lands in the user's repository.
+    assert (tmp_path / ".spacectl-sandbox" / ".gitignore").read_text().endswith("*\n")
     again = _run("plan", "--sandbox", "--detailed-exitcode", cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "No changes" in again.stdout

@@ -51,10 +51,22 @@ def test_each_library_has_one_home() -> None:
     assert offenders == []
 
 
-def test_pure_modules_do_no_network() -> None:
-    for pure in ("plan.py", "render.py", "state.py", "secrets.py", "errors.py"):
-        imported = _imports(PACKAGE / pure)
-        assert not imported & {"huggingface_hub", "httpx2", "socket", "urllib"}, pure
+@pytest.mark.parametrize(
+    "module",
+    ["plan", "render", "state", "secrets", "errors", "results", "files", "manifest", "inputs"],
+)
+def test_pure_modules_never_load_the_hub_client(module: str) -> None:
+    """Importing a pure module, even transitively, must not load huggingface_hub or an HTTP
+    client (a fresh interpreter, so other tests' imports do not count)."""
+    code = (
+        f"import sys, spacectl.{module}\n"
+        "loaded = {'huggingface_hub', 'httpx2', 'tenacity'} & set(sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def _tool(name: str) -> list[str]:

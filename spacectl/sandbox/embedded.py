@@ -23,6 +23,10 @@ def start_embedded_sandbox(
     every other owner becomes an organisation with that user as its member. State (and the
     user's token) survives between runs.
     """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # The folder sits in the user's checkout and holds the secret values apply sent: keep it out
+    # of git whatever the repository's own .gitignore says.
+    (data_dir / ".gitignore").write_text("# spacectl --sandbox state; never commit it\n*\n")
     store = Store(data_dir)
     with store.transaction() as st:
         users = sorted(name for name in owners if name in st.users)

@@ -267,3 +267,41 @@ def test_secret_edited_seconds_after_spacectl_is_drift(workspace: Workspace) -> 
     drift = ws.run("plan", "--detailed-exitcode", "--target", "platform", env=key)
     assert drift.code == 2, drift.both
     assert "changed on the Hub outside spacectl" in drift.out
+
+
+def test_saved_plan_refuses_what_changed_locally_after_it(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Apply uploads what the plan showed, or nothing: a file edited since, a secret whose
+    value changed, or a variable no longer set stops that Space before any write."""
+    ws = workspace
+    key = {"SPACECTL_SECRET_KEY": "ci-only-hmac-key-5d1f"}
+    planfile = tmp_path / "p.json"
+    targets = ("--target", "docs", "--target", "platform")
+    assert ws.run("plan", "--out", str(planfile), *targets, env=key).code == 0
+    (ws.root / "apps" / "docs" / "index.html").write_text("<h1>edited after the plan</h1>\n")
+    ws.sandbox.clear_requests()
+    result = ws.run("apply", str(planfile), "--yes", env={**key, "GEMINI_API_KEY": "rotated"})
+    assert result.code == 1, result.both
+    assert "ifcore-org/docs: refused" in result.out
+    assert "the local file changed after the plan was made" in result.out
+    assert "ifcore-org/platform: refused" in result.out
+    assert "the value of GEMINI_API_KEY changed after the plan was made" in result.out
+    assert ws.writes() == []
+    # CI turns an unset secret into an empty variable: that is missing too.
+    missing = ws.run("apply", str(planfile), "--yes", env={**key, "GEMINI_API_KEY": ""})
+    assert missing.code == 1
+    assert "GEMINI_API_KEY" in missing.err
+    assert ws.writes() == []
+
+
+def test_status_and_import_find_spaces_whatever_the_letter_case(workspace: Workspace) -> None:
+    ws = workspace
+    _api(ws).create_repo(f"{ORG}/Docs", repo_type="space", space_sdk="static")
+    ws.manifest.write_text("owner: ifcore-org\nspaces:\n  docs: {sdk: static}\n")
+    status = ws.run("status", "--format", "json")
+    assert status.code == 0, status.both
+    assert json.loads(status.out)["spaces"][0]["stage"] != "absent"
+    imported = ws.run("import", ORG, "--space", "docs", "--output", "spaces.yaml")
+    assert imported.code == 0, imported.both
+    assert "0 added, 1 updated" in imported.err or "0 added, 0 updated, 1 unchanged" in imported.err

@@ -198,3 +198,17 @@ def test_readme_the_hub_rejects_fails_that_space_only(workspace: Workspace) -> N
     assert result.code == 1, result.both
     assert "ifcore-org/docs: failed" in result.out
     assert "ifcore-org/team-a: applied" in result.out
+
+
+def test_wait_timeout_is_reported_per_space(workspace: Workspace) -> None:
+    """A build slower than --timeout: that Space is reported, the others' results still show."""
+    ws = workspace
+    ws.sandbox.configure(build_seconds=60)
+    result = ws.run(
+        "apply", "--yes", "--wait", "--timeout", "3", "--target", "team-a", "--target", "docs"
+    )
+    assert result.code == 1, result.both
+    assert f"{ORG}/team-a: BUILDING" in result.out or f"{ORG}/team-a: APP_STARTING" in result.out
+    assert "(--timeout)" in result.out
+    assert f"{ORG}/docs: running" in result.out  # a static Space runs at once
+    assert f"/spaces/{ORG}/team-a" in result.out and f"/spaces/{ORG}/docs" in result.out
