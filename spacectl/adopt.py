@@ -34,7 +34,7 @@ from spacectl.manifest import (
     new_manifest_text,
     read_manifest_document,
 )
-from spacectl.plan import live_sleep_time, volume_dict
+from spacectl.plan import live_hardware, live_sleep_time, volume_dict
 from spacectl.secrets import parse_description
 from spacectl.state import LiveSpace, LiveVolume
 
@@ -118,7 +118,7 @@ def entry_from_live(
     if live.sdk is not None:
         entry["sdk"] = live.sdk
     entry["visibility"] = live.visibility
-    hardware = live.requested_hardware or live.current_hardware
+    hardware = live_hardware(live)
     if not static and hardware is not None:
         entry["hardware"] = hardware
         if hardware != FREE_HARDWARE:

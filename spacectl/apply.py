@@ -43,9 +43,8 @@ from spacectl.plan import (
     SetVisibility,
     SetVolumes,
     SpaceChange,
+    create_fixes,
     fingerprint,
-    live_sleep_time,
-    volume_dict,
 )
 from spacectl.results import ApplyResult, Outcome, SpaceResult, WaitResult
 from spacectl.secrets import SECRET_KEY_ENV, format_description, secret_digest
@@ -267,27 +266,7 @@ def _fix_after_create(
     )
     if live is None:
         raise HubError(f"{sid}: created, but the Hub does not show it", hint="run apply again")
-    fixes: list[Operation] = []
-    if op.visibility is not None and live.visibility != op.visibility:
-        fixes.append(SetVisibility("set_visibility", op.visibility))
-    variables = {k: v.value for k, v in (live.variables or {}).items()}
-    fixes += [
-        SetVariable("set_variable", k, v) for k, v in op.variables.items() if variables.get(k) != v
-    ]
-    fixes += [SetSecret("set_secret", s) for s in op.secrets if s.key not in (live.secrets or {})]
-    if op.volumes:
-        live_volumes = sorted(
-            (volume_dict(v) for v in live.volumes), key=lambda d: str(d["mountPath"])
-        )
-        if live_volumes != list(op.volumes):
-            fixes.append(SetVolumes("set_volumes", op.volumes))
-    hardware_wrong = op.hardware is not None and live.requested_hardware != op.hardware
-    sleep_wrong = op.sleep_time is not None and live_sleep_time(live) != op.sleep_time
-    if hardware_wrong:
-        fixes.append(SetHardware("set_hardware", op.hardware, op.sleep_time))
-    elif sleep_wrong:
-        fixes.append(SetHardware("set_hardware", None, op.sleep_time))
-    for fix in fixes:
+    for fix in create_fixes(op, live):
         ctx.report(sid, f"{describe(fix)} (not applied by create)")
         _execute(fix, change, ctx, inputs, result)
         result.operations_done.append(describe(fix))

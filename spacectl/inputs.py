@@ -85,7 +85,7 @@ def _readme_in_memory(files: dict[str, LocalFile]) -> dict[str, LocalFile]:
 
 def secret_digests(
     specs: list[SpaceSpec], environ: Mapping[str, str]
-) -> tuple[dict[tuple[str, str], str | None], bool]:
+) -> dict[tuple[str, str], str | None]:
     """Keyed digests of every secret value (None without SPACECTL_SECRET_KEY)."""
     key_material = environ.get(SECRET_KEY_ENV) or None
     digests: dict[tuple[str, str], str | None] = {}
@@ -97,7 +97,7 @@ def secret_digests(
                 if key_material and value is not None
                 else None
             )
-    return digests, key_material is not None
+    return digests
 
 
 def manifest_digest(manifest: Manifest) -> str:
@@ -113,11 +113,10 @@ def plan_inputs(
     manifest_path: str,
 ) -> PlanInputs:
     specs = targeted(manifest, targets)
-    digests, key_set = secret_digests(specs, environ)
+    digests = secret_digests(specs, environ)
     return PlanInputs(
         files=scan_all(specs),
         secret_digests=digests,
-        secret_key_set=key_set,
         manifest_digest=manifest_digest(manifest),
         endpoint=endpoint,
         created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

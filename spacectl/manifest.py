@@ -118,12 +118,6 @@ class Manifest(_Strict):
     path: Path
     spaces: tuple[SpaceSpec, ...]
 
-    def space(self, space_id: str) -> SpaceSpec:
-        for spec in self.spaces:
-            if spec.id == space_id:
-                return spec
-        raise KeyError(space_id)
-
 
 # --------------------------------------------------------------------------------------------
 # File format: what a user writes. Every field is optional in an entry so that `defaults` can

@@ -47,13 +47,6 @@ class Action(str, enum.Enum):
     DELETE = "delete"
 
 
-_SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.NOOP: " "}
-
-
-def action_symbol(action: Action) -> str:
-    return _SYMBOL[action]
-
-
 class _Absent:
     """Marks a value that does not exist on one side of a FieldChange (JSON: omitted)."""
 
@@ -210,21 +203,6 @@ Operation: TypeAlias = (
     | DeleteSpace
 )
 
-# Apply order inside one Space. Deletions of whole Spaces run after every other Space.
-_ORDER: dict[str, int] = {
-    "create_space": 0,
-    "set_visibility": 1,
-    "set_variable": 2,
-    "delete_variable": 2,
-    "set_secret": 2,
-    "delete_secret": 2,
-    "set_volumes": 3,
-    "delete_volumes": 3,
-    "set_hardware": 4,
-    "commit": 5,
-    "delete_space": 9,
-}
-
 
 @dataclass(frozen=True)
 class Fingerprint:
@@ -250,10 +228,6 @@ class SpaceChange:
     sdk: str | None = None
     warnings: tuple[str, ...] = ()
     reason: str = ""
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.operations)
 
 
 @dataclass(frozen=True)
@@ -288,14 +262,12 @@ class PlanInputs:
 
     `files`: per Space id, the local file set (None when the Space has no `source`).
     `secret_digests`: per (space id, key), the HMAC digest of the value, or None without a key.
-    `secret_key_set`: whether SPACECTL_SECRET_KEY was available.
     `manifest_path`: the manifest as the user named it (relative to the working directory);
     `base_dir`: the manifest's folder, which file paths in the plan are relative to.
     """
 
     files: Mapping[str, Mapping[str, LocalFile] | None]
     secret_digests: Mapping[tuple[str, str], str | None]
-    secret_key_set: bool
     manifest_digest: str
     endpoint: str
     created_at: str
@@ -342,7 +314,7 @@ def _essence_settings(
         current["visibility"] = live.visibility if live else ABSENT
     if spec.hardware is not None:
         desired["hardware"] = spec.hardware
-        current["hardware"] = (live.requested_hardware or live.current_hardware) if live else None
+        current["hardware"] = live_hardware(live) if live else None
     if spec.sleep_time is not None:
         desired["sleep_time"] = spec.sleep_time
         current["sleep_time"] = live_sleep_time(live) if live else None
@@ -604,6 +576,32 @@ def _local_front_matter(local: Mapping[str, LocalFile] | None) -> dict[str, Any]
     return readme_front_matter(readme.content.decode(errors="replace"))
 
 
+def live_hardware(live: LiveSpace) -> str | None:
+    """The flavour the manifest is compared with: the one requested (what runs once a rebuild
+    finishes), else the one running."""
+    return live.requested_hardware or live.current_hardware
+
+
+def create_fixes(op: CreateSpace, live: LiveSpace) -> tuple[Operation, ...]:
+    """The operations that set what a create call asked for but the new Space (read back) does
+    not have; the same normalisation as `compute_plan`, so apply runs no diff of its own."""
+    fixes: list[Operation] = []
+    if op.visibility is not None and live.visibility != op.visibility:
+        fixes.append(SetVisibility("set_visibility", op.visibility))
+    variables = {k: v.value for k, v in (live.variables or {}).items()}
+    fixes += [
+        SetVariable("set_variable", k, v) for k, v in op.variables.items() if variables.get(k) != v
+    ]
+    fixes += [SetSecret("set_secret", s) for s in op.secrets if s.key not in (live.secrets or {})]
+    if op.volumes and _volumes(live.volumes) != tuple(op.volumes):
+        fixes.append(SetVolumes("set_volumes", op.volumes))
+    if op.hardware is not None and live_hardware(live) != op.hardware:
+        fixes.append(SetHardware("set_hardware", op.hardware, op.sleep_time))
+    elif op.sleep_time is not None and live_sleep_time(live) != op.sleep_time:
+        fixes.append(SetHardware("set_hardware", None, op.sleep_time))
+    return tuple(fixes)
+
+
 def fingerprint(live: LiveSpace | None) -> Fingerprint:
     """The live values a plan depends on; reads that were not made count as empty."""
     if live is None:
@@ -612,7 +610,7 @@ def fingerprint(live: LiveSpace | None) -> Fingerprint:
         exists=True,
         sha=live.sha,
         visibility=live.visibility,
-        hardware=live.requested_hardware or live.current_hardware,
+        hardware=live_hardware(live),
         sleep_time=live.sleep_time,
         volumes=_volumes(live.volumes),
         variables={k: v.value for k, v in (live.variables or {}).items()},
@@ -652,7 +650,7 @@ def _plan_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> 
     fields: list[FieldChange] = []
     ops: list[Operation] = []
 
-    hardware = spec.hardware or (live.requested_hardware if live else None)
+    hardware = spec.hardware or (live_hardware(live) if live else None)
     if spec.sleep_time is not None and hardware == FREE_HARDWARE:
         # The manifest refuses this when it names the hardware; here the Hub's does.
         warnings.append(

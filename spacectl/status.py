@@ -125,7 +125,6 @@ def _settings_drift(
     inputs = PlanInputs(
         files={spec.id: None for spec in present},
         secret_digests={},
-        secret_key_set=False,
         manifest_digest="",
         endpoint=endpoint,
         created_at="",

@@ -84,12 +84,11 @@ def _plan(case: dict[str, Any], tmp_path: Path):
     environ = {str(k): str(v) for k, v in (case.get("env") or {}).items()}
     manifest = parse_manifest(case["manifest"], "spaces.yaml", base_dir=tmp_path, environ=environ)
     specs = list(manifest.spaces)
-    digests, key_set = secret_digests(specs, environ)
+    digests = secret_digests(specs, environ)
     targets = frozenset(case["targets"]) if case.get("targets") else None
     inputs = PlanInputs(
         files=scan_all(specs),
         secret_digests=digests,
-        secret_key_set=key_set,
         manifest_digest="test",
         endpoint="http://hub.test",
         created_at="2026-01-01T00:00:00Z",
@@ -154,6 +153,48 @@ def test_every_resource_kind_has_a_noop_case() -> None:
         "secrets",
         "files",
         "card",
+        "sdk",
         "absent",
     ):
         assert f"{kind}_noop" in names, f"no no-op case for {kind}"
+
+
+def test_create_fixes_set_only_what_the_create_call_did_not_apply() -> None:
+    from spacectl.plan import CreateSpace, SecretWrite, create_fixes
+
+    op = CreateSpace(
+        "create_space",
+        sdk="docker",
+        visibility="private",
+        hardware="t4-small",
+        sleep_time=3600,
+        variables={"A": "1", "B": "2"},
+        secrets=(SecretWrite("K", "K_ENV", None, None),),
+        volumes=({"type": "bucket", "source": "o/b", "mountPath": "/d", "readOnly": False},),
+    )
+    honoured = _live(
+        "o/s",
+        {
+            "sdk": "docker",
+            "visibility": "private",
+            "requested_hardware": "t4-small",
+            "sleep_time": 3600,
+            "variables": {"A": "1", "B": "2"},
+            "secrets": {"K": {}},
+            "volumes": [{"type": "bucket", "source": "o/b", "mount_path": "/d"}],
+        },
+    )
+    assert create_fixes(op, honoured) == ()
+    ignored = _live(
+        "o/s",
+        {
+            "sdk": "docker",
+            "visibility": "public",
+            "requested_hardware": "cpu-basic",
+            "sleep_time": 172800,
+            "variables": {"A": "1"},
+            "secrets": {},
+        },
+    )
+    kinds = [fix.kind for fix in create_fixes(op, ignored)]
+    assert kinds == ["set_visibility", "set_variable", "set_secret", "set_volumes", "set_hardware"]
