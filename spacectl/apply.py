@@ -112,12 +112,9 @@ def _stale_reasons(change: SpaceChange, live: LiveSpace | None) -> list[str]:
 
 
 def _needs_for(change: SpaceChange) -> ReadNeeds:
+    """Re-read exactly what the plan read, so the two fingerprints compare like for like."""
     fp = change.fingerprint
-    kinds = {op.kind for op in change.operations}
-    return ReadNeeds(
-        variables=bool(fp.variables) or bool(kinds & {"set_variable", "delete_variable"}),
-        secrets=bool(fp.secrets) or bool(kinds & {"set_secret", "delete_secret"}),
-    )
+    return ReadNeeds(variables=fp.variables is not None, secrets=fp.secrets is not None)
 
 
 def _secret_value(secret: SecretWrite, space_id: str, environ: Mapping[str, str]) -> str:

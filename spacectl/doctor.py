@@ -19,12 +19,18 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from spacectl.errors import AuthError, HubError, SpacectlError
-from spacectl.files import README, LocalFile, desired_files, readme_front_matter, render_readme
-from spacectl.manifest import Manifest, SpaceSpec
+from spacectl.files import (
+    README,
+    LocalFile,
+    card_fields,
+    desired_files,
+    readme_front_matter,
+    render_readme,
+)
+from spacectl.manifest import FREE_HARDWARE, Manifest, SpaceSpec
 from spacectl.state import Identity, ReadmeCheck
 
 DEFAULT_APP_PORT = 7860
-FREE_HARDWARE = "cpu-basic"
 # The Hub stores these as large files (LFS/Xet), as the sandbox and the Hub's preupload decide.
 LARGE_FILE_BYTES = 10 * 1024 * 1024
 BINARY_SNIFF_BYTES = 512
@@ -158,7 +164,7 @@ def readme_text(spec: SpaceSpec, files: Mapping[str, LocalFile] | None) -> str |
         return readme.read_bytes().decode("utf-8", "replace")
     if spec.card is None and spec.sdk is None:
         return None
-    card = spec.card.model_dump(exclude_none=True) if spec.card else {}
+    card = card_fields(spec.card)
     return render_readme(None, card, spec.sdk)
 
 

@@ -56,7 +56,6 @@ from tenacity import (
 
 from spacectl.errors import (
     AuthError,
-    ConfigError,
     ConflictError,
     HubError,
     NotFoundError,
@@ -185,10 +184,7 @@ def translate(exc: BaseException, *, what: str, endpoint: str) -> HubError:
     if isinstance(exc, HubError):
         return exc
     if isinstance(exc, LocalTokenNotFoundError):
-        return AuthError(
-            "no Hugging Face token found",
-            hint="set HF_TOKEN, pass --token, or run `hf auth login`",
-        )
+        return _no_token()
     if isinstance(exc, RepositoryNotFoundError):
         return NotFoundError(
             f"{what}: not found, or not visible to this token",
@@ -317,7 +313,7 @@ class Hub:
 
     def whoami(self) -> Identity:
         if not self.token:
-            raise translate(LocalTokenNotFoundError(), what="whoami", endpoint=self.endpoint)
+            raise _no_token()
         data = self._call("whoami", lambda: self.api.whoami(cache=True))
         auth = data.get("auth", {}).get("accessToken", {})
         return Identity(
@@ -772,8 +768,12 @@ def xet_active() -> bool:
 
 def token_or_error(token: str | None) -> str:
     if not token:
-        raise ConfigError(
-            "no Hugging Face token found",
-            hint="set HF_TOKEN, pass --token, run `hf auth login`, or try `--sandbox`",
-        )
+        raise _no_token()
     return token
+
+
+def _no_token() -> AuthError:
+    return AuthError(
+        "no Hugging Face token found",
+        hint="set HF_TOKEN, pass --token, run `hf auth login`, or try `--sandbox`",
+    )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
@@ -28,7 +28,7 @@ from typing import Any, Literal, TypeAlias
 from deepdiff import DeepDiff
 
 from spacectl.errors import ManifestError, PlanFileError
-from spacectl.files import LocalFile, readme_front_matter, render_readme
+from spacectl.files import LocalFile, card_fields, readme_front_matter, render_readme
 from spacectl.manifest import FREE_HARDWARE, Manifest, SpaceSpec, VolumeSpec
 from spacectl.secrets import SECRET_KEY_ENV, edited_outside, parse_description
 from spacectl.state import LiveFile, LiveSpace, LiveVolume
@@ -206,7 +206,8 @@ Operation: TypeAlias = (
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """Live values the plan was computed from; apply re-reads and compares before writing."""
+    """Live values the plan was computed from; apply re-reads and compares before writing.
+    `variables`/`secrets` are None when the plan did not read them (the entry manages none)."""
 
     exists: bool
     sha: str | None = None
@@ -214,8 +215,8 @@ class Fingerprint:
     hardware: str | None = None
     sleep_time: int | None = None
     volumes: tuple[Mapping[str, JSON], ...] = ()
-    variables: Mapping[str, str] = field(default_factory=dict)
-    secrets: Mapping[str, str | None] = field(default_factory=dict)
+    variables: Mapping[str, str] | None = None
+    secrets: Mapping[str, str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -420,13 +421,9 @@ def _secret_changes(
     return fields, ops, warnings
 
 
-def _card(spec: SpaceSpec) -> dict[str, Any]:
-    return spec.card.model_dump(exclude_none=True) if spec.card else {}
-
-
 def readme_out_of_date(spec: SpaceSpec, live: LiveSpace) -> bool:
     """Whether the live README front matter lacks a card field or the SDK the manifest sets."""
-    wanted = _card(spec)
+    wanted = card_fields(spec.card)
     if spec.sdk is not None:
         wanted["sdk"] = spec.sdk
     return any(live.card_data.get(k) != v for k, v in wanted.items())
@@ -443,7 +440,7 @@ def desired_readme(
     card, the README the Hub writes at creation already carries the SDK."""
     if local is not None and "README.md" in local:
         return None
-    card = _card(spec)
+    card = card_fields(spec.card)
     if live is None:
         return render_readme(None, card, spec.sdk, name=spec.id.split("/")[1]) if card else None
     if not readme_out_of_date(spec, live):
@@ -603,7 +600,7 @@ def create_fixes(op: CreateSpace, live: LiveSpace) -> tuple[Operation, ...]:
 
 
 def fingerprint(live: LiveSpace | None) -> Fingerprint:
-    """The live values a plan depends on; reads that were not made count as empty."""
+    """The live values a plan depends on; reads that were not made stay None."""
     if live is None:
         return Fingerprint(exists=False)
     return Fingerprint(
@@ -613,11 +610,17 @@ def fingerprint(live: LiveSpace | None) -> Fingerprint:
         hardware=live_hardware(live),
         sleep_time=live.sleep_time,
         volumes=_volumes(live.volumes),
-        variables={k: v.value for k, v in (live.variables or {}).items()},
-        secrets={
-            k: (s.updated_at.isoformat() if s.updated_at else None)
-            for k, s in (live.secrets or {}).items()
-        },
+        variables=(
+            {k: v.value for k, v in live.variables.items()} if live.variables is not None else None
+        ),
+        secrets=(
+            {
+                k: (s.updated_at.isoformat() if s.updated_at else None)
+                for k, s in live.secrets.items()
+            }
+            if live.secrets is not None
+            else None
+        ),
     )
 
 
