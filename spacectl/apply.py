@@ -48,7 +48,13 @@ from spacectl.plan import (
 )
 from spacectl.results import ApplyResult, Outcome, SpaceResult, WaitResult
 from spacectl.secrets import SECRET_KEY_ENV, format_description, secret_digest
-from spacectl.state import LiveSpace, ReadNeeds
+from spacectl.state import (
+    BUILD_FAILURE_STAGES,
+    FAILED_STAGES,
+    INTERMEDIATE_STAGES,
+    LiveSpace,
+    ReadNeeds,
+)
 
 Reporter = Callable[[str, str], None]
 
@@ -341,9 +347,6 @@ def _deletes(change: SpaceChange) -> bool:
 
 # --- waiting for builds ---------------------------------------------------------------------------
 
-_INTERMEDIATE = frozenset({"BUILDING", "RUNNING_BUILDING", "APP_STARTING", "RUNNING_APP_STARTING"})
-_FAILED = frozenset({"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE"})
-
 
 def wait_for_space(
     hub: Hub,
@@ -370,10 +373,10 @@ def wait_for_space(
         except SpacectlError as exc:
             return WaitResult(space_id, stage, False, (), exc.message)
         stage = runtime.stage
-        if stage in _INTERMEDIATE:
+        if stage in INTERMEDIATE_STAGES:
             seen_build = True
-        elif stage in _FAILED:
-            build = stage in ("BUILD_ERROR", "CONFIG_ERROR", "NO_APP_FILE")
+        elif stage in FAILED_STAGES:
+            build = stage in BUILD_FAILURE_STAGES
             try:
                 tail = tuple(list(hub.logs(space_id, build=build))[-log_lines:])
             except HubError:

@@ -13,6 +13,7 @@ from typing import Any
 
 from spacectl.plan import Plan, plan_to_dict
 from spacectl.results import ApplyResult, Outcome, WaitResult
+from spacectl.state import logs_command
 
 MAX_FILE_LINES = 20
 _SYMBOLS = {"create": "+", "update": "~", "delete": "-", "no-op": " "}
@@ -169,8 +170,7 @@ def render_wait(results: list[WaitResult], urls: Mapping[str, tuple[str, str | N
             lines.extend(f"      | {line.rstrip()}" for line in wait.log_tail)
             if wait.stage in _STAGE_FIXES:
                 lines.append(f"      fix: {_STAGE_FIXES[wait.stage]}")
-            kind = "" if wait.stage == "RUNTIME_ERROR" else " --build"
-            lines.append(f"      more: spacectl logs {wait.space_id}{kind}")
+            lines.append(f"      more: {logs_command(wait.space_id, wait.stage)}")
     for space_id, (page, app) in urls.items():
         lines.append(f"  {space_id}: {page}" + (f"  (app: {app})" if app else ""))
     return "\n".join(lines) + "\n"

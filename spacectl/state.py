@@ -14,6 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# Runtime stages (huggingface_hub's SpaceStage). A Space in a failed stage does not serve; the
+# build log explains the first three, the run log the last.
+INTERMEDIATE_STAGES = frozenset(
+    {"BUILDING", "RUNNING_BUILDING", "APP_STARTING", "RUNNING_APP_STARTING"}
+)
+BUILD_FAILURE_STAGES = frozenset({"BUILD_ERROR", "CONFIG_ERROR", "NO_APP_FILE"})
+FAILED_STAGES = BUILD_FAILURE_STAGES | {"RUNTIME_ERROR"}
+
+
+def logs_command(space_id: str, stage: str | None) -> str:
+    """The `spacectl logs` command that explains a stage: build log or run log."""
+    build = " --build" if stage in BUILD_FAILURE_STAGES or stage in INTERMEDIATE_STAGES else ""
+    return f"spacectl logs {space_id}{build}"
+
 
 @dataclass(frozen=True)
 class LiveVariable:

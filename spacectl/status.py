@@ -18,11 +18,9 @@ from typing import Any
 
 from spacectl.manifest import Manifest
 from spacectl.plan import Action, PlanInputs, compute_plan, live_sleep_time
-from spacectl.state import LiveSpace, app_url, space_page_url
+from spacectl.state import FAILED_STAGES, LiveSpace, app_url, logs_command, space_page_url
 
 ABSENT_STAGE = "absent"
-# Stages worth a second look (the Hub's error stages, plus a Space never built).
-_ERROR_STAGES = frozenset({"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE"})
 
 
 @dataclass(frozen=True)
@@ -187,11 +185,10 @@ def render_status_text(rows: list[StatusRow]) -> str:
     ]
     notes = []
     for row in rows:
-        if row.stage in _ERROR_STAGES:
+        if row.stage in FAILED_STAGES:
             reason = f": {row.error_message}" if row.error_message else ""
             notes.append(
-                f"! {row.id}: {row.stage}{reason} "
-                f"(see `spacectl logs {row.id}{' --build' if row.stage == 'BUILD_ERROR' else ''}`)"
+                f"! {row.id}: {row.stage}{reason} (see `{logs_command(row.id, row.stage)}`)"
             )
         if row.warning:
             notes.append(f"~ {row.id}: {row.warning}")
