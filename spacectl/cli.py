@@ -43,7 +43,7 @@ from spacectl.hub import (
     token_or_error,
     xet_active,
 )
-from spacectl.inputs import manifest_digest, plan_inputs, read_needs, targeted
+from spacectl.inputs import plan_inputs, read_needs, targeted
 from spacectl.manifest import Manifest, load_manifest, manifest_json_schema, parse_manifest
 from spacectl.plan import Action, Plan, SpaceChange, compute_plan
 from spacectl.planfile import check_saved_plan, load_plan, save_plan
@@ -324,7 +324,7 @@ def apply(
         manifest_path = Path(saved.manifest_path) if saved else file
         manifest = load_manifest(manifest_path, environ=os.environ)
         if saved is not None:
-            check_saved_plan(saved, manifest_digest(manifest))
+            check_saved_plan(saved, manifest.digest)
         with _hub(endpoint, token, sandbox, _owners(manifest)) as hub:
             if saved is not None:
                 if saved.endpoint != hub.identity:

@@ -6,7 +6,6 @@ environment. Secret values are read only to compute keyed digests, and are not k
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -100,10 +99,6 @@ def secret_digests(
     return digests
 
 
-def manifest_digest(manifest: Manifest) -> str:
-    return hashlib.sha256(manifest.path.read_bytes()).hexdigest()
-
-
 def plan_inputs(
     manifest: Manifest,
     *,
@@ -117,7 +112,7 @@ def plan_inputs(
     return PlanInputs(
         files=scan_all(specs),
         secret_digests=digests,
-        manifest_digest=manifest_digest(manifest),
+        manifest_digest=manifest.digest,
         endpoint=endpoint,
         created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         targets=targets,

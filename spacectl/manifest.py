@@ -23,6 +23,7 @@ helpers (`load_front_matter`, `merge_front_matter`) used by `files.py` live here
 from __future__ import annotations
 
 import difflib
+import hashlib
 import io
 import itertools
 import re
@@ -111,12 +112,21 @@ class SpaceSpec(_Strict):
 
 
 class Manifest(_Strict):
-    """The whole file after loading: `path` is where it was read from (absolute)."""
+    """The whole file after loading: `path` is where it was read from (absolute); `digest` is the
+    SHA-256 of the text that was parsed (a saved plan records it)."""
 
     version: Literal[1] = 1
     owner: str
     path: Path
     spaces: tuple[SpaceSpec, ...]
+    digest: str = ""
+
+    def space(self, space_id: str) -> SpaceSpec:
+        """The entry of one Space by its full id; KeyError when the manifest has none."""
+        for spec in self.spaces:
+            if spec.id == space_id:
+                return spec
+        raise KeyError(space_id)
 
 
 # --------------------------------------------------------------------------------------------
@@ -367,6 +377,7 @@ def parse_manifest(
         owner=parsed.owner,
         path=(base_dir / Path(filename).name).resolve(),
         spaces=tuple(specs),
+        digest=hashlib.sha256(text.encode()).hexdigest(),
     )
 
 

@@ -240,8 +240,12 @@ class Plan:
     manifest_digest: str
     endpoint: str
     created_at: str
-    warnings: tuple[str, ...] = ()
     format_version: str = FORMAT_VERSION
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Every Space's warnings, in plan order."""
+        return tuple(w for change in self.changes for w in change.warnings)
 
     @property
     def is_empty(self) -> bool:
@@ -790,7 +794,6 @@ def compute_plan(
         manifest_digest=inputs.manifest_digest,
         endpoint=inputs.endpoint,
         created_at=inputs.created_at,
-        warnings=tuple(w for c in changes for w in c.warnings),
     )
 
 
@@ -936,7 +939,6 @@ def plan_from_dict(data: Mapping[str, JSON]) -> Plan:
             manifest_digest=data["manifest_digest"],
             endpoint=data["endpoint"],
             created_at=data["created_at"],
-            warnings=tuple(data.get("warnings", ())),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanFileError(f"plan file is damaged or not a spacectl plan ({exc})") from None
