@@ -472,8 +472,8 @@ class HubSandbox:
             space.volumes = _volumes(data["volumes"])
 
     async def create_repo(self, request: Request) -> Response:
+        who = self.writer(request)  # credentials before the body, as the Hub answers
         data = await _json_body(request)
-        who = self.writer(request)
         repo_type = data.get("type") or "model"
         if repo_type != "space":
             raise ApiError(400, f"The Hub sandbox only hosts Spaces, not {repo_type} repositories")
@@ -543,8 +543,8 @@ class HubSandbox:
         return space
 
     async def delete_repo(self, request: Request) -> Response:
+        who = self.writer(request)  # credentials before the body, as the Hub answers
         data = await _json_body(request)
-        who = self.writer(request)
         if (data.get("type") or "model") != "space":
             raise ApiError(404, "Repository not found", code="RepoNotFound")
         name = _str_field(data, "name")
@@ -559,8 +559,8 @@ class HubSandbox:
         return text_ok()
 
     async def move_repo(self, request: Request) -> Response:
+        who = self.writer(request)  # credentials before the body, as the Hub answers
         data = await _json_body(request)
-        who = self.writer(request)
         source = _str_field(data, "fromRepo")
         target = _str_field(data, "toRepo")
         assert source is not None and target is not None
@@ -600,8 +600,8 @@ class HubSandbox:
         return json_response({})
 
     async def duplicate(self, request: Request) -> Response:
+        who = self.writer(request)  # credentials before the body, as the Hub answers
         data = await _json_body(request)
-        who = self.writer(request)
         target = _str_field(data, "repository")
         assert target is not None
         if target.count("/") != 1:
@@ -1111,6 +1111,7 @@ class HubSandbox:
         return "regular"
 
     async def commit(self, request: Request) -> Response:
+        self.principal(request)  # a bad token is a 401 whatever the body
         if _bool_arg(request, "create_pr"):
             raise ApiError(400, "Pull requests are not supported by the Hub sandbox")
         lines = (await request.body()).decode("utf-8", "replace").splitlines()
@@ -1133,6 +1134,8 @@ class HubSandbox:
         summary = header.get("summary")
         if not isinstance(summary, str) or not summary.strip():
             raise ApiError(400, "The commit summary must not be empty")
+        if not isinstance(header.get("description", ""), str):
+            raise ApiError(400, "The commit description must be a string")
         with self.store.transaction() as st:
             space = self.space(request, write=True)
             who = self.principal(request)

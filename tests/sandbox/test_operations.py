@@ -281,3 +281,18 @@ def test_cli_flags_are_validated() -> None:
     ):
         with pytest.raises(ConfigError):
             SandboxConfig.from_cli(**{**base, **bad})  # type: ignore[arg-type]
+
+
+def test_credentials_are_checked_before_the_body(hub_sandbox: SandboxProcess) -> None:
+    """The Hub answers a bad token with 401 whatever the body says."""
+    bad = {"Authorization": "Bearer hf_not_a_token"}
+    for path in ("/api/repos/create", f"/api/spaces/{hub_sandbox.user}/x/commit/main"):
+        status, headers, _ = hub_sandbox.http("POST", path, b"{not json", bad)
+        assert status == 401, path
+        assert headers["X-Error-Message"] == "Invalid credentials in Authorization header"
+    good = {"Authorization": f"Bearer {hub_sandbox.token}"}
+    create = json.dumps({"name": "described", "type": "space", "sdk": "static"}).encode()
+    assert hub_sandbox.http("POST", "/api/repos/create", create, good)[0] == 200
+    header = b'{"key":"header","value":{"summary":"s","description":{"a":1}}}\n'
+    path = f"/api/spaces/{hub_sandbox.user}/described/commit/main"
+    assert hub_sandbox.http("POST", path, header, good)[0] == 400
