@@ -831,6 +831,7 @@ class HubSandbox:
             hardware=space.hardware or "static",
             now=self.clock(),
             build_seconds=self.options.build_seconds,
+            commit=head.id,
             factory=factory,
         )
 

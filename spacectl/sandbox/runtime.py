@@ -137,6 +137,7 @@ def plan_build(
     hardware: str,
     now: float,
     build_seconds: float,
+    commit: str = "HEAD",
     factory: bool = False,
 ) -> RuntimeState:
     """Decide what a (re)build of the Space's current files leads to, as the Hub would.
@@ -165,7 +166,9 @@ def plan_build(
 
     duration = max(build_seconds, 0.0)
     building_end = now + duration * _BUILDING_SHARE
-    build_lines: list[str] = [f"===== Build Queued at {_log_stamp(now)} / Commit SHA: HEAD =====\n"]
+    build_lines: list[str] = [
+        f"===== Build Queued at {_log_stamp(now)} / Commit SHA: {commit[:7]} =====\n"
+    ]
     if factory:
         build_lines.append("Factory rebuild: the build cache was discarded.\n")
     final_stage = "RUNNING"
