@@ -586,18 +586,23 @@ def logs(
             space_id = _resolve_space(name, manifest, hub)
             count = 0
             if tail is not None:
-                backlog: deque[str] = deque(hub.logs(space_id, build=build), maxlen=tail)
-                seen = len(backlog)
-                # The stream has no cursor: replay it and skip what was printed (see docs).
-                seen = sum(1 for _ in hub.logs(space_id, build=build)) if follow else seen
+                # Read the backlog once: keep its last N lines and count them all.
+                backlog: deque[str] = deque(maxlen=tail)
+                total = 0
+                for line in hub.logs(space_id, build=build):
+                    backlog.append(line)
+                    total += 1
                 for line in backlog:
                     _echo_log(line)
                 count = len(backlog)
-                stream = hub.logs(space_id, build=build, follow=True) if follow else iter(())
-                for index, line in enumerate(stream):
-                    if index >= seen:
-                        _echo_log(line)
-                        count += 1
+                if follow:
+                    # The stream has no cursor: a followed stream replays the backlog first,
+                    # so skip the lines already read (see docs/adopt.md).
+                    stream = hub.logs(space_id, build=build, follow=True)
+                    for index, line in enumerate(stream):
+                        if index >= total:
+                            _echo_log(line)
+                            count += 1
             else:
                 for line in hub.logs(space_id, build=build, follow=follow):
                     _echo_log(line)
