@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -128,8 +128,13 @@ class Format(str, enum.Enum):
     markdown = "markdown"
 
 
+def _decorated(stream: TextIO) -> bool:
+    """Colour and live displays only on a terminal, and never with NO_COLOR (no-color.org)."""
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
 def _use_color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return _decorated(sys.stdout)
 
 
 @contextmanager
@@ -160,7 +165,7 @@ class _ApplyProgress:
         self._steps = dict.fromkeys(space_ids, "waiting")
         self._lock = threading.Lock()
         self._live: Live | None = None
-        if sys.stderr.isatty() and "NO_COLOR" not in os.environ:
+        if _decorated(sys.stderr):
             self._live = Live(
                 self._table(), console=Console(stderr=True), refresh_per_second=8, transient=True
             )
@@ -194,7 +199,7 @@ def _retry_note(message: str) -> None:
 
 
 def _owners(manifest: Manifest) -> set[str]:
-    return {spec.id.split("/", 1)[0] for spec in manifest.spaces} | {manifest.owner}
+    return {spec.owner for spec in manifest.spaces} | {manifest.owner}
 
 
 def _targets(target: list[str] | None) -> frozenset[str] | None:
@@ -616,7 +621,7 @@ def _resolve_space(name: str, manifest: Manifest | None, hub: Hub) -> str:
         return name
     if manifest is not None:
         for spec in manifest.spaces:
-            if spec.id.split("/", 1)[1].lower() == name.lower():
+            if spec.name.lower() == name.lower():
                 return spec.id
         return f"{manifest.owner}/{name}"
     return f"{hub.whoami().name}/{name}"

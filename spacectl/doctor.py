@@ -99,9 +99,7 @@ def run_checks(manifest: Manifest, hub: DoctorHub, environ: Mapping[str, str]) -
     # An unreachable Hub would make every later read retry for a minute before failing.
     online: DoctorHub | None = hub if reachable else None
     if identity is not None:
-        owners = dict.fromkeys(
-            [manifest.owner, *(spec.id.split("/", 1)[0] for spec in manifest.spaces)]
-        )
+        owners = dict.fromkeys([manifest.owner, *(spec.owner for spec in manifest.spaces)])
         checks += [check_write_access(identity.raw, owner) for owner in owners]
     flavors: list[str] | Exception | None = None
     if any(s.hardware for s in manifest.spaces):

@@ -333,7 +333,7 @@ def desired_files(
         base,
         card_fields(spec.card),
         spec.sdk,
-        name=spec.id.split("/")[-1],
+        name=spec.name,
         source=str(spec.source / README),
     )
     if text == base:

@@ -110,6 +110,14 @@ class SpaceSpec(_Strict):
     prune: bool = False
     state: Literal["present", "absent"] = "present"
 
+    @property
+    def owner(self) -> str:
+        return self.id.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.id.split("/", 1)[1]
+
 
 class Manifest(_Strict):
     """The whole file after loading: `path` is where it was read from (absolute); `digest` is the

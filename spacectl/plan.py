@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, get_args, get_type_hints
 
 from deepdiff import DeepDiff
 
@@ -446,7 +446,7 @@ def desired_readme(
         return None
     card = card_fields(spec.card)
     if live is None:
-        return render_readme(None, card, spec.sdk, name=spec.id.split("/")[1]) if card else None
+        return render_readme(None, card, spec.sdk, name=spec.name) if card else None
     if not readme_out_of_date(spec, live):
         return None
     return render_readme(live.readme, card, spec.sdk, name=live.name)
@@ -799,18 +799,10 @@ def compute_plan(
 
 # --- serialisation: the JSON plan and saved plan files --------------------------------------------
 
+# Each operation's JSON `kind` is the Literal of its `kind` field: derived, so a new operation
+# needs no second registration.
 _OP_TYPES: dict[str, type[Any]] = {
-    "create_space": CreateSpace,
-    "set_visibility": SetVisibility,
-    "set_variable": SetVariable,
-    "delete_variable": DeleteVariable,
-    "set_secret": SetSecret,
-    "delete_secret": DeleteSecret,
-    "set_volumes": SetVolumes,
-    "delete_volumes": DeleteVolumes,
-    "set_hardware": SetHardware,
-    "commit": Commit,
-    "delete_space": DeleteSpace,
+    get_args(get_type_hints(cls)["kind"])[0]: cls for cls in get_args(Operation)
 }
 
 

@@ -1112,7 +1112,7 @@ class HubSandbox:
         return "regular"
 
     async def commit(self, request: Request) -> Response:
-        self.principal(request)  # a bad token is a 401 whatever the body
+        self.writer(request)  # no, bad or read-only credentials: 401/403 whatever the body
         if _bool_arg(request, "create_pr"):
             raise ApiError(400, "Pull requests are not supported by the Hub sandbox")
         lines = (await request.body()).decode("utf-8", "replace").splitlines()

@@ -296,3 +296,8 @@ def test_credentials_are_checked_before_the_body(hub_sandbox: SandboxProcess) ->
     header = b'{"key":"header","value":{"summary":"s","description":{"a":1}}}\n'
     path = f"/api/spaces/{hub_sandbox.user}/described/commit/main"
     assert hub_sandbox.http("POST", path, header, good)[0] == 400
+
+
+def test_anonymous_commit_is_a_401_whatever_the_body(hub_sandbox: SandboxProcess) -> None:
+    path = f"/api/spaces/{hub_sandbox.user}/x/commit/main"
+    assert hub_sandbox.http("POST", path, b"{not json")[0] == 401
