@@ -123,7 +123,11 @@ def _needs_for(change: SpaceChange) -> ReadNeeds:
     return ReadNeeds(variables=fp.variables is not None, secrets=fp.secrets is not None)
 
 
-def _secret_value(secret: SecretWrite, space_id: str, environ: Mapping[str, str]) -> str:
+def _secret_to_write(
+    secret: SecretWrite, space_id: str, environ: Mapping[str, str]
+) -> SecretToWrite:
+    """The value from the environment, checked against the plan's digest (when both sides have
+    the key), with the description marker to stamp at write time."""
     value = environ.get(secret.from_env)
     if value is None:
         raise SpacectlError(
@@ -132,24 +136,12 @@ def _secret_value(secret: SecretWrite, space_id: str, environ: Mapping[str, str]
             hint=f"export {secret.from_env}=... before running apply",
         )
     key_material = environ.get(SECRET_KEY_ENV)
-    if (
-        secret.digest is not None
-        and key_material
-        and secret_digest(key_material, space_id, secret.key, value) != secret.digest
-    ):
+    digest = secret_digest(key_material, space_id, secret.key, value) if key_material else None
+    if secret.digest is not None and digest is not None and digest != secret.digest:
         raise StalePlanError(
             f"{space_id}: the value of {secret.from_env} changed after the plan was made",
             hint="run `spacectl plan` again",
         )
-    return value
-
-
-def _secret_to_write(
-    secret: SecretWrite, space_id: str, environ: Mapping[str, str]
-) -> SecretToWrite:
-    value = _secret_value(secret, space_id, environ)
-    key_material = environ.get(SECRET_KEY_ENV)
-    digest = secret_digest(key_material, space_id, secret.key, value) if key_material else None
     return SecretToWrite(
         secret.key, value, lambda now: format_description(secret.description, digest, now)
     )

@@ -693,9 +693,6 @@ class Hub:
             lambda: self.api.delete_repo(space_id, repo_type="space", missing_ok=True),
         )
 
-    def restart(self, space_id: str) -> None:
-        self._call(f"{space_id}: restart", lambda: self.api.restart_space(space_id))
-
 
 # --- conversions ---------------------------------------------------------------------------------
 

@@ -99,10 +99,6 @@ class LiveSpace:
     readme: str | None = None  # README.md text, read only when the manifest's card needs a base
 
     @property
-    def namespace(self) -> str:
-        return self.id.split("/", 1)[0]
-
-    @property
     def name(self) -> str:
         return self.id.split("/", 1)[1]
 
