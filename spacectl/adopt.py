@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spacectl.attributes import live_hardware, live_sleep_time, volume_dict
 from spacectl.errors import SpacectlError
 from spacectl.files import README, readme_front_matter
 from spacectl.manifest import (
@@ -34,7 +35,6 @@ from spacectl.manifest import (
     new_manifest_text,
     read_manifest_document,
 )
-from spacectl.plan import live_hardware, live_sleep_time, volume_dict
 from spacectl.secrets import parse_description
 from spacectl.state import LiveSpace, LiveVolume
 

@@ -16,16 +16,18 @@ Contract:
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import assert_never
 
-from spacectl.errors import HubError, SpacectlError, StalePlanError
-from spacectl.files import LocalFile
-from spacectl.hub import Hub, SecretToWrite
-from spacectl.plan import (
+from spacectl.attributes import create_fixes
+from spacectl.errors import ConfigError, HubError, SpacectlError, StalePlanError
+from spacectl.files import checked_content
+from spacectl.operations import (
     PROTECTED_FILES,
     Commit,
     CreateSpace,
@@ -35,24 +37,21 @@ from spacectl.plan import (
     DeleteVolumes,
     FileAdd,
     Operation,
-    Plan,
     SecretWrite,
     SetHardware,
     SetSecret,
     SetVariable,
     SetVisibility,
     SetVolumes,
-    SpaceChange,
-    create_fixes,
-    fingerprint,
 )
+from spacectl.plan import Plan, SpaceChange, stale_reasons
+from spacectl.port import HubPort, SecretToWrite, Upload
 from spacectl.results import ApplyResult, Outcome, SpaceResult, WaitResult
 from spacectl.secrets import SECRET_KEY_ENV, format_description, secret_digest
 from spacectl.state import (
     BUILD_FAILURE_STAGES,
     FAILED_STAGES,
     INTERMEDIATE_STAGES,
-    LiveSpace,
     ReadNeeds,
 )
 
@@ -63,64 +62,22 @@ def _quiet(space_id: str, message: str) -> None:
     """Default reporter: say nothing."""
 
 
-def describe(op: Operation) -> str:
-    """A short human line for one operation (never a secret value)."""
-    if isinstance(op, CreateSpace):
-        return f"create Space (sdk={op.sdk})"
-    if isinstance(op, SetVisibility):
-        return f"set visibility {op.visibility}"
-    if isinstance(op, SetVariable):
-        return f"set variable {op.key}"
-    if isinstance(op, DeleteVariable):
-        return f"delete variable {op.key}"
-    if isinstance(op, SetSecret):
-        return f"set secret {op.secret.key}"
-    if isinstance(op, DeleteSecret):
-        return f"delete secret {op.key}"
-    if isinstance(op, SetVolumes):
-        return f"set {len(op.volumes)} volume(s)"
-    if isinstance(op, DeleteVolumes):
-        return "delete volumes"
-    if isinstance(op, SetHardware):
-        if op.hardware is None:
-            return f"set sleep time {op.sleep_time}"
-        return f"request hardware {op.hardware}" + (
-            f" with sleep time {op.sleep_time}" if op.sleep_time is not None else ""
-        )
-    if isinstance(op, Commit):
-        return f"commit {len(op.additions)} file(s), delete {len(op.deletions)}"
-    if isinstance(op, DeleteSpace):
-        return "delete Space"
-    raise AssertionError(op)
-
-
 @dataclass
 class _Context:
-    hub: Hub
+    hub: HubPort
     environ: Mapping[str, str]
     report: Reporter
     check_stale: bool
     base_dir: Path
-
-
-def _stale_reasons(change: SpaceChange, live: LiveSpace | None) -> list[str]:
-    fp = change.fingerprint
-    if not fp.exists:
-        return ["it now exists on the Hub"] if live is not None else []
-    if live is None:
-        return ["it no longer exists on the Hub"]
-    reasons = []
-    now = fingerprint(live)
-    for name in ("sha", "visibility", "hardware", "sleep_time", "volumes", "variables", "secrets"):
-        if getattr(now, name) != getattr(fp, name):
-            reasons.append(name.replace("sha", "head commit"))
-    return reasons
+    spill_dir: Path
 
 
 def _needs_for(change: SpaceChange) -> ReadNeeds:
     """Re-read exactly what the plan read, so the two fingerprints compare like for like."""
-    fp = change.fingerprint
-    return ReadNeeds(variables=fp.variables is not None, secrets=fp.secrets is not None)
+    values = change.fingerprint.values
+    return ReadNeeds(
+        variables=values.get("variables") is not None, secrets=values.get("secrets") is not None
+    )
 
 
 def _secret_to_write(
@@ -147,25 +104,26 @@ def _secret_to_write(
     )
 
 
-def _file_data(add: FileAdd, base_dir: Path) -> bytes | Path:
-    """The bytes to upload, checked against the planned hash so apply uploads what was planned.
-    A relative `source` is relative to the manifest's folder."""
+def _upload(add: FileAdd, ctx: _Context) -> Upload:
+    """What to upload for one planned file: read once, checked against the planned blob id, and
+    uploaded from exactly the bytes that were checked. A relative `source` is relative to the
+    manifest's folder."""
     if add.content is not None:
-        return add.content.encode()
+        return Upload(add.path, add.content.encode(), add.blob_id, add.sha256)
     assert add.source is not None
-    path = base_dir / add.source
+    path = ctx.base_dir / add.source
     try:
-        data = path.read_bytes()
-    except OSError as exc:
+        data, blob_id, sha256 = checked_content(path, ctx.spill_dir)
+    except ConfigError as exc:
         raise StalePlanError(
-            f"{add.path}: cannot read {path} ({exc.strerror})", hint="run `spacectl plan` again"
+            f"{add.path}: {exc.message.rstrip('.')}", hint="run `spacectl plan` again"
         ) from None
-    if LocalFile.from_bytes(add.path, data).blob_id != add.blob_id:
+    if blob_id != add.blob_id:
         raise StalePlanError(
             f"{add.path}: the local file changed after the plan was made",
             hint="run `spacectl plan` again",
         )
-    return path
+    return Upload(add.path, data, blob_id, sha256)
 
 
 @dataclass(frozen=True)
@@ -174,20 +132,28 @@ class _Inputs:
     plan before its first write: secret values (from the environment) and file contents."""
 
     secrets: Mapping[str, SecretToWrite]
-    files: Mapping[str, bytes | Path]
+    uploads: Mapping[str, Upload]
 
 
 def _resolve_inputs(change: SpaceChange, ctx: _Context) -> _Inputs:
     """Raises (so nothing is written) when a variable is missing, a secret's value or a local
     file changed since the plan."""
     secrets: dict[str, SecretToWrite] = {}
-    files: dict[str, bytes | Path] = {}
+    uploads: dict[str, Upload] = {}
     for op in change.operations:
-        for secret in _secrets_of(op):
-            secrets[secret.key] = _secret_to_write(secret, change.space_id, ctx.environ)
-        if isinstance(op, Commit):
-            files.update((add.path, _file_data(add, ctx.base_dir)) for add in op.additions)
-    return _Inputs(secrets, files)
+        match op:
+            case CreateSpace(secrets=writes):
+                pass
+            case SetSecret(secret=write):
+                writes = (write,)
+            case Commit(additions=additions):
+                writes = ()
+                uploads.update((add.path, _upload(add, ctx)) for add in additions)
+            case _:
+                writes = ()
+        for write in writes:
+            secrets[write.key] = _secret_to_write(write, change.space_id, ctx.environ)
+    return _Inputs(secrets, uploads)
 
 
 def _execute(
@@ -195,60 +161,62 @@ def _execute(
 ) -> None:
     sid = change.space_id
     hub = ctx.hub
-    if isinstance(op, CreateSpace):
-        secrets = [inputs.secrets[secret.key] for secret in op.secrets]
-        hub.create_space(
-            sid,
-            sdk=op.sdk,
-            visibility=op.visibility,
-            hardware=op.hardware,
-            sleep_time=op.sleep_time,
-            variables=op.variables,
-            secrets=secrets,
-            volumes=op.volumes,
-        )
-        _fix_after_create(op, change, ctx, inputs, result)
-    elif isinstance(op, SetVisibility):
-        hub.set_visibility(sid, op.visibility)
-    elif isinstance(op, SetVariable):
-        hub.set_variable(sid, op.key, op.value)
-    elif isinstance(op, DeleteVariable):
-        hub.delete_variable(sid, op.key)
-    elif isinstance(op, SetSecret):
-        hub.set_secret(sid, inputs.secrets[op.secret.key])
-    elif isinstance(op, DeleteSecret):
-        hub.delete_secret(sid, op.key)
-    elif isinstance(op, SetVolumes):
-        hub.set_volumes(sid, op.volumes)
-    elif isinstance(op, DeleteVolumes):
-        hub.delete_volumes(sid)
-    elif isinstance(op, SetHardware):
-        hub.set_hardware(sid, op.hardware, op.sleep_time)
-    elif isinstance(op, Commit):
-        parent = op.parent or hub.head(sid)
-        if parent is None:
-            raise HubError(f"{sid}: the Space has no commit to build on")
-        additions = [(add.path, inputs.files[add.path]) for add in op.additions]
-        deletions = list(op.deletions)
-        if op.mirror_new_space:
-            added = {add.path for add in op.additions}
-            deletions += [
-                path
-                for path in hub.list_files(sid, parent)
-                if path not in added and path not in PROTECTED_FILES
-            ]
-        result.committed = hub.commit(
-            sid,
-            parent=parent,
-            message=op.message,
-            additions=additions,
-            deletions=deletions,
-            expected={add.path: add.blob_id for add in op.additions},
-        )
-    elif isinstance(op, DeleteSpace):
-        hub.delete_space(sid)
-    else:
-        raise AssertionError(op)
+    match op:
+        case CreateSpace():
+            hub.create_space(
+                sid,
+                sdk=op.sdk,
+                visibility=op.visibility,
+                hardware=op.hardware,
+                sleep_time=op.sleep_time,
+                variables=op.variables,
+                secrets=[inputs.secrets[secret.key] for secret in op.secrets],
+                volumes=op.volumes,
+            )
+            _fix_after_create(op, change, ctx, inputs, result)
+        case SetVisibility():
+            hub.set_visibility(sid, op.visibility)
+        case SetVariable():
+            hub.set_variable(sid, op.key, op.value)
+        case DeleteVariable():
+            hub.delete_variable(sid, op.key)
+        case SetSecret():
+            hub.set_secret(sid, inputs.secrets[op.secret.key])
+        case DeleteSecret():
+            hub.delete_secret(sid, op.key)
+        case SetVolumes():
+            hub.set_volumes(sid, op.volumes)
+        case DeleteVolumes():
+            hub.delete_volumes(sid)
+        case SetHardware():
+            hub.set_hardware(sid, op.hardware, op.sleep_time)
+        case Commit():
+            result.committed = _commit(op, sid, hub, inputs)
+        case DeleteSpace():
+            hub.delete_space(sid)
+        case _:
+            assert_never(op)
+
+
+def _commit(op: Commit, sid: str, hub: HubPort, inputs: _Inputs) -> str:
+    parent = op.parent or hub.head(sid)
+    if parent is None:
+        raise HubError(f"{sid}: the Space has no commit to build on")
+    deletions = list(op.deletions)
+    if op.mirror_new_space:
+        added = {add.path for add in op.additions}
+        deletions += [
+            path
+            for path in hub.list_files(sid, parent)
+            if path not in added and path not in PROTECTED_FILES
+        ]
+    return hub.commit(
+        sid,
+        parent=parent,
+        message=op.message,
+        additions=[inputs.uploads[add.path] for add in op.additions],
+        deletions=deletions,
+    )
 
 
 def _fix_after_create(
@@ -262,9 +230,9 @@ def _fix_after_create(
     if live is None:
         raise HubError(f"{sid}: created, but the Hub does not show it", hint="run apply again")
     for fix in create_fixes(op, live):
-        ctx.report(sid, f"{describe(fix)} (not applied by create)")
+        ctx.report(sid, f"{fix.describe()} (not applied by create)")
         _execute(fix, change, ctx, inputs, result)
-        result.operations_done.append(describe(fix))
+        result.operations_done.append(fix.describe())
 
 
 def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
@@ -274,8 +242,7 @@ def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
         return result
     try:
         if ctx.check_stale:
-            live = ctx.hub.read_space(sid, _needs_for(change))
-            reasons = _stale_reasons(change, live)
+            reasons = stale_reasons(change.fingerprint, ctx.hub.read_space(sid, _needs_for(change)))
             if reasons:
                 raise StalePlanError(
                     f"{sid}: changed on the Hub after the plan was made ({', '.join(reasons)}); "
@@ -284,9 +251,9 @@ def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
                 )
         inputs = _resolve_inputs(change, ctx)
         for op in change.operations:
-            ctx.report(sid, describe(op))
+            ctx.report(sid, op.describe())
             _execute(op, change, ctx, inputs, result)
-            result.operations_done.append(describe(op))
+            result.operations_done.append(op.describe())
         result.outcome = Outcome.APPLIED
     except StalePlanError as exc:
         result.outcome = Outcome.REFUSED if not result.operations_done else Outcome.FAILED
@@ -299,17 +266,9 @@ def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
     return result
 
 
-def _secrets_of(op: Operation) -> tuple[SecretWrite, ...]:
-    if isinstance(op, CreateSpace):
-        return op.secrets
-    if isinstance(op, SetSecret):
-        return (op.secret,)
-    return ()
-
-
 def apply_plan(
     plan: Plan,
-    hub: Hub,
+    hub: HubPort,
     *,
     environ: Mapping[str, str],
     parallelism: int = 4,
@@ -318,16 +277,16 @@ def apply_plan(
     base_dir: Path,
 ) -> ApplyResult:
     """Execute the plan; Spaces run in parallel, deletions after every other Space.
-    `base_dir` is the manifest's folder, which the plan's file paths are relative to."""
-    ctx = _Context(
-        hub=hub, environ=environ, report=report, check_stale=check_stale, base_dir=base_dir
-    )
+    `base_dir` is the manifest's folder, which the plan's file paths are relative to. Copies of
+    large files being uploaded live in a temporary folder removed before this returns."""
     first = [c for c in plan.changes if not _deletes(c)]
     last = [c for c in plan.changes if _deletes(c)]
     results: list[SpaceResult] = []
-    for batch in (first, last):
-        with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-            results.extend(pool.map(lambda c: _apply_space(c, ctx), batch))
+    with tempfile.TemporaryDirectory(prefix="spacectl-upload-") as spill:
+        ctx = _Context(hub, environ, report, check_stale, base_dir, Path(spill))
+        for batch in (first, last):
+            with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+                results.extend(pool.map(lambda c: _apply_space(c, ctx), batch))
     order = {c.space_id: i for i, c in enumerate(plan.changes)}
     results.sort(key=lambda r: order[r.space_id])
     return ApplyResult(tuple(results))
@@ -341,7 +300,7 @@ def _deletes(change: SpaceChange) -> bool:
 
 
 def wait_for_space(
-    hub: Hub,
+    hub: HubPort,
     space_id: str,
     *,
     timeout: float,

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -45,7 +46,8 @@ from spacectl.hub import (
 )
 from spacectl.inputs import plan_inputs, read_needs, targeted
 from spacectl.manifest import Manifest, load_manifest, manifest_json_schema, parse_manifest
-from spacectl.plan import Action, Plan, SpaceChange, compute_plan
+from spacectl.operations import Action
+from spacectl.plan import Plan, PlanHeader, SpaceChange, compute_plan
 from spacectl.planfile import check_saved_plan, load_plan, save_plan
 from spacectl.render import RENDERERS, render_apply_result, render_text, render_wait
 from spacectl.results import ApplyResult, Outcome, WaitResult
@@ -208,13 +210,7 @@ def _targets(target: list[str] | None) -> frozenset[str] | None:
 
 def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str] | None) -> Plan:
     """Read live state and compute the plan; `path` is the manifest as the user named it."""
-    inputs = plan_inputs(
-        manifest,
-        environ=os.environ,
-        endpoint=hub.identity,
-        targets=targets,
-        manifest_path=str(path),
-    )
+    inputs = plan_inputs(manifest, environ=os.environ, targets=targets)
     needs = {
         spec.id: read_needs(spec, inputs.files.get(spec.id)) for spec in targeted(manifest, targets)
     }
@@ -222,7 +218,13 @@ def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str]
         raise ManifestError(
             f"--target {', '.join(sorted(targets))} matches no Space in {manifest.path.name}"
         )
-    return compute_plan(manifest, hub.read_live(needs), inputs)
+    header = PlanHeader(
+        manifest_path=str(path),
+        manifest_digest=manifest.digest,
+        endpoint=hub.identity,
+        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    return compute_plan(manifest, hub.read_live(needs), inputs).with_header(header)
 
 
 @app.command()
@@ -322,19 +324,20 @@ def apply(
             )
         if saved is not None and file is not None:
             raise PlanFileError(
-                f"a saved plan names its manifest ({saved.manifest_path}); -f does not apply",
+                f"a saved plan names its manifest ({saved.header.manifest_path}); "
+                "-f does not apply",
                 hint=f"run `spacectl apply {planfile}` without -f",
             )
         file = file or DEFAULT_MANIFEST
-        manifest_path = Path(saved.manifest_path) if saved else file
+        manifest_path = Path(saved.header.manifest_path) if saved else file
         manifest = load_manifest(manifest_path, environ=os.environ)
         if saved is not None:
             check_saved_plan(saved, manifest.digest)
         with _hub(endpoint, token, sandbox, _owners(manifest)) as hub:
             if saved is not None:
-                if saved.endpoint != hub.identity:
+                if saved.header.endpoint != hub.identity:
                     raise PlanFileError(
-                        f"the plan was made against {saved.endpoint}, not {hub.identity}",
+                        f"the plan was made against {saved.header.endpoint}, not {hub.identity}",
                         hint="run `spacectl plan --out FILE` against this endpoint",
                     )
                 the_plan = saved
@@ -349,7 +352,7 @@ def apply(
                 result = apply_plan(
                     the_plan,
                     hub,
-                    base_dir=Path(the_plan.manifest_path).parent,
+                    base_dir=Path(the_plan.header.manifest_path).parent,
                     environ=os.environ,
                     parallelism=parallelism,
                     # A plan computed a moment ago needs no re-read; one saved or shown to a

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,9 +199,10 @@ def _hashers(size: int) -> tuple[Any, Any]:
     return sha1, hashlib.sha256()
 
 
-def _hash_file(rel: str, path: Path) -> LocalFile:
-    """Both hashes in one streaming read. The size comes from the open file, and a file that
-    changes size while being read is an error rather than a wrong blob id."""
+def _read_hashed(path: Path, sink: Callable[[bytes], object] | None = None) -> tuple[int, str, str]:
+    """(size, git blob SHA-1, SHA-256) in one streaming read, each chunk also given to `sink`.
+    The size comes from the open file, and a file that changes size while being read is an
+    error rather than a wrong blob id."""
     try:
         with path.open("rb") as handle:
             size = os.fstat(handle.fileno()).st_size
@@ -209,12 +211,54 @@ def _hash_file(rel: str, path: Path) -> LocalFile:
             while chunk := handle.read(_CHUNK):
                 sha1.update(chunk)
                 sha256.update(chunk)
+                if sink is not None:
+                    sink(chunk)
                 read += len(chunk)
     except OSError as exc:
         raise ConfigError(f"Cannot read '{path}': {exc.strerror}.") from exc
     if read != size:
         raise ConfigError(f"'{path}' changed while it was being read; run the command again.")
-    return LocalFile(rel, size, sha1.hexdigest(), sha256.hexdigest(), source_path=path)
+    return size, sha1.hexdigest(), sha256.hexdigest()
+
+
+def _hash_file(rel: str, path: Path) -> LocalFile:
+    size, blob_id, sha256 = _read_hashed(path)
+    return LocalFile(rel, size, blob_id, sha256, source_path=path)
+
+
+# Files up to this size are uploaded from memory; larger ones from a private copy on disk.
+IN_MEMORY_LIMIT = 8 << 20
+
+
+def checked_content(path: Path, spill_dir: Path) -> tuple[bytes | Path, str, str]:
+    """The content of `path` to upload, read once: (data, blob SHA-1, SHA-256).
+
+    `data` is bytes up to IN_MEMORY_LIMIT; a larger file is copied into `spill_dir` while it is
+    hashed and `data` is that copy. Either way the hashes are of exactly the bytes that will be
+    uploaded, so the caller can check them against the plan and an edit of the file after the
+    check cannot reach the Hub. Memory stays bounded by the limit."""
+    chunks: list[bytes] = []
+    copy = None
+    held = 0
+
+    def sink(chunk: bytes) -> None:
+        nonlocal copy, held
+        if copy is None and held + len(chunk) <= IN_MEMORY_LIMIT:
+            chunks.append(chunk)
+            held += len(chunk)
+            return
+        if copy is None:
+            copy = tempfile.NamedTemporaryFile(dir=spill_dir, delete=False)  # noqa: SIM115
+            copy.writelines(chunks)
+            chunks.clear()
+        copy.write(chunk)
+
+    try:
+        _, blob_id, sha256 = _read_hashed(path, sink)
+    finally:
+        if copy is not None:
+            copy.close()
+    return (Path(copy.name) if copy is not None else b"".join(chunks)), blob_id, sha256
 
 
 def split_front_matter(text: str) -> tuple[str | None, str]:

@@ -22,8 +22,8 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -61,6 +61,7 @@ from spacectl.errors import (
     NotFoundError,
     TransientHubError,
 )
+from spacectl.port import SecretToWrite, Upload
 from spacectl.state import (
     Identity,
     LiveFile,
@@ -99,10 +100,10 @@ class _ServerClock:
             server = parsedate_to_datetime(header)
         except (TypeError, ValueError):
             return
-        self.offset = server - datetime.now(timezone.utc)
+        self.offset = server - datetime.now(UTC)
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+        return datetime.now(UTC) + self.offset
 
 
 SERVER_CLOCK = _ServerClock()
@@ -136,18 +137,6 @@ def _quiet_client() -> None:
 
 
 _quiet_client()
-
-
-@dataclass(frozen=True)
-class SecretToWrite:
-    """A secret value and how to describe it at the moment of writing (see secrets.py)."""
-
-    key: str
-    value: str = field(repr=False)
-    describe: Callable[[datetime], str] = field(repr=False)
-
-    def payload(self, now: datetime) -> dict[str, str]:
-        return {"key": self.key, "value": self.value, "description": self.describe(now)}
 
 
 def resolve_endpoint(flag: str | None) -> str:
@@ -630,14 +619,13 @@ class Hub:
         *,
         parent: str,
         message: str,
-        additions: Sequence[tuple[str, bytes | Path]],
+        additions: Sequence[Upload],
         deletions: Sequence[str],
-        expected: Mapping[str, str],
     ) -> str:
         """One commit on top of `parent`; returns the new head.
 
-        `expected` maps each added path to its git blob SHA-1 (or SHA-256 for LFS). A retry that
-        gets 412 (the branch moved) checks whether the head already carries exactly these files:
+        A retry that gets 412 (the branch moved) or 404 checks whether the head already carries
+        exactly these files (`Upload.landed_in`: LFS files by SHA-256, others by blob SHA-1):
         then an earlier attempt landed and the commit is not made twice."""
         attempts = 0
 
@@ -646,10 +634,8 @@ class Hub:
             if head is None or head == parent:
                 return None
             files = self.list_files(space_id, head)
-            for path, digest in expected.items():
-                live = files.get(path)
-                if live is None or digest not in (live.blob_id, live.lfs_sha256):
-                    return None
+            if not all(add.landed_in(files) for add in additions):
+                return None
             if any(path in files for path in deletions):
                 return None
             return head
@@ -661,8 +647,8 @@ class Hub:
                 CommitOperationDelete(path_in_repo=path) for path in deletions
             ]
             operations += [
-                CommitOperationAdd(path_in_repo=path, path_or_fileobj=data)
-                for path, data in additions
+                CommitOperationAdd(path_in_repo=add.path, path_or_fileobj=add.data)
+                for add in additions
             ]
             try:
                 info = self.api.create_commit(

@@ -8,14 +8,39 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from pathlib import Path
 
+from spacectl.card_plan import readme_out_of_date
 from spacectl.errors import ConfigError
 from spacectl.files import LocalFile, desired_files, scan_source
 from spacectl.manifest import Manifest, SpaceSpec
-from spacectl.plan import PlanInputs, matches_target, readme_out_of_date
 from spacectl.secrets import SECRET_KEY_ENV, secret_digest
 from spacectl.state import LiveSpace, ReadNeeds
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """Everything compute_plan needs from this machine besides the manifest and live state.
+
+    `files`: per Space id, the local file set (None when the Space has no `source`).
+    `secret_digests`: per (space id, key), the HMAC digest of the value, or None without a key.
+    `base_dir`: the manifest's folder, which file paths in the plan are relative to.
+    `targets`: the `--target` names (None: every Space).
+    """
+
+    files: Mapping[str, Mapping[str, LocalFile] | None]
+    secret_digests: Mapping[tuple[str, str], str | None]
+    base_dir: Path
+    targets: frozenset[str] | None = None
+
+
+def matches_target(space_id: str, targets: frozenset[str] | None) -> bool:
+    """`--target` accepts the full id or the bare name, in any letter case (as the Hub)."""
+    if not targets:
+        return True
+    wanted = {target.lower() for target in targets}
+    return space_id.lower() in wanted or space_id.split("/", 1)[1].lower() in wanted
 
 
 def targeted(manifest: Manifest, targets: frozenset[str] | None) -> list[SpaceSpec]:
@@ -100,22 +125,13 @@ def secret_digests(
 
 
 def plan_inputs(
-    manifest: Manifest,
-    *,
-    environ: Mapping[str, str],
-    endpoint: str,
-    targets: frozenset[str] | None,
-    manifest_path: str,
+    manifest: Manifest, *, environ: Mapping[str, str], targets: frozenset[str] | None
 ) -> PlanInputs:
+    """Scan the targeted Spaces' source folders and digest their secret values."""
     specs = targeted(manifest, targets)
-    digests = secret_digests(specs, environ)
     return PlanInputs(
         files=scan_all(specs),
-        secret_digests=digests,
-        manifest_digest=manifest.digest,
-        endpoint=endpoint,
-        created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        targets=targets,
-        manifest_path=manifest_path,
+        secret_digests=secret_digests(specs, environ),
         base_dir=manifest.path.parent,
+        targets=targets,
     )

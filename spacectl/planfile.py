@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 
 from spacectl.errors import PlanFileError
-from spacectl.plan import Plan, plan_from_dict, plan_to_dict
+from spacectl.plan import Plan
+from spacectl.planjson import plan_from_dict, plan_to_dict
 
 KIND = "spacectl-plan"
 
@@ -61,8 +62,8 @@ def load_plan(path: Path) -> Plan:
 
 def check_saved_plan(plan: Plan, manifest_digest: str) -> None:
     """Refuse a plan made from another version of the manifest."""
-    if plan.manifest_digest != manifest_digest:
+    if plan.header.manifest_digest != manifest_digest:
         raise PlanFileError(
-            f"the plan was made from a different version of {plan.manifest_path}",
+            f"the plan was made from a different version of {plan.header.manifest_path}",
             hint="run `spacectl plan --out FILE` again",
         )

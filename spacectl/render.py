@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-from spacectl.plan import Plan, plan_to_dict
+from spacectl.plan import Plan
+from spacectl.planjson import plan_to_dict
 from spacectl.results import ApplyResult, Outcome, WaitResult
 from spacectl.state import logs_command
 

@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 SECRET_KEY_ENV = "SPACECTL_SECRET_KEY"
 # spacectl stamps each write attempt with the Hub's clock (learnt from `Date` headers, 1 s
@@ -48,7 +48,7 @@ def secret_digest(key_material: str, space_id: str, secret_key: str, value: str)
 
 def format_description(user_description: str | None, digest: str | None, at: datetime) -> str:
     """The description spacectl writes: the user's text followed by the marker."""
-    stamp = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     marker = f"[spacectl hmac={digest or '-'} at={stamp}]"
     return f"{user_description} {marker}" if user_description else marker
 
@@ -62,7 +62,7 @@ def parse_description(description: str | None) -> tuple[str | None, SecretMarker
         return description, None
     user = description[: match.start()].strip() or None
     digest = None if match["hmac"] == "-" else match["hmac"]
-    at = datetime.strptime(match["at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    at = datetime.strptime(match["at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     return user, SecretMarker(digest=digest, written_at=at)
 
 

@@ -69,6 +69,13 @@ class LiveFile:
     blob_id: str
     lfs_sha256: str | None = None
 
+    def matches(self, blob_id: str, sha256: str) -> bool:
+        """Whether this file holds the content with git blob SHA-1 `blob_id` and SHA-256
+        `sha256`. An LFS file compares by SHA-256: its blob is the pointer, not the content."""
+        if self.lfs_sha256 is not None:
+            return self.lfs_sha256 == sha256
+        return self.blob_id == blob_id
+
 
 @dataclass(frozen=True)
 class LiveSpace:

@@ -11,13 +11,17 @@ cost one to three requests per Space; `spacectl plan` compares them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from spacectl.attributes import live_sleep_time
+from spacectl.inputs import PlanInputs
 from spacectl.manifest import Manifest
-from spacectl.plan import Action, PlanInputs, compute_plan, live_sleep_time
+from spacectl.operations import Action
+from spacectl.plan import compute_plan
 from spacectl.state import FAILED_STAGES, LiveSpace, app_url, logs_command, space_page_url
 
 ABSENT_STAGE = "absent"
@@ -84,7 +88,7 @@ def status_rows(
 ) -> list[StatusRow]:
     """One row per manifest Space, in manifest order. `live` maps ids to the listing's state
     (a missing id counts as absent)."""
-    drift = _settings_drift(manifest, live, endpoint)
+    drift = _settings_drift(manifest, live)
     rows = []
     for spec in manifest.spaces:
         space = live.get(spec.id)
@@ -110,7 +114,7 @@ def status_rows(
 
 
 def _settings_drift(
-    manifest: Manifest, live: Mapping[str, LiveSpace | None], endpoint: str
+    manifest: Manifest, live: Mapping[str, LiveSpace | None]
 ) -> dict[str, tuple[str, ...]]:
     # Only Spaces that exist and should: a missing one is reported as absent, not as drift (and
     # planning its creation could fail on a missing `sdk`, which is plan's error to report).
@@ -121,25 +125,21 @@ def _settings_drift(
     )
     settings_only = manifest.model_copy(update={"spaces": present})
     inputs = PlanInputs(
-        files={spec.id: None for spec in present},
-        secret_digests={},
-        manifest_digest="",
-        endpoint=endpoint,
-        created_at="",
-        manifest_path=str(manifest.path),
-        base_dir=manifest.path.parent,
+        files={spec.id: None for spec in present}, secret_digests={}, base_dir=manifest.path.parent
     )
     plan = compute_plan(settings_only, live, inputs)
     return {
-        change.space_id: tuple(_drift_name(fc.path) for fc in change.fields)
+        change.space_id: tuple(dict.fromkeys(_drift_name(fc.path) for fc in change.fields))
         for change in plan.changes
         if change.action is Action.UPDATE
     }
 
 
 def _drift_name(path: str) -> str:
-    # Without a source folder the only file a settings-only plan touches is the README's card.
-    return "card" if path == "files/README.md" else path
+    """The attribute a field path belongs to (`volumes[/data].source` -> volumes). Without a
+    source folder the only file a settings-only plan touches is the README's card."""
+    name = re.split(r"[.\[/]", path, maxsplit=1)[0]
+    return "card" if name == "files" else name
 
 
 def format_sleep(seconds: int | None) -> str:

@@ -26,8 +26,8 @@ from spacectl.doctor import (
 )
 from spacectl.errors import AuthError, TransientHubError
 from spacectl.files import scan_source
-from spacectl.hub import Identity, ReadmeCheck
 from spacectl.manifest import CardSpec, Manifest, SecretSpec, SpaceSpec
+from spacectl.state import Identity, ReadmeCheck
 
 
 class FakeHub:

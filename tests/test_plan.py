@@ -4,16 +4,17 @@ expected changes (pyinfra style). Every resource kind has a `*_noop` case."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml_cases
 
-from spacectl.inputs import scan_all, secret_digests
+from spacectl.inputs import PlanInputs, scan_all, secret_digests
 from spacectl.manifest import parse_manifest
-from spacectl.plan import PlanInputs, compute_plan, plan_from_dict, plan_to_dict
+from spacectl.plan import PlanHeader, compute_plan
+from spacectl.planjson import plan_from_dict, plan_to_dict
 from spacectl.state import LiveFile, LiveSecret, LiveSpace, LiveVariable, LiveVolume
 
 CASES = sorted((Path(__file__).parent / "cases" / "plan").glob("*.yaml"))
@@ -27,8 +28,8 @@ def _time(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def _live_file(path: str, spec: Any) -> LiveFile:
@@ -87,17 +88,11 @@ def _plan(case: dict[str, Any], tmp_path: Path):
     digests = secret_digests(specs, environ)
     targets = frozenset(case["targets"]) if case.get("targets") else None
     inputs = PlanInputs(
-        files=scan_all(specs),
-        secret_digests=digests,
-        manifest_digest="test",
-        endpoint="http://hub.test",
-        created_at="2026-01-01T00:00:00Z",
-        targets=targets,
-        manifest_path="spaces.yaml",
-        base_dir=tmp_path,
+        files=scan_all(specs), secret_digests=digests, base_dir=tmp_path, targets=targets
     )
+    header = PlanHeader("spaces.yaml", "test", "http://hub.test", "2026-01-01T00:00:00Z")
     live = {sid: _live(sid, data) for sid, data in (case.get("live") or {}).items()}
-    return compute_plan(manifest, {s.id: live.get(s.id) for s in specs}, inputs)
+    return compute_plan(manifest, {s.id: live.get(s.id) for s in specs}, inputs).with_header(header)
 
 
 def _field_line(field: dict[str, Any]) -> str:
@@ -124,7 +119,14 @@ def test_plan_case(case_path: Path, tmp_path: Path) -> None:
         assert got[space_id]["action"] == want["action"], got[space_id]
         assert got[space_id]["operations"] == want.get("operations", []), got[space_id]
         if "fields" in want:
-            assert got[space_id]["fields"] == want["fields"], got[space_id]
+            lines = [f if isinstance(f, str) else next(iter(f)) for f in want["fields"]]
+            assert got[space_id]["fields"] == lines, got[space_id]
+            fields = next(s for s in data["spaces"] if s["id"] == space_id)["fields"]
+            for field, stated in zip(fields, want["fields"], strict=True):
+                # A case may state a field's before, after and reason: `{"~ path": {...}}`.
+                details = {} if isinstance(stated, str) else next(iter(stated.values()))
+                for key, value in details.items():
+                    assert field.get(key, "(absent)") == value, (field, key)
     assert set(got) == set(expected)
     for needle in case.get("warnings", []):
         assert any(needle in w for w in data["warnings"]), data["warnings"]
@@ -160,10 +162,10 @@ def test_every_resource_kind_has_a_noop_case() -> None:
 
 
 def test_create_fixes_set_only_what_the_create_call_did_not_apply() -> None:
-    from spacectl.plan import CreateSpace, SecretWrite, create_fixes
+    from spacectl.attributes import create_fixes
+    from spacectl.operations import CreateSpace, SecretWrite
 
     op = CreateSpace(
-        "create_space",
         sdk="docker",
         visibility="private",
         hardware="t4-small",

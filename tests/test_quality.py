@@ -21,7 +21,7 @@ HOMES = {
     "tenacity": {"spacectl/hub.py"},
     "ruamel": {"spacectl/manifest.py"},
     "pydantic": {"spacectl/manifest.py"},
-    "deepdiff": {"spacectl/plan.py"},
+    "deepdiff": {"spacectl/attributes.py"},
     "typer": {"spacectl/cli.py"},
     "rich": {"spacectl/cli.py"},
     "pathspec": {"spacectl/files.py"},

@@ -12,7 +12,7 @@ import pytest
 import yaml_cases
 from test_plan import _plan
 
-from spacectl.plan import plan_to_dict
+from spacectl.planjson import plan_to_dict
 from spacectl.render import render_json, render_markdown, render_text
 
 GOLDEN = Path(__file__).parent / "golden"

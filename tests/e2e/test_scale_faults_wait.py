@@ -164,6 +164,29 @@ def test_a_commit_whose_answer_is_lost_is_not_made_twice(workspace: Workspace) -
     assert ws.run("plan", "--detailed-exitcode", "--target", "docs").code == 0
 
 
+def test_a_commit_with_an_lfs_file_whose_answer_is_lost_counts_as_landed(
+    workspace: Workspace,
+) -> None:
+    """The same with a binary file the Hub stores as LFS: the head's blob id is the pointer's,
+    so the landed check must compare the content's SHA-256 (it used to report a 412 failure)."""
+    ws = workspace
+    assert ws.run("apply", "--yes", "--target", "docs").code == 0
+    api = _api(ws)
+    before = len(api.list_repo_commits(f"{ORG}/docs", repo_type="space"))
+    (ws.root / "apps" / "docs" / "logo.bin").write_bytes(bytes(range(256)) * 8)  # 2 KiB
+    # With a deletion the retried commit is not empty, so the Hub answers 412 to it.
+    (ws.root / "apps" / "docs" / "style.css").unlink()
+    ws.sandbox.set_faults(only_paths="/commit/", lose_next=1)
+    result = ws.run("apply", "--yes", "--target", "docs")
+    assert result.code == 0, result.both
+    assert "an earlier attempt of the commit landed" in result.err
+    assert len(api.list_repo_commits(f"{ORG}/docs", repo_type="space")) == before + 1
+    info = api.get_paths_info(f"{ORG}/docs", ["logo.bin"], repo_type="space")
+    assert info[0].lfs is not None  # stored as LFS, the case under test
+    ws.sandbox.set_faults(only_paths=None)
+    assert ws.run("plan", "--detailed-exitcode", "--target", "docs").code == 0
+
+
 def test_a_create_whose_answer_is_lost_is_not_made_twice(workspace: Workspace) -> None:
     ws = workspace
     ws.sandbox.set_faults(only_paths="/api/repos/create", lose_next=1)

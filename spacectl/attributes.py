@@ -1,0 +1,703 @@
+"""The attribute table: one entry per managed Space attribute (Terraform's provider schema).
+
+Each `Attribute` says, once, for one attribute:
+- `desired(ctx)`: its value as the manifest wants it, normalised, or UNMANAGED when the entry
+  leaves it out (spacectl then never touches it);
+- `live(space)`: its value as the Hub reports it, normalised to the same form; `absent` is the
+  live value of a Space that does not exist yet;
+- `scope`: how much of the live value is compared (variables: only the keys the manifest lists,
+  unless `prune`);
+- `diff`: the field changes between the two (by default deepdiff over the normalised forms, one
+  FieldChange per changed path down to `depth`);
+- `operations`: the operations that apply those changes, run in `stage` order;
+- `create`: the CreateSpace field the desired value fills when the Space is created (attributes
+  without one are applied by their own operations right after the create);
+- `fingerprint`: the live value the stale check compares (None: not compared).
+
+`plan.compute_plan`, `plan.create_fixes`, the fingerprint and stale check, and `adopt` iterate
+this table; nothing else restates an attribute. Pure: no network, no filesystem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from spacectl.card_plan import desired_readme, local_front_matter
+from spacectl.files import LocalFile, card_fields
+from spacectl.inputs import PlanInputs
+from spacectl.manifest import FREE_HARDWARE, SpaceSpec, VolumeSpec
+from spacectl.operations import (
+    ABSENT,
+    JSON,
+    PROTECTED_FILES,
+    Action,
+    Commit,
+    CreateSpace,
+    DeleteSecret,
+    DeleteVariable,
+    DeleteVolumes,
+    FieldChange,
+    FileAdd,
+    Operation,
+    SecretWrite,
+    SetHardware,
+    SetSecret,
+    SetVariable,
+    SetVisibility,
+    SetVolumes,
+)
+from spacectl.secrets import SECRET_KEY_ENV, edited_outside, parse_description
+from spacectl.state import LiveFile, LiveSecret, LiveSpace, LiveVolume
+
+
+class _Unmanaged:
+    def __repr__(self) -> str:
+        return "UNMANAGED"
+
+
+UNMANAGED: Any = _Unmanaged()
+
+# Apply order (Attribute.stage): settings and secrets before the code that builds.
+STAGE_VISIBILITY, STAGE_ENV, STAGE_VOLUMES, STAGE_HARDWARE, STAGE_FILES = 1, 2, 3, 4, 5
+
+
+@dataclass
+class SpaceContext:
+    """One Space while it is planned: the inputs, and what earlier entries of the table found.
+
+    `readback` is True in `create_fixes`: the Space was created a moment ago with the desired
+    values, and only what the create call ignored counts as a change."""
+
+    spec: SpaceSpec | None
+    live: LiveSpace | None
+    inputs: PlanInputs | None = None
+    readback: bool = False
+    warnings: list[str] = field(default_factory=list)
+    desired: dict[str, JSON] = field(default_factory=dict)
+    changes: dict[str, tuple[FieldChange, ...]] = field(default_factory=dict)
+
+    @property
+    def local(self) -> Mapping[str, LocalFile] | None:
+        if self.inputs is None or self.spec is None:
+            return None
+        return self.inputs.files.get(self.spec.id)
+
+    def changed(self, name: str) -> bool:
+        return bool(self.changes.get(name))
+
+
+Differ = Callable[["Attribute", JSON, JSON, SpaceContext], list[FieldChange]]
+Operations = Callable[[tuple[FieldChange, ...], JSON, SpaceContext], list[Operation]]
+
+
+def _no_operations(
+    fields: tuple[FieldChange, ...], want: JSON, ctx: SpaceContext
+) -> list[Operation]:
+    """Carried by another attribute's operation (sdk and card ride in README.md's commit)."""
+    return []
+
+
+def _same(have: JSON, want: JSON, ctx: SpaceContext) -> JSON:
+    return have
+
+
+def _path(name: str, parts: tuple[Any, ...]) -> str:
+    """`variables.KEY`, `card.title`, `volumes[/data].read_only`: keys that read as names join
+    with a dot, others (mount paths, list indexes) go in brackets."""
+    text = name
+    for part in parts:
+        key = str(part)
+        text += f".{key}" if key.replace("_", "").replace("-", "").isalnum() else f"[{key}]"
+    return text
+
+
+def _lookup(value: JSON, parts: tuple[Any, ...]) -> JSON:
+    for part in parts:
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        else:
+            return ABSENT
+    return value
+
+
+def deep_diff(attr: Attribute, have: JSON, want: JSON, ctx: SpaceContext) -> list[FieldChange]:
+    """Field changes by path: deepdiff over the normalised forms; a change below `attr.depth`
+    is reported at that depth (a changed list in the card is one `card.tags` change)."""
+    diff = DeepDiff(
+        have, want, view="tree", ignore_numeric_type_changes=True, threshold_to_diff_deeper=0
+    )
+    if not diff:
+        return []
+    paths: list[tuple[Any, ...]] = []
+    for levels in diff.values():
+        for level in levels:
+            parts = tuple(level.path(output_format="list"))[: attr.depth]
+            if parts not in paths:
+                paths.append(parts)
+    order = list(want) if isinstance(want, Mapping) else []
+
+    def rank(parts: tuple[Any, ...]) -> tuple[int, int, str]:
+        top = parts[0] if parts else None
+        if top in order:
+            return (0, order.index(top), str(parts[1:]))
+        return (1, 0, str(parts))
+
+    changes = []
+    for parts in sorted(paths, key=rank):
+        before, after = _lookup(have, parts), _lookup(want, parts)
+        if after is ABSENT:
+            action, reason = Action.DELETE, attr.removal_reason
+        elif before is ABSENT or before is None or (not parts and before in ([], {})):
+            action, reason = Action.CREATE, ""
+        else:
+            action, reason = Action.UPDATE, ""
+        changes.append(
+            FieldChange(_path(attr.name, parts), action, before=before, after=after, reason=reason)
+        )
+    return changes
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    desired: Callable[[SpaceContext], JSON]
+    live: Callable[[LiveSpace], JSON]
+    absent: JSON = None
+    scope: Callable[[JSON, JSON, SpaceContext], JSON] = _same
+    diff: Differ = deep_diff
+    depth: int = 0
+    removal_reason: str = ""
+    operations: Operations = _no_operations
+    stage: int = 0
+    create: Callable[[JSON], tuple[str, JSON]] | None = None
+    from_create: Callable[[CreateSpace], JSON] | None = None
+    fingerprint: Callable[[LiveSpace | None], JSON] | None = None
+
+
+# --- scalar settings ------------------------------------------------------------------------------
+
+
+def live_hardware(live: LiveSpace) -> str | None:
+    """The flavour the manifest is compared with: the one requested (what runs once a rebuild
+    finishes), else the one running."""
+    return live.requested_hardware or live.current_hardware
+
+
+def live_sleep_time(live: LiveSpace) -> int:
+    """The Hub reports `gcTimeout: null` for a Space that never sleeps (paid hardware by
+    default, or after `sleep_time: -1`); the manifest spells that -1."""
+    return -1 if live.sleep_time is None else live.sleep_time
+
+
+def _given(value: JSON) -> JSON:
+    return UNMANAGED if value is None else value
+
+
+def _sdk_scope(have: JSON, want: JSON, ctx: SpaceContext) -> JSON:
+    # A Space whose SDK the Hub does not report is not diffed on it.
+    return want if have is None else have
+
+
+def _desired_sleep_time(ctx: SpaceContext) -> JSON:
+    spec = ctx.spec
+    assert spec is not None
+    hardware = spec.hardware or (live_hardware(ctx.live) if ctx.live else None)
+    if spec.sleep_time is not None and hardware == FREE_HARDWARE:
+        # The manifest refuses this when it names the hardware; here the Hub's does.
+        ctx.warnings.append(
+            f"{spec.id}: runs on {FREE_HARDWARE}, which always sleeps after 48 h; sleep_time "
+            f"{spec.sleep_time} is ignored until the Space gets upgraded hardware"
+        )
+        return UNMANAGED
+    return _given(spec.sleep_time)
+
+
+def _hardware_operations(
+    fields: tuple[FieldChange, ...], want: JSON, ctx: SpaceContext
+) -> list[Operation]:
+    # One request carries a changed sleep time too: one call, one restart.
+    sleep = ctx.desired.get("sleep_time") if ctx.changed("sleep_time") else None
+    return [SetHardware(want, sleep)]
+
+
+def _sleep_operations(
+    fields: tuple[FieldChange, ...], want: JSON, ctx: SpaceContext
+) -> list[Operation]:
+    return [] if ctx.changed("hardware") else [SetHardware(None, want)]
+
+
+# --- variables ------------------------------------------------------------------------------------
+
+
+def _desired_variables(ctx: SpaceContext) -> JSON:
+    spec = ctx.spec
+    assert spec is not None
+    return dict(spec.variables) if spec.variables or spec.prune else UNMANAGED
+
+
+def _live_variables(live: LiveSpace) -> JSON:
+    return {k: v.value for k, v in (live.variables or {}).items()}
+
+
+def _only_listed_keys(have: JSON, want: JSON, ctx: SpaceContext) -> JSON:
+    """Keys the manifest does not list are left alone, unless the entry prunes them."""
+    if ctx.spec is not None and ctx.spec.prune:
+        return have
+    return {k: v for k, v in have.items() if k in want}
+
+
+def _variable_operations(
+    fields: tuple[FieldChange, ...], want: JSON, ctx: SpaceContext
+) -> list[Operation]:
+    prefix = len("variables.")
+    return [
+        DeleteVariable(fc.path[prefix:])
+        if fc.action is Action.DELETE
+        else SetVariable(fc.path[prefix:], str(fc.after))
+        for fc in fields
+    ]
+
+
+# --- secrets: write-only on the Hub, compared through spacectl's description marker --------------
+
+
+def _desired_secrets(ctx: SpaceContext) -> JSON:
+    spec, inputs = ctx.spec, ctx.inputs
+    assert spec is not None and inputs is not None
+    if not spec.secrets and not spec.prune:
+        return UNMANAGED
+    return {
+        key: SecretWrite(
+            key, secret.from_env, secret.description, inputs.secret_digests.get((spec.id, key))
+        )
+        for key, secret in spec.secrets.items()
+    }
+
+
+def _secret_reason(write: SecretWrite, live: LiveSecret) -> str:
+    """Why a secret that exists must be written again ("" when it is up to date as far as can be
+    told)."""
+    user_description, marker = parse_description(live.description)
+    if marker is None:
+        return "not written by spacectl; its value cannot be verified"
+    if edited_outside(marker, live.updated_at):
+        return "changed on the Hub outside spacectl"
+    if write.digest is not None and marker.digest is not None and marker.digest != write.digest:
+        return f"value of ${write.from_env} changed"
+    if write.digest is not None and marker.digest is None:
+        return "written without a secret key; its value cannot be verified"
+    if (user_description or None) != (write.description or None):
+        return "description changed"
+    return ""
+
+
+def _secret_diff(attr: Attribute, have: JSON, want: JSON, ctx: SpaceContext) -> list[FieldChange]:
+    changes = []
+    unverifiable = []
+    for key, write in want.items():
+        path = f"secrets.{key}"
+        if key not in have:
+            changes.append(
+                FieldChange(path, Action.CREATE, sensitive=True, reason="missing on the Hub")
+            )
+            continue
+        if ctx.readback:
+            continue
+        reason = _secret_reason(write, have[key])
+        if reason:
+            changes.append(
+                FieldChange(path, Action.UPDATE, None, None, sensitive=True, reason=reason)
+            )
+        elif write.digest is None:
+            unverifiable.append(key)
+    if unverifiable and ctx.spec is not None:
+        ctx.warnings.append(
+            f"{ctx.spec.id}: cannot tell whether secret value(s) {', '.join(unverifiable)} "
+            f"changed; set {SECRET_KEY_ENV} (any long random string kept in CI) to detect value "
+            "changes"
+        )
+    if ctx.spec is not None and ctx.spec.prune:
+        changes += [
+            FieldChange(f"secrets.{key}", Action.DELETE, sensitive=True, reason="prune")
+            for key in sorted(set(have) - set(want))
+        ]
+    return changes
+
+
+def _secret_operations(
+    fields: tuple[FieldChange, ...], want: JSON, ctx: SpaceContext
+) -> list[Operation]:
+    prefix = len("secrets.")
+    return [
+        DeleteSecret(fc.path[prefix:])
+        if fc.action is Action.DELETE
+        else SetSecret(want[fc.path[prefix:]])
+        for fc in fields
+    ]
+
+
+def _secret_stamps(live: LiveSpace | None) -> JSON:
+    if live is None or live.secrets is None:
+        return None
+    return {k: s.updated_at.isoformat() if s.updated_at else None for k, s in live.secrets.items()}
+
+
+# --- volumes --------------------------------------------------------------------------------------
+
+
+def volume_dict(volume: VolumeSpec | LiveVolume) -> dict[str, JSON]:
+    """The Hub's JSON shape of a volume, normalised: `readOnly` is always present with the Hub's
+    default (repositories are forced read-only, buckets default to read-write), other unset
+    optional fields are dropped."""
+    data: dict[str, JSON] = {
+        "type": volume.type,
+        "source": volume.source,
+        "mountPath": volume.mount_path,
+    }
+    if volume.revision is not None:
+        data["revision"] = volume.revision
+    data["readOnly"] = True if volume.type != "bucket" else bool(volume.read_only)
+    if volume.path is not None:
+        data["path"] = volume.path
+    return data
+
+
+def volumes_by_mount(volumes: Any) -> dict[str, dict[str, JSON]]:
+    """Volumes as a set keyed by mount path (their order means nothing to the Hub)."""
+    return {d["mountPath"]: d for d in sorted((volume_dict(v) for v in volumes), key=_mount)}
+
+
+def _mount(data: Mapping[str, JSON]) -> str:
+    return str(data["mountPath"])
+
+
+def _volume_operations(
+    fields: tuple[FieldChange, ...], want: JSON, ctx: SpaceContext
+) -> list[Operation]:
+    return [SetVolumes(tuple(want.values()))] if want else [DeleteVolumes()]
+
+
+def _desired_volumes(ctx: SpaceContext) -> JSON:
+    assert ctx.spec is not None
+    return UNMANAGED if ctx.spec.volumes is None else volumes_by_mount(ctx.spec.volumes)
+
+
+# --- card and files: carried by one commit ------------------------------------------------------
+
+
+def _desired_card(ctx: SpaceContext) -> JSON:
+    assert ctx.spec is not None
+    return card_fields(ctx.spec.card) or UNMANAGED
+
+
+def _card_scope(have: JSON, want: JSON, ctx: SpaceContext) -> JSON:
+    """Only the front-matter keys the manifest sets are compared."""
+    return {k: have[k] for k in want if k in have}
+
+
+def _portable(path: Path, base: Path) -> str:
+    """A file's path relative to the manifest's folder (POSIX), so a saved plan applies from
+    another checkout of the same repository; absolute when the file lies outside it."""
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def readme_add(text: str) -> FileAdd:
+    """A FileAdd for generated README text, hashed like every other file."""
+    lf = LocalFile.from_bytes("README.md", text.encode())
+    return FileAdd(lf.path, lf.size, lf.blob_id, lf.sha256, content=text)
+
+
+def _desired_files(ctx: SpaceContext) -> JSON:
+    spec, inputs, local = ctx.spec, ctx.inputs, ctx.local
+    assert spec is not None and inputs is not None
+    ctx.warnings.extend(app_warnings(spec, local))
+    readme = desired_readme(spec, local, ctx.live)
+    if local is None and readme is None:
+        return UNMANAGED
+    desired: dict[str, FileAdd] = {}
+    for path, lf in (local or {}).items():
+        desired[path] = FileAdd(
+            path,
+            lf.size,
+            lf.blob_id,
+            lf.sha256,
+            source=_portable(lf.source_path, inputs.base_dir) if lf.source_path else None,
+            content=lf.content.decode() if lf.content is not None else None,
+        )
+    if readme is not None:
+        desired["README.md"] = readme_add(readme)
+    return desired
+
+
+def _file_diff(attr: Attribute, have: JSON, want: JSON, ctx: SpaceContext) -> list[FieldChange]:
+    """Files compare by git blob SHA-1, or SHA-256 where the Hub stores them as LFS. Without a
+    source folder only README.md is managed, and its front matter (`cardData`) is what differs."""
+    live = ctx.live
+    changes: list[FieldChange] = []
+    for path in sorted(want):
+        add, current = want[path], have.get(path)
+        if current is None and path == "README.md" and live is not None and live.readme is not None:
+            changes.append(
+                FieldChange(
+                    "files/README.md",
+                    Action.UPDATE,
+                    before="front matter differs",
+                    after=_file_summary(add),
+                )
+            )
+        elif current is None:
+            changes.append(FieldChange(f"files/{path}", Action.CREATE, after=_file_summary(add)))
+        elif not current.matches(add.blob_id, add.sha256):
+            changes.append(
+                FieldChange(
+                    f"files/{path}",
+                    Action.UPDATE,
+                    before=_live_summary(current),
+                    after=_file_summary(add),
+                )
+            )
+    if ctx.local is not None:
+        changes += [
+            FieldChange(f"files/{path}", Action.DELETE, before=_live_summary(have[path]))
+            for path in sorted(set(have) - set(want))
+            if path not in PROTECTED_FILES
+        ]
+    return changes
+
+
+def _file_operations(
+    fields: tuple[FieldChange, ...], want: JSON, ctx: SpaceContext
+) -> list[Operation]:
+    prefix = len("files/")
+    additions = tuple(want[fc.path[prefix:]] for fc in fields if fc.action is not Action.DELETE)
+    deletions = tuple(fc.path[prefix:] for fc in fields if fc.action is Action.DELETE)
+    parts = []
+    if additions:
+        parts.append(f"{len(additions)} added or changed")
+    if deletions:
+        parts.append(f"{len(deletions)} deleted")
+    live = ctx.live
+    return [
+        Commit(
+            live.sha if live else None,
+            f"spacectl apply: {', '.join(parts)}",
+            additions,
+            deletions,
+            mirror_new_space=live is None and ctx.local is not None,
+        )
+    ]
+
+
+def _file_summary(f: FileAdd) -> str:
+    return f"{f.size} bytes, sha1 {f.blob_id[:10]}"
+
+
+def _live_summary(f: LiveFile) -> str:
+    digest = f"sha256 {f.lfs_sha256[:10]}" if f.lfs_sha256 else f"sha1 {f.blob_id[:10]}"
+    return f"{f.size} bytes, {digest}"
+
+
+def app_warnings(spec: SpaceSpec, local: Mapping[str, LocalFile] | None) -> list[str]:
+    """Checks a careful engineer would make before pushing code that will not build."""
+    if local is None or spec.state == "absent":
+        return []
+    warnings = []
+    if spec.sdk == "docker" and "Dockerfile" not in local:
+        warnings.append(
+            f"{spec.id}: Docker Space without a Dockerfile in {spec.source}: the Hub will report "
+            "NO_APP_FILE; add a Dockerfile (run `spacectl doctor` for details)"
+        )
+    if spec.sdk in ("gradio", "streamlit"):
+        app_file = (spec.card.app_file if spec.card else None) or local_front_matter(local).get(
+            "app_file"
+        )
+        app_file = str(app_file or "app.py")
+        if app_file not in local:
+            warnings.append(
+                f"{spec.id}: {spec.sdk} Space without its app file {app_file!r} in {spec.source}: "
+                "the Hub will report NO_APP_FILE"
+            )
+    return warnings
+
+
+def sdk_from_source(local: Mapping[str, LocalFile] | None) -> str | None:
+    """The SDK a source folder's README names, for a new Space whose entry names none."""
+    value = local_front_matter(local).get("sdk")
+    return str(value) if value else None
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+ATTRIBUTES: tuple[Attribute, ...] = (
+    Attribute(
+        "sdk",
+        desired=lambda ctx: _given(ctx.spec.sdk if ctx.spec else None),
+        live=lambda space: space.sdk,
+        absent=ABSENT,
+        scope=_sdk_scope,
+    ),
+    Attribute(
+        "visibility",
+        desired=lambda ctx: _given(ctx.spec.visibility if ctx.spec else None),
+        live=lambda space: space.visibility,
+        absent=ABSENT,
+        operations=lambda fields, want, ctx: [SetVisibility(want)],
+        stage=STAGE_VISIBILITY,
+        create=lambda want: ("visibility", want),
+        from_create=lambda op: _given(op.visibility),
+        fingerprint=lambda space: space.visibility if space else None,
+    ),
+    Attribute(
+        "hardware",
+        desired=lambda ctx: _given(ctx.spec.hardware if ctx.spec else None),
+        live=live_hardware,
+        operations=_hardware_operations,
+        stage=STAGE_HARDWARE,
+        create=lambda want: ("hardware", want),
+        from_create=lambda op: _given(op.hardware),
+        fingerprint=lambda space: live_hardware(space) if space else None,
+    ),
+    Attribute(
+        "sleep_time",
+        desired=_desired_sleep_time,
+        live=live_sleep_time,
+        operations=_sleep_operations,
+        stage=STAGE_HARDWARE,
+        create=lambda want: ("sleep_time", want),
+        from_create=lambda op: _given(op.sleep_time),
+        fingerprint=lambda space: space.sleep_time if space else None,
+    ),
+    Attribute(
+        "volumes",
+        desired=_desired_volumes,
+        live=lambda space: volumes_by_mount(space.volumes),
+        absent={},
+        depth=2,
+        operations=_volume_operations,
+        stage=STAGE_VOLUMES,
+        create=lambda want: ("volumes", tuple(want.values()) or None),
+        # The create call's volumes are normalised already (the plan made them).
+        from_create=lambda op: {_mount(v): dict(v) for v in op.volumes or ()} or UNMANAGED,
+        fingerprint=lambda space: list(volumes_by_mount(space.volumes if space else ()).values()),
+    ),
+    Attribute(
+        "variables",
+        desired=_desired_variables,
+        live=_live_variables,
+        absent={},
+        scope=_only_listed_keys,
+        depth=1,
+        removal_reason="prune",
+        operations=_variable_operations,
+        stage=STAGE_ENV,
+        create=lambda want: ("variables", dict(want)),
+        from_create=lambda op: dict(op.variables) or UNMANAGED,
+        fingerprint=lambda space: (
+            _live_variables(space) if space and space.variables is not None else None
+        ),
+    ),
+    Attribute(
+        "secrets",
+        desired=_desired_secrets,
+        live=lambda space: dict(space.secrets or {}),
+        absent={},
+        diff=_secret_diff,
+        operations=_secret_operations,
+        stage=STAGE_ENV,
+        create=lambda want: ("secrets", tuple(want.values())),
+        from_create=lambda op: {s.key: s for s in op.secrets} or UNMANAGED,
+        fingerprint=_secret_stamps,
+    ),
+    Attribute(
+        "card",
+        desired=_desired_card,
+        live=lambda space: dict(space.card_data),
+        absent={},
+        scope=_card_scope,
+        depth=1,
+    ),
+    Attribute(
+        "files",
+        desired=_desired_files,
+        live=lambda space: dict(space.files or {}),
+        absent={},
+        diff=_file_diff,
+        operations=_file_operations,
+        stage=STAGE_FILES,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SpaceDiff:
+    """The changes of one Space that exists or is to be created: fields in table order,
+    operations in stage order, and the desired values of the managed attributes."""
+
+    fields: tuple[FieldChange, ...]
+    operations: tuple[Operation, ...]
+    desired: Mapping[str, JSON]
+    warnings: tuple[str, ...]
+
+
+def _diff(ctx: SpaceContext, desired_of: Callable[[Attribute], JSON]) -> SpaceDiff:
+    creating = ctx.live is None
+    for attr in ATTRIBUTES:
+        want = desired_of(attr)
+        if want is UNMANAGED:
+            continue
+        have = attr.live(ctx.live) if ctx.live is not None else attr.absent
+        ctx.desired[attr.name] = want
+        ctx.changes[attr.name] = tuple(attr.diff(attr, attr.scope(have, want, ctx), want, ctx))
+    ops: list[tuple[int, Operation]] = []
+    for attr in ATTRIBUTES:
+        fields = ctx.changes.get(attr.name)
+        if not fields or (creating and attr.create is not None):
+            continue  # nothing to do, or it rides in the create call
+        ops += [(attr.stage, op) for op in attr.operations(fields, ctx.desired[attr.name], ctx)]
+    ops.sort(key=lambda item: item[0])
+    return SpaceDiff(
+        fields=tuple(fc for attr in ATTRIBUTES for fc in ctx.changes.get(attr.name, ())),
+        operations=tuple(op for _, op in ops),
+        desired=dict(ctx.desired),
+        warnings=tuple(ctx.warnings),
+    )
+
+
+def diff_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> SpaceDiff:
+    """What differs between a present entry and its Space (None: the Space is to be created)."""
+    ctx = SpaceContext(spec, live, inputs)
+    return _diff(ctx, lambda attr: attr.desired(ctx))
+
+
+def create_operation(sdk: str, diff: SpaceDiff) -> CreateSpace:
+    """The create call, carrying every desired value an attribute can pass to it."""
+    args: dict[str, JSON] = {
+        "visibility": None,
+        "hardware": None,
+        "sleep_time": None,
+        "variables": {},
+        "secrets": (),
+        "volumes": None,
+    }
+    for attr in ATTRIBUTES:
+        if attr.create is not None and attr.name in diff.desired:
+            key, value = attr.create(diff.desired[attr.name])
+            args[key] = value
+    return CreateSpace(sdk=sdk, **args)
+
+
+def create_fixes(op: CreateSpace, live: LiveSpace) -> tuple[Operation, ...]:
+    """The operations that set what a create call asked for but the new Space (read back) does
+    not have: the table's own diff and operations, so apply runs no diff of its own."""
+    ctx = SpaceContext(None, live, readback=True)
+    return _diff(
+        ctx, lambda attr: attr.from_create(op) if attr.from_create is not None else UNMANAGED
+    ).operations

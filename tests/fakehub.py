@@ -1,0 +1,288 @@
+"""An in-memory `HubPort` for unit tests of apply's logic (Terraform's MockProvider).
+
+It keeps the port's contract (spacectl errors, None for an invisible Space, a commit on top of
+`parent` or a ConflictError) and records every write in `calls`, in order. It is never the only
+proof of a behaviour: tests/e2e runs the same flows through the real client and the sandbox.
+
+Knobs:
+- `fail[(space_id, method)] = error`: that write raises `error` (once per call, every call).
+- `ignored_on_create = {"hardware", "variables", ...}`: create_space drops those settings, as
+  the Hub does with some (apply must read back and set them).
+- `lose_commit_answer = {space_id}`: the commit lands, its answer is lost and the adapter's retry
+  gets 412; as `hub.Hub` does, the retry then checks whether the head carries the uploads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from spacectl.errors import ConflictError, HubError, NotFoundError
+from spacectl.port import SecretToWrite, Upload
+from spacectl.state import (
+    Identity,
+    LiveFile,
+    LiveSecret,
+    LiveSpace,
+    LiveVariable,
+    LiveVolume,
+    ReadmeCheck,
+    ReadNeeds,
+    Runtime,
+)
+
+_shas = (hashlib.sha1(str(n).encode()).hexdigest() for n in itertools.count())
+
+
+def git_blob(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def stored_file(path: str, data: bytes) -> LiveFile:
+    """As the Hub stores it: binary content as LFS (the blob is the pointer), text as a blob."""
+    if b"\0" not in data:
+        return LiveFile(path, len(data), git_blob(data))
+    sha256 = hashlib.sha256(data).hexdigest()
+    pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\nsize {len(data)}\n"
+    return LiveFile(path, len(data), git_blob(pointer.encode()), sha256)
+
+
+@dataclass
+class FakeSpace:
+    live: LiveSpace
+    variables: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, LiveSecret] = field(default_factory=dict)
+    files: dict[str, LiveFile] = field(default_factory=dict)
+    commits: int = 0
+
+
+class FakeHub:
+    endpoint = "http://fake.hub"
+    identity = "http://fake.hub"
+
+    def __init__(self) -> None:
+        self.spaces: dict[str, FakeSpace] = {}
+        self.calls: list[tuple[str, str]] = []
+        self.fail: dict[tuple[str, str], Exception] = {}
+        self.ignored_on_create: set[str] = set()
+        self.lose_commit_answer: set[str] = set()
+        self._lock = threading.Lock()
+
+    # --- test set-up ---------------------------------------------------------------------------
+
+    def add_space(self, space_id: str, sdk: str = "docker", **settings: Any) -> FakeSpace:
+        files = {
+            ".gitattributes": stored_file(".gitattributes", b"*.bin filter=lfs\n"),
+            "README.md": stored_file("README.md", f"---\nsdk: {sdk}\n---\n".encode()),
+        }
+        live = LiveSpace(
+            id=space_id,
+            sdk=sdk,
+            visibility=settings.pop("visibility", "public"),
+            sha=next(_shas),
+            stage="RUNNING",
+            card_data={"sdk": sdk},
+            **settings,
+        )
+        self.spaces[space_id] = FakeSpace(live, files=files)
+        return self.spaces[space_id]
+
+    def _write(self, space_id: str, method: str) -> FakeSpace:
+        with self._lock:
+            self.calls.append((space_id, method))
+        error = self.fail.get((space_id, method))
+        if error is not None:
+            raise error
+        if space_id not in self.spaces:
+            raise NotFoundError(f"{space_id}: not found", status=404)
+        return self.spaces[space_id]
+
+    def _update(self, space: FakeSpace, **changes: Any) -> None:
+        space.live = replace(space.live, **changes)
+
+    def writes(self, space_id: str) -> list[str]:
+        return [method for sid, method in self.calls if sid == space_id]
+
+    # --- identity and catalogues --------------------------------------------------------------
+
+    def whoami(self) -> Identity:
+        return Identity("tester", ("acme",), "write", {})
+
+    def can_write(self, space_id: str) -> bool:
+        return True
+
+    def hardware_flavors(self) -> list[str]:
+        return ["cpu-basic", "cpu-upgrade", "t4-small"]
+
+    def validate_readme(self, content: str) -> ReadmeCheck:
+        return ReadmeCheck((), ())
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def list_owner(self, owner: str) -> dict[str, LiveSpace]:
+        return {sid: s.live for sid, s in self.spaces.items() if sid.split("/")[0] == owner}
+
+    def read_live(
+        self,
+        needs: Mapping[str, ReadNeeds | Callable[[LiveSpace], ReadNeeds]],
+        *,
+        parallelism: int = 8,
+        listed: Mapping[str, LiveSpace] | None = None,
+    ) -> dict[str, LiveSpace | None]:
+        result: dict[str, LiveSpace | None] = {}
+        for sid, need in needs.items():
+            space = self.spaces.get(sid)
+            if space is None:
+                result[sid] = None
+                continue
+            result[sid] = self._complete(
+                space, need if isinstance(need, ReadNeeds) else need(space.live)
+            )
+        return result
+
+    def _complete(self, space: FakeSpace, needs: ReadNeeds) -> LiveSpace:
+        return replace(
+            space.live,
+            variables={k: LiveVariable(v) for k, v in space.variables.items()}
+            if needs.variables
+            else None,
+            secrets=dict(space.secrets) if needs.secrets else None,
+            files=dict(space.files) if needs.files else None,
+        )
+
+    def read_space(self, space_id: str, needs: ReadNeeds) -> LiveSpace | None:
+        space = self.spaces.get(space_id)
+        return self._complete(space, needs) if space else None
+
+    def head(self, space_id: str) -> str | None:
+        return self.spaces[space_id].live.sha
+
+    def list_files(self, space_id: str, revision: str) -> dict[str, LiveFile]:
+        return dict(self.spaces[space_id].files)
+
+    def read_text(self, space_id: str, path: str, revision: str) -> str | None:
+        return None
+
+    def runtime(self, space_id: str) -> Runtime:
+        live = self.spaces[space_id].live
+        return Runtime(live.stage, live.requested_hardware, live.current_hardware, None, {})
+
+    def logs(self, space_id: str, *, build: bool, follow: bool = False) -> Iterator[str]:
+        return iter(())
+
+    def download_space(self, space_id: str, revision: str | None, folder: Path) -> Path:
+        raise HubError("not supported by the fake")
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def create_space(
+        self,
+        space_id: str,
+        *,
+        sdk: str,
+        visibility: str | None,
+        hardware: str | None,
+        sleep_time: int | None,
+        variables: Mapping[str, str],
+        secrets: Sequence[SecretToWrite],
+        volumes: Sequence[Mapping[str, Any]] | None,
+    ) -> None:
+        with self._lock:
+            self.calls.append((space_id, "create_space"))
+        if space_id in self.spaces:
+            raise ConflictError(f"{space_id}: already exists", status=409)
+        dropped = self.ignored_on_create
+        space = self.add_space(
+            space_id,
+            sdk,
+            visibility=visibility or "public",
+            requested_hardware=hardware if "hardware" not in dropped else "cpu-basic",
+            sleep_time=sleep_time if "sleep_time" not in dropped else None,
+            volumes=tuple(_volume(v) for v in volumes or ()) if "volumes" not in dropped else (),
+        )
+        if "variables" not in dropped:
+            space.variables.update(variables)
+        if "secrets" not in dropped:
+            for secret in secrets:
+                self._store_secret(space, secret)
+
+    def _store_secret(self, space: FakeSpace, secret: SecretToWrite) -> None:
+        from datetime import datetime
+
+        now = datetime.now(UTC).replace(microsecond=0)
+        space.secrets[secret.key] = LiveSecret(secret.describe(now), now)
+
+    def set_visibility(self, space_id: str, visibility: str) -> None:
+        self._update(self._write(space_id, "set_visibility"), visibility=visibility)
+
+    def set_variable(self, space_id: str, key: str, value: str) -> None:
+        self._write(space_id, "set_variable").variables[key] = value
+
+    def delete_variable(self, space_id: str, key: str) -> None:
+        self._write(space_id, "delete_variable").variables.pop(key, None)
+
+    def set_secret(self, space_id: str, secret: SecretToWrite) -> None:
+        self._store_secret(self._write(space_id, "set_secret"), secret)
+
+    def delete_secret(self, space_id: str, key: str) -> None:
+        self._write(space_id, "delete_secret").secrets.pop(key, None)
+
+    def set_volumes(self, space_id: str, volumes: Sequence[Mapping[str, Any]]) -> None:
+        space = self._write(space_id, "set_volumes")
+        self._update(space, volumes=tuple(_volume(v) for v in volumes))
+
+    def delete_volumes(self, space_id: str) -> None:
+        self._update(self._write(space_id, "delete_volumes"), volumes=())
+
+    def set_hardware(self, space_id: str, hardware: str | None, sleep_time: int | None) -> None:
+        space = self._write(space_id, "set_hardware")
+        if hardware is not None:
+            self._update(space, requested_hardware=hardware)
+        if sleep_time is not None:
+            self._update(space, sleep_time=None if sleep_time == -1 else sleep_time)
+
+    def commit(
+        self,
+        space_id: str,
+        *,
+        parent: str,
+        message: str,
+        additions: Sequence[Upload],
+        deletions: Sequence[str],
+    ) -> str:
+        space = self._write(space_id, "commit")
+        if space.live.sha != parent:
+            raise ConflictError(f"{space_id}: the branch moved (412)", status=412)
+        for path in deletions:
+            space.files.pop(path, None)
+        for add in additions:
+            data = add.data if isinstance(add.data, bytes) else add.data.read_bytes()
+            space.files[add.path] = stored_file(add.path, data)
+        space.commits += 1
+        self._update(space, sha=next(_shas))
+        # A lost answer: the retry gets 412 and asks whether the head carries the uploads.
+        lost = space_id in self.lose_commit_answer
+        if lost and not all(add.landed_in(space.files) for add in additions):
+            raise ConflictError(f"{space_id}: the branch moved (412)", status=412)
+        return str(space.live.sha)
+
+    def delete_space(self, space_id: str) -> None:
+        self._write(space_id, "delete_space")
+        del self.spaces[space_id]
+
+
+def _volume(data: Mapping[str, Any]) -> LiveVolume:
+    return LiveVolume(
+        data["type"],
+        data["source"],
+        data["mountPath"],
+        data.get("revision"),
+        data.get("readOnly"),
+        data.get("path"),
+    )

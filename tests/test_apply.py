@@ -1,0 +1,258 @@
+"""Unit tests of apply's logic against the in-memory HubPort (tests/fakehub.py): the order of
+operations per Space, isolation of failures, REFUSED vs FAILED, the read-back after a create,
+deletions last, and a commit whose answer was lost. tests/e2e runs the same flows for real."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from fakehub import FakeHub
+
+from spacectl.apply import apply_plan
+from spacectl.errors import HubError
+from spacectl.inputs import plan_inputs, read_needs, targeted
+from spacectl.manifest import parse_manifest
+from spacectl.plan import Plan, compute_plan
+from spacectl.results import Outcome
+
+ENV = {"API_KEY": "secret-value-for-tests", "SPACECTL_SECRET_KEY": "k" * 32}
+
+
+def _plan(hub: FakeHub, text: str, base: Path, environ: dict[str, str] = ENV) -> Plan:
+    manifest = parse_manifest(text, "spaces.yaml", base_dir=base, environ=environ)
+    inputs = plan_inputs(manifest, environ=environ, targets=None)
+    needs = {s.id: read_needs(s, inputs.files.get(s.id)) for s in targeted(manifest, None)}
+    return compute_plan(manifest, hub.read_live(needs), inputs)
+
+
+def _apply(hub: FakeHub, plan: Plan, base: Path, **kwargs: object):
+    kwargs.setdefault("environ", ENV)
+    return apply_plan(plan, hub, base_dir=base, **kwargs)  # type: ignore[arg-type]
+
+
+def test_operations_of_one_space_run_in_the_safe_order(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM python:3.12\n")
+    hub = FakeHub()
+    hub.add_space("acme/app", visibility="private", requested_hardware="cpu-basic")
+    text = """
+owner: acme
+spaces:
+  app:
+    sdk: docker
+    visibility: public
+    hardware: t4-small
+    sleep_time: 3600
+    variables: {MODE: prod}
+    secrets: {API_KEY: {from_env: API_KEY}}
+    volumes: [{type: bucket, source: acme/data, mount_path: /data}]
+    source: ./app
+"""
+    plan = _plan(hub, text, tmp_path)
+    result = _apply(hub, plan, tmp_path)
+    assert result.ok, result
+    # Settings and secrets before the code that builds; hardware and sleep time in one call.
+    assert hub.writes("acme/app") == [
+        "set_visibility",
+        "set_variable",
+        "set_secret",
+        "set_volumes",
+        "set_hardware",
+        "commit",
+    ]
+    assert hub.spaces["acme/app"].live.requested_hardware == "t4-small"
+    assert hub.spaces["acme/app"].live.sleep_time == 3600
+    assert _plan(hub, text, tmp_path).is_empty
+
+
+def test_a_failing_space_does_not_stop_the_others(tmp_path: Path) -> None:
+    hub = FakeHub()
+    for name in ("a", "b", "c"):
+        hub.add_space(f"acme/{name}")
+    hub.fail[("acme/b", "set_variable")] = HubError("acme/b: the Hub answered 500", status=500)
+    text = "owner: acme\nspaces:\n" + "".join(
+        f"  {n}: {{sdk: docker, variables: {{A: '1', B: '2'}}}}\n" for n in "abc"
+    )
+    result = _apply(hub, _plan(hub, text, tmp_path), tmp_path, parallelism=1)
+    outcomes = {r.space_id: r.outcome for r in result.spaces}
+    assert outcomes == {
+        "acme/a": Outcome.APPLIED,
+        "acme/b": Outcome.FAILED,
+        "acme/c": Outcome.APPLIED,
+    }
+    failed = next(r for r in result.spaces if r.space_id == "acme/b")
+    assert failed.error == "acme/b: the Hub answered 500"
+    assert failed.operations_done == []  # the first write failed, nothing after it ran
+    assert hub.writes("acme/b") == ["set_variable"]
+    assert hub.spaces["acme/c"].variables == {"A": "1", "B": "2"}
+
+
+def test_stale_plan_is_refused_before_any_write_and_a_later_failure_is_failed(
+    tmp_path: Path,
+) -> None:
+    hub = FakeHub()
+    hub.add_space("acme/stale")
+    hub.add_space("acme/broken")
+    text = """
+owner: acme
+spaces:
+  stale: {sdk: docker, visibility: private}
+  broken: {sdk: docker, visibility: private, hardware: t4-small}
+"""
+    plan = _plan(hub, text, tmp_path)
+    stale = hub.spaces["acme/stale"]
+    stale.live = replace(stale.live, requested_hardware="t4-medium")  # a click in the UI
+    hub.fail[("acme/broken", "set_hardware")] = HubError("acme/broken: rejected (400)", status=400)
+    result = {r.space_id: r for r in _apply(hub, plan, tmp_path, check_stale=True).spaces}
+    # Changed on the Hub since the plan: REFUSED, and nothing was written to it.
+    assert result["acme/stale"].outcome is Outcome.REFUSED
+    assert "hardware" in (result["acme/stale"].error or "")
+    assert hub.writes("acme/stale") == []
+    # A Hub error after a first write: FAILED, with what was done listed.
+    assert result["acme/broken"].outcome is Outcome.FAILED
+    assert result["acme/broken"].operations_done == ["set visibility private"]
+
+
+def test_a_missing_secret_variable_fails_the_space_before_its_first_write(tmp_path: Path) -> None:
+    hub = FakeHub()
+    hub.add_space("acme/app")
+    text = """
+owner: acme
+spaces:
+  app: {sdk: docker, visibility: private, secrets: {API_KEY: {from_env: API_KEY}}}
+"""
+    plan = _plan(hub, text, tmp_path)
+    result = _apply(hub, plan, tmp_path, environ={}).spaces[0]
+    assert result.outcome is Outcome.FAILED
+    assert "API_KEY" in (result.error or "") and "secret-value" not in repr(result)
+    assert hub.writes("acme/app") == []
+
+
+def test_a_secret_value_changed_since_the_plan_is_refused(tmp_path: Path) -> None:
+    hub = FakeHub()
+    hub.add_space("acme/app")
+    plan = _plan(
+        hub,
+        "owner: acme\nspaces:\n  app: {sdk: docker, secrets: {K: {from_env: API_KEY}}}\n",
+        tmp_path,
+    )
+    result = _apply(hub, plan, tmp_path, environ={**ENV, "API_KEY": "rotated"}).spaces[0]
+    assert result.outcome is Outcome.REFUSED
+    assert hub.writes("acme/app") == []
+
+
+def test_create_reads_back_and_sets_what_the_create_ignored(tmp_path: Path) -> None:
+    hub = FakeHub()
+    hub.ignored_on_create = {"hardware", "variables"}
+    text = """
+owner: acme
+spaces:
+  new: {sdk: docker, hardware: t4-small, visibility: private, variables: {A: '1'}}
+"""
+    plan = _plan(hub, text, tmp_path)
+    assert [op.kind for op in plan.changes[0].operations] == ["create_space"]
+    result = _apply(hub, plan, tmp_path).spaces[0]
+    assert result.outcome is Outcome.APPLIED
+    assert hub.writes("acme/new") == ["create_space", "set_variable", "set_hardware"]
+    assert result.operations_done == [
+        "set variable A",
+        "request hardware t4-small",
+        "create Space (sdk=docker)",
+    ]
+    assert _plan(hub, text, tmp_path).is_empty
+
+
+def test_create_that_honours_everything_needs_no_fix(tmp_path: Path) -> None:
+    hub = FakeHub()
+    text = "owner: acme\nspaces:\n  new: {sdk: docker, hardware: t4-small, variables: {A: '1'}}\n"
+    result = _apply(hub, _plan(hub, text, tmp_path), tmp_path).spaces[0]
+    assert result.outcome is Outcome.APPLIED
+    assert hub.writes("acme/new") == ["create_space"]
+
+
+def test_deletions_run_after_every_other_space(tmp_path: Path) -> None:
+    hub = FakeHub()
+    for name in ("old-1", "keep-1", "old-2", "keep-2"):
+        hub.add_space(f"acme/{name}")
+    text = """
+owner: acme
+spaces:
+  old-1: {state: absent}
+  keep-1: {sdk: docker, visibility: private}
+  old-2: {state: absent}
+  keep-2: {sdk: docker, visibility: private}
+"""
+    plan = _plan(hub, text, tmp_path)
+    assert [c.space_id for c in plan.changes][-2:] == ["acme/old-1", "acme/old-2"]
+    _apply(hub, plan, tmp_path, parallelism=4)
+    methods = [method for _, method in hub.calls]
+    assert methods.index("delete_space") > max(
+        i for i, m in enumerate(methods) if m == "set_visibility"
+    )
+    assert set(hub.spaces) == {"acme/keep-1", "acme/keep-2"}
+
+
+@pytest.mark.parametrize("content", [b"text file\n", bytes(range(256)) * 8], ids=["text", "lfs"])
+def test_a_commit_whose_answer_was_lost_counts_as_landed(tmp_path: Path, content: bytes) -> None:
+    """The LFS case is the one that used to fail: the head's blob id of an LFS file is its
+    pointer's, so a landed check must compare the content's SHA-256."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM python:3.12\n")
+    (tmp_path / "app" / "logo.bin").write_bytes(content)
+    hub = FakeHub()
+    hub.add_space("acme/app")
+    hub.lose_commit_answer.add("acme/app")
+    text = "owner: acme\nspaces:\n  app: {sdk: docker, source: ./app}\n"
+    result = _apply(hub, _plan(hub, text, tmp_path), tmp_path).spaces[0]
+    assert result.outcome is Outcome.APPLIED, result.error
+    assert hub.spaces["acme/app"].commits == 1
+    assert result.committed == hub.spaces["acme/app"].live.sha
+    stored = hub.spaces["acme/app"].files["logo.bin"]
+    assert (stored.lfs_sha256 is not None) == (b"\0" in content)
+    hub.lose_commit_answer.clear()
+    assert _plan(hub, text, tmp_path).is_empty
+
+
+def test_a_large_file_is_uploaded_from_the_bytes_that_were_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the in-memory limit apply uploads a private copy made while hashing; the copy is
+    what the Hub receives, and it is removed afterwards."""
+    import spacectl.files
+
+    monkeypatch.setattr(spacectl.files, "IN_MEMORY_LIMIT", 1024)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM python:3.12\n")
+    big = bytes(range(256)) * 64  # 16 KiB, spilled to disk
+    (tmp_path / "app" / "weights.bin").write_bytes(big)
+    hub = FakeHub()
+    hub.add_space("acme/app")
+    text = "owner: acme\nspaces:\n  app: {sdk: docker, source: ./app}\n"
+    plan = _plan(hub, text, tmp_path)
+    seen: list[object] = []
+    real_commit = hub.commit
+
+    def spy(space_id: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        seen.extend(add.data for add in kwargs["additions"])  # type: ignore[attr-defined]
+        return real_commit(space_id, **kwargs)  # type: ignore[arg-type]
+
+    hub.commit = spy  # type: ignore[method-assign]
+    assert _apply(hub, plan, tmp_path).ok
+    spilled = [d for d in seen if isinstance(d, Path)]
+    assert len(spilled) == 1 and not spilled[0].exists()
+    assert hub.spaces["acme/app"].files["weights.bin"].size == len(big)
+
+
+def test_a_file_edited_after_the_plan_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM python:3.12\n")
+    hub = FakeHub()
+    hub.add_space("acme/app")
+    plan = _plan(hub, "owner: acme\nspaces:\n  app: {sdk: docker, source: ./app}\n", tmp_path)
+    (tmp_path / "app" / "Dockerfile").write_text("FROM python:3.13\n")
+    result = _apply(hub, plan, tmp_path).spaces[0]
+    assert result.outcome is Outcome.REFUSED
+    assert "changed after the plan was made" in (result.error or "")
+    assert hub.writes("acme/app") == []
