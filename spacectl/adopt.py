@@ -24,19 +24,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spacectl.card import README, readme_front_matter
 from spacectl.errors import SpacectlError
-from spacectl.files import README, readme_front_matter
-from spacectl.manifest import (
-    FREE_HARDWARE,
+from spacectl.manifest import FREE_HARDWARE, VolumeSpec
+from spacectl.plan import live_hardware, live_sleep_time, volume_dict
+from spacectl.secrets import parse_description
+from spacectl.state import LiveSpace, LiveVolume
+from spacectl.yamlio import (
     MergeResult,
-    VolumeSpec,
     merge_spaces_into_manifest,
     new_manifest_text,
     read_manifest_document,
 )
-from spacectl.plan import live_hardware, live_sleep_time, volume_dict
-from spacectl.secrets import parse_description
-from spacectl.state import LiveSpace, LiveVolume
 
 # The Space fields import writes; `source` is written only with --download. Everything else in an
 # existing entry (`ignore`, `protect`, `prune`, `state`) is the user's and is never touched.

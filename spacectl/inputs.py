@@ -10,8 +10,9 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
+from spacectl.card import desired_files
 from spacectl.errors import ConfigError
-from spacectl.files import LocalFile, desired_files, scan_source
+from spacectl.files import LocalFile, scan_source
 from spacectl.manifest import Manifest, SpaceSpec
 from spacectl.plan import PlanInputs, matches_target, readme_out_of_date
 from spacectl.secrets import SECRET_KEY_ENV, secret_digest

@@ -27,8 +27,9 @@ from typing import Any, Literal, TypeAlias, get_args, get_type_hints
 
 from deepdiff import DeepDiff
 
+from spacectl.card import card_fields, readme_front_matter, render_readme
 from spacectl.errors import ManifestError, PlanFileError
-from spacectl.files import LocalFile, card_fields, readme_front_matter, render_readme
+from spacectl.files import LocalFile
 from spacectl.manifest import FREE_HARDWARE, Manifest, SpaceSpec, VolumeSpec
 from spacectl.secrets import SECRET_KEY_ENV, edited_outside, parse_description
 from spacectl.state import LiveFile, LiveSpace, LiveVolume

@@ -8,8 +8,9 @@ import pytest
 
 from spacectl.adopt import entry_from_live, import_spaces
 from spacectl.errors import ManifestError
-from spacectl.manifest import merge_spaces_into_manifest, parse_manifest
+from spacectl.manifest_loader import parse_manifest
 from spacectl.state import LiveSecret, LiveSpace, LiveVariable, LiveVolume
+from spacectl.yamlio import merge_spaces_into_manifest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
