@@ -64,7 +64,8 @@ class DuplicateKeyError(Exception):
 
 
 class YamlDocument:
-    """A parsed YAML document: `data` as plain Python, plus where each part was written.
+    """A parsed YAML document (made by `parse_document`): `data` as plain Python, plus where each
+    part was written.
 
     `data` holds dicts (in file order, merge keys `<<:` applied), lists, str, int, float, bool and
     None; other scalars (dates, tagged values) are left as parsed. Positions are 1-based (line,
