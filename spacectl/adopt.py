@@ -25,18 +25,17 @@ from pathlib import Path
 from typing import Any
 
 from spacectl.attributes import live_hardware, live_sleep_time, volume_dict
+from spacectl.card import README, readme_front_matter
 from spacectl.errors import SpacectlError
-from spacectl.files import README, readme_front_matter
-from spacectl.manifest import (
-    FREE_HARDWARE,
+from spacectl.manifest import FREE_HARDWARE, VolumeSpec
+from spacectl.secrets import parse_description
+from spacectl.state import LiveSpace, LiveVolume
+from spacectl.yamlio import (
     MergeResult,
-    VolumeSpec,
     merge_spaces_into_manifest,
     new_manifest_text,
     read_manifest_document,
 )
-from spacectl.secrets import parse_description
-from spacectl.state import LiveSpace, LiveVolume
 
 # The Space fields import writes; `source` is written only with --download. Everything else in an
 # existing entry (`ignore`, `protect`, `prune`, `state`) is the user's and is never touched.

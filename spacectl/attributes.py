@@ -27,8 +27,8 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from spacectl.card_plan import desired_readme, local_front_matter
-from spacectl.files import LocalFile, card_fields
+from spacectl.card import card_fields, desired_readme, local_front_matter
+from spacectl.files import LocalFile
 from spacectl.inputs import PlanInputs
 from spacectl.manifest import FREE_HARDWARE, SpaceSpec, VolumeSpec
 from spacectl.operations import (

@@ -45,7 +45,8 @@ from spacectl.hub import (
     xet_active,
 )
 from spacectl.inputs import plan_inputs, read_needs, targeted
-from spacectl.manifest import Manifest, load_manifest, manifest_json_schema, parse_manifest
+from spacectl.manifest import Manifest, manifest_json_schema
+from spacectl.manifest_loader import load_manifest, parse_manifest
 from spacectl.operations import Action
 from spacectl.plan import Plan, PlanHeader, SpaceChange, compute_plan
 from spacectl.planfile import check_saved_plan, load_plan, save_plan

@@ -18,15 +18,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from spacectl.card import README, card_fields, desired_files, readme_front_matter, render_readme
 from spacectl.errors import AuthError, HubError, SpacectlError
-from spacectl.files import (
-    README,
-    LocalFile,
-    card_fields,
-    desired_files,
-    readme_front_matter,
-    render_readme,
-)
+from spacectl.files import LocalFile
 from spacectl.manifest import FREE_HARDWARE, Manifest, SpaceSpec
 from spacectl.state import Identity, ReadmeCheck
 

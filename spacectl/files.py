@@ -1,17 +1,17 @@
-"""The desired file set of a Space: its `source` folder, scanned and hashed, plus the README card.
+"""Local files of a Space: its `source` folder, scanned and hashed, with the ignore rules.
 
-Pipeline stage between the manifest and the plan: `desired_files(spec)` returns what the Space
-repository should contain, with the hashes the Hub reports (git blob SHA-1, LFS SHA-256), so the
-planner can diff it against the remote tree. Reads the local filesystem only; no network.
+`scan_source(root, ignore)` returns what the folder contributes to the Space repository, each
+file with the hashes the Hub reports (git blob SHA-1, LFS SHA-256), so that the planner can diff
+it against the remote tree. Reads the local filesystem only; no network. The README card is
+merged into the scan by `card.desired_files`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,17 +19,10 @@ from typing import Any
 import pathspec
 
 from spacectl.errors import ConfigError
-from spacectl.manifest import CardSpec, SpaceSpec, load_front_matter, merge_front_matter
 
-README = "README.md"
 _CHUNK = 1 << 20  # 1 MiB: bounded memory for large files, few syscalls for small ones
 # The Hub rejects any path with one of these segments (huggingface_hub `_commit_api.py`).
 _FORBIDDEN_SEGMENTS = frozenset({".git", ".cache"})
-# Matches the Hub's front-matter regex (huggingface_hub `repocard.py`), so that spacectl and the
-# Hub agree on what the front matter is; group 2 is the YAML, with its final newline.
-_FRONT_MATTER = re.compile(r"\A(\s*---[ \t]*\r?\n)(.*?)(^---[ \t]*(?:\r?\n|\Z))", re.S | re.M)
-# Keys a generated README lists first, in the order of the Hub's Space card template.
-_CARD_HEAD = ("title", "emoji", "colorFrom", "colorTo", "sdk")
 
 
 @dataclass(frozen=True)
@@ -259,128 +252,3 @@ def checked_content(path: Path, spill_dir: Path) -> tuple[bytes | Path, str, str
         if copy is not None:
             copy.close()
     return (Path(copy.name) if copy is not None else b"".join(chunks)), blob_id, sha256
-
-
-def split_front_matter(text: str) -> tuple[str | None, str]:
-    """(front-matter YAML or None when there is none, the body after the closing `---`)."""
-    match = _FRONT_MATTER.match(text)
-    if match is None:
-        return None, text
-    return match.group(2), text[match.end() :]
-
-
-def readme_front_matter(text: str, *, source: str = README) -> dict[str, Any]:
-    """The README's front matter as plain data; `{}` when it has none.
-
-    Raises `ConfigError` (naming `source`) when the front matter is not a valid YAML mapping.
-    """
-    yaml_text, _ = split_front_matter(text)
-    return load_front_matter(yaml_text, source=source) if yaml_text is not None else {}
-
-
-def render_readme(
-    base: str | None,
-    card: Mapping[str, Any],
-    sdk: str | None,
-    *,
-    name: str | None = None,
-    source: str = README,
-) -> str:
-    """README.md with `card` and `sdk` merged into its front matter.
-
-    Keys set by `card` (values of None are skipped) and `sdk` win; every other front-matter key,
-    the key order, comments and the body are kept. If nothing changes, `base` is returned as it
-    is, so re-rendering a rendered README is a no-op. With `base` None, the README is the front
-    matter plus `# {title}` (the card's title, else `name`, else "Space"). Same inputs give the
-    same bytes. Raises `ConfigError` (naming `source`) when `base` has invalid front matter.
-    """
-    updates = {k: v for k, v in card.items() if v is not None}
-    if sdk is not None:
-        updates["sdk"] = sdk
-    ordered = {k: updates[k] for k in _CARD_HEAD if k in updates}
-    ordered.update(updates)
-    if base is None:
-        title = ordered.get("title") or name or "Space"
-        return f"---\n{merge_front_matter('', ordered, source=source)}---\n\n# {title}\n"
-    match = _FRONT_MATTER.match(base)
-    if match is None:
-        if not ordered:
-            return base
-        front = merge_front_matter("", ordered, source=source)
-        return f"---\n{front}---\n" + ("\n" if base else "") + base
-    yaml_text = match.group(2)
-    old_sdk = load_front_matter(yaml_text, source=source).get("sdk")
-    stale = _stale_sdk_keys(old_sdk, sdk) if sdk is not None else ()
-    merged = merge_front_matter(yaml_text, ordered, source=source, remove=stale)
-    if merged == yaml_text:
-        return base
-    return base[: match.start(2)] + merged + base[match.end(2) :]
-
-
-# Front-matter keys that mean something only for some SDKs (the Spaces configuration reference).
-_SDK_KEYS = {
-    "sdk_version": frozenset({"gradio", "streamlit"}),
-    "python_version": frozenset({"gradio", "streamlit"}),
-    "app_file": frozenset({"gradio", "streamlit", "static"}),
-    "app_port": frozenset({"docker"}),
-}
-
-
-def _stale_sdk_keys(old_sdk: Any, new_sdk: str) -> tuple[str, ...]:
-    """Keys to drop when a README moves to another SDK: a Gradio `sdk_version` on a Streamlit
-    Space would make the Hub install the wrong version, an `app_port` means nothing to Gradio."""
-    if old_sdk == new_sdk:
-        return ()
-    return tuple(
-        key for key, sdks in _SDK_KEYS.items() if key == "sdk_version" or new_sdk not in sdks
-    )
-
-
-def card_fields(card: CardSpec | None) -> dict[str, Any]:
-    """The front-matter keys a `CardSpec` sets, in declaration order, extras last."""
-    return card.model_dump(exclude_none=True) if card is not None else {}
-
-
-def desired_files(
-    spec: SpaceSpec, *, scanned: Mapping[str, LocalFile] | None = None
-) -> dict[str, LocalFile] | None:
-    """The files the Space repository should hold, or None when files are not managed.
-
-    - `spec.source` None -> None: spacectl does not touch the repository's files.
-    - otherwise `scan_source(spec.source, spec.ignore)`; when the folder has a README.md and
-      `spec.card` or `spec.sdk` is set, it is replaced by `render_readme(local, card, sdk)`: held
-      in memory (`content`), or the on-disk entry kept when the merge changes nothing.
-    - A folder without README.md leaves the README to the planner (`plan.desired_readme`), which
-      merges the card into the *remote* README only when its front matter differs.
-
-    `scanned` is `scan_source(spec.source, spec.ignore)` computed by the caller, so that Spaces
-    sharing a folder scan it once. The README merge still has to run per Space: Spaces built from
-    one folder differ by their card (title...), so a cache of *this* function's result must be
-    keyed by `(source, ignore, card, sdk)`, not by the folder alone.
-
-    The comparison with the remote tree (and the rule that `.gitattributes` is never deleted)
-    belongs to the planner.
-    """
-    if spec.source is None:
-        return None
-    files = dict(scanned) if scanned is not None else scan_source(spec.source, spec.ignore)
-    local = files.get(README)
-    if (spec.card is None and spec.sdk is None) or local is None:
-        return files
-    try:
-        base = local.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"'{local.source_path}' is not UTF-8 text.") from None
-    except OSError as exc:
-        raise ConfigError(f"Cannot read '{local.source_path}': {exc.strerror}.") from exc
-    text = render_readme(
-        base,
-        card_fields(spec.card),
-        spec.sdk,
-        name=spec.name,
-        source=str(spec.source / README),
-    )
-    if text == base:
-        return files
-    files[README] = LocalFile.from_bytes(README, text.encode("utf-8"))
-    return dict(sorted(files.items()))

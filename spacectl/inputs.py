@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from spacectl.card_plan import readme_out_of_date
+from spacectl.card import desired_files, readme_out_of_date
 from spacectl.errors import ConfigError
-from spacectl.files import LocalFile, desired_files, scan_source
+from spacectl.files import LocalFile, scan_source
 from spacectl.manifest import Manifest, SpaceSpec
 from spacectl.secrets import SECRET_KEY_ENV, secret_digest
 from spacectl.state import LiveSpace, ReadNeeds

@@ -1,15 +1,13 @@
-"""import's pure logic: manifest entries from live state, and the comment-keeping merge."""
+"""import's pure logic: manifest entries from live state, merged into a new or existing manifest."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from spacectl.adopt import entry_from_live, import_spaces
-from spacectl.errors import ManifestError
-from spacectl.manifest import merge_spaces_into_manifest, parse_manifest
+from spacectl.manifest_loader import parse_manifest
 from spacectl.state import LiveSecret, LiveSpace, LiveVariable, LiveVolume
+from spacectl.yamlio import merge_spaces_into_manifest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -143,34 +141,3 @@ def test_new_manifest_is_valid_and_keys_foreign_owners_fully() -> None:
     )
     assert "\n  bob/tool:\n    sdk: docker\n" in other.text
     assert other.added == ("bob/tool",)
-
-
-def test_merge_keeps_the_example_manifest_byte_for_byte() -> None:
-    text = (EXAMPLES / "spaces.yaml").read_text(encoding="utf-8")
-    manifest = parse_manifest(text, "spaces.yaml", base_dir=EXAMPLES, environ=None)
-    spec = manifest.space("ifcore-org/vision-lab")
-    entry = {
-        "sdk": spec.sdk,
-        "hardware": spec.hardware,
-        "sleep_time": spec.sleep_time,
-        "variables": {"MODEL_ID": spec.variables["MODEL_ID"]},  # its own, not the defaults
-        "card": spec.card.model_dump(exclude_none=True) if spec.card else {},
-    }
-    same = merge_spaces_into_manifest(text, [(spec.id, entry)], managed=tuple(entry))
-    assert same.text == text and same.unchanged == (spec.id,)
-
-    changed = merge_spaces_into_manifest(
-        text,
-        [(spec.id, {**entry, "sleep_time": 7200})],
-        managed=tuple(entry),
-    )
-    assert changed.updated == (spec.id,)
-    # Exactly one line differs; its comment stays.
-    assert changed.text == text.replace(
-        "    sleep_time: 3600 # seconds\n", "    sleep_time: 7200 # seconds\n"
-    )
-
-
-def test_merge_refuses_a_document_without_owner() -> None:
-    with pytest.raises(ManifestError):
-        merge_spaces_into_manifest("spaces: {}\n", [("a/b", {})], managed=())

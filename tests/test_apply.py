@@ -13,7 +13,7 @@ from fakehub import FakeHub
 from spacectl.apply import apply_plan
 from spacectl.errors import HubError
 from spacectl.inputs import plan_inputs, read_needs, targeted
-from spacectl.manifest import parse_manifest
+from spacectl.manifest_loader import parse_manifest
 from spacectl.plan import Plan, compute_plan
 from spacectl.results import Outcome
 

@@ -10,15 +10,8 @@ from typing import Any
 import pytest
 
 from spacectl.errors import ManifestError
-from spacectl.manifest import (
-    CardSpec,
-    SecretSpec,
-    SpaceSpec,
-    VolumeSpec,
-    load_manifest,
-    manifest_json_schema,
-    parse_manifest,
-)
+from spacectl.manifest import CardSpec, SecretSpec, SpaceSpec, VolumeSpec, manifest_json_schema
+from spacectl.manifest_loader import load_manifest, parse_manifest
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "spaces.yaml"
 

@@ -12,7 +12,7 @@ import pytest
 import yaml_cases
 
 from spacectl.inputs import PlanInputs, scan_all, secret_digests
-from spacectl.manifest import parse_manifest
+from spacectl.manifest_loader import parse_manifest
 from spacectl.plan import PlanHeader, compute_plan
 from spacectl.planjson import plan_from_dict, plan_to_dict
 from spacectl.state import LiveFile, LiveSecret, LiveSpace, LiveVariable, LiveVolume

@@ -19,7 +19,7 @@ HOMES = {
     "huggingface_hub": {"spacectl/hub.py"},
     "httpx2": {"spacectl/hub.py"},
     "tenacity": {"spacectl/hub.py"},
-    "ruamel": {"spacectl/manifest.py"},
+    "ruamel": {"spacectl/yamlio.py"},
     "pydantic": {"spacectl/manifest.py"},
     "deepdiff": {"spacectl/attributes.py"},
     "typer": {"spacectl/cli.py"},
@@ -53,7 +53,20 @@ def test_each_library_has_one_home() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["plan", "render", "state", "secrets", "errors", "results", "files", "manifest", "inputs"],
+    [
+        "plan",
+        "render",
+        "state",
+        "secrets",
+        "errors",
+        "results",
+        "files",
+        "card",
+        "yamlio",
+        "manifest",
+        "manifest_loader",
+        "inputs",
+    ],
 )
 def test_pure_modules_never_load_the_hub_client(module: str) -> None:
     """Importing a pure module, even transitively, must not load huggingface_hub or an HTTP

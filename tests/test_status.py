@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spacectl.manifest import parse_manifest
+from spacectl.manifest_loader import parse_manifest
 from spacectl.state import LiveSpace
 from spacectl.status import format_sleep, render_status_text, status_rows
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spacectl.card import readme_front_matter, split_front_matter
 from spacectl.errors import ConfigError
-from spacectl.files import readme_front_matter, split_front_matter
 from spacectl.sandbox.runtime import RuntimeState, fixed
 
 STATE_VERSION = 1

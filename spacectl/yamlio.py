@@ -1,0 +1,589 @@
+"""YAML in and out: the only home of ruamel.yaml (style rule R1).
+
+Three uses, each behind a small API of plain data; no ruamel type leaves this module:
+- `parse_document(text) -> YamlDocument`: a document as plain Python data that still answers
+  where each key and item was written (the manifest loader's FILE:LINE:COL messages). Syntax
+  errors and duplicate keys raise `YamlSyntaxError` and `DuplicateKeyError`, 1-based positions.
+- front matter: `load_front_matter` and `merge_front_matter` read and round-trip edit the YAML of
+  a README's front matter, keeping comments, key order, quotes and indentation.
+- `spacectl import`: `merge_spaces_into_manifest` edits a manifest in place, so that comments,
+  key order, quotes, anchors and indentation of everything not edited come back byte for byte.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.scalarbool import ScalarBoolean
+from ruamel.yaml.tokens import CommentToken
+
+from spacectl.errors import ConfigError, ManifestError
+
+# A path into a document: mapping keys and list indexes from the root.
+Loc = tuple[str | int, ...]
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+# --------------------------------------------------------------------------------------------
+# Documents with positions
+# --------------------------------------------------------------------------------------------
+
+
+class YamlSyntaxError(Exception):
+    """Text that is not YAML: `message` on one line (what is wrong, and the construct it was
+    found in), at 1-based `line` and `column` (1, 1 when the parser gives no position)."""
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+class DuplicateKeyError(Exception):
+    """A key written twice in one mapping: the second `key` at `path` (which ends with it), at
+    1-based `line` and `column`; the first one is at `first_line`."""
+
+    def __init__(self, key: str, path: Loc, line: int, column: int, first_line: int) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key = key
+        self.path = path
+        self.line = line
+        self.column = column
+        self.first_line = first_line
+
+
+class YamlDocument:
+    """A parsed YAML document (made by `parse_document`): `data` as plain Python, plus where each
+    part was written.
+
+    `data` holds dicts (in file order, merge keys `<<:` applied), lists, str, int, float, bool and
+    None; other scalars (dates, tagged values) are left as parsed. Positions are 1-based (line,
+    column); a key that a merge key brings in is found where its anchor wrote it.
+    """
+
+    def __init__(self, root: Any, start: tuple[int, int], lines: list[str]) -> None:
+        self._root = root
+        self._start = start  # 0-based, of the root node
+        self._lines = lines
+        self.data: Any = _plain(root)
+
+    def position(self, path: Loc) -> tuple[int, int]:
+        """Where `path` was written (a mapping entry's key, a list's item), else where its deepest
+        existing part was; the document's start when not even the first part exists."""
+        _, (line, col), _ = self._walk(path)
+        return line + 1, col + 1
+
+    def has(self, path: Loc) -> bool:
+        """Whether every part of `path` exists."""
+        return self._walk(path)[2] == len(path)
+
+    def number_text(self, path: Loc, value: float) -> str | None:
+        """The text of the number at `path` as written (`1.10`, `007`) when it reads back as
+        `value`; None when `path` is not a mapping entry or holds no such plain scalar."""
+        parent, _, depth = self._walk(path[:-1])
+        if depth != len(path) - 1 or not isinstance(parent, CommentedMap):
+            return None
+        position = _key_position(parent, path[-1], value=True)
+        if position is None or position[0] >= len(self._lines):
+            return None
+        token = re.match(r"[^\s,\]}#]+", self._lines[position[0]][position[1] :])
+        if token and _same_number(token.group(), value):
+            return token.group()
+        return None
+
+    def _walk(self, path: Loc) -> tuple[Any, tuple[int, int], int]:
+        """Follow `path` as far as it exists: (last node, its 0-based position, parts consumed)."""
+        node: Any = self._root
+        pos = self._start
+        for depth, part in enumerate(path):
+            if isinstance(node, CommentedMap) and part in node:
+                pos = _key_position(node, part) or pos
+                node = node[part]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+                line, col = node.lc.item(part)
+                pos = (int(line), int(col))
+                node = node[part]
+            else:
+                return node, pos, depth
+        return node, pos, len(path)
+
+
+def parse_document(text: str) -> YamlDocument:
+    """Parse one YAML document, refusing duplicate keys.
+
+    Raises `YamlSyntaxError` when `text` is not YAML, and `DuplicateKeyError` for the first key
+    repeated in one mapping in document order. An empty document has `data` None.
+    """
+    yaml = _manifest_yaml()
+    try:
+        root_node = yaml.compose(text)
+    except MarkedYAMLError as exc:
+        raise _syntax_error(exc) from None
+    except YAMLError as exc:  # reader errors (e.g. control characters) carry no mark
+        raise YamlSyntaxError(" ".join(str(exc).split()), 1, 1) from None
+    _check_duplicate_keys(root_node, (), set())
+    try:
+        root = yaml.load(text)
+    except MarkedYAMLError as exc:  # compose succeeded, so this is a constructor-level problem
+        raise _syntax_error(exc) from None
+    mark = root_node.start_mark if root_node is not None else None
+    start = (mark.line, mark.column) if mark is not None else (0, 0)
+    return YamlDocument(root, start, text.splitlines())
+
+
+def kind_of(value: Any) -> str:
+    """A value's kind as messages name it: "a list", "a string", "a boolean", "a number"..."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (bool, ScalarBoolean)):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return f"a {type(value).__name__}"
+
+
+def _manifest_yaml() -> YAML:
+    yaml = YAML()  # round-trip: keeps line/column of every key and item
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _syntax_error(exc: MarkedYAMLError) -> YamlSyntaxError:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    problem = " ".join((exc.problem or "invalid YAML").split())
+    context = ""
+    if exc.context and exc.context_mark is not None and exc.context_mark is not mark:
+        context = (
+            f" ({exc.context} started at line {exc.context_mark.line + 1}, "
+            f"column {exc.context_mark.column + 1})"
+        )
+    return YamlSyntaxError(problem + context, line, col)
+
+
+def _check_duplicate_keys(node: Node | None, loc: Loc, seen: set[int]) -> None:
+    """Raise on the first key repeated in one mapping, in document order.
+
+    Done on the composed node tree, not by ruamel's constructor, because the constructor's message
+    quotes both values (which could be a pasted secret) and does not know the key's path.
+    """
+    if node is None or id(node) in seen:  # aliases share nodes; anchors may even be recursive
+        return
+    seen.add(id(node))
+    if isinstance(node, MappingNode):
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
+                _check_duplicate_keys(value_node, loc, seen)
+                continue
+            key = str(key_node.value)
+            if key in first_line:
+                mark = key_node.start_mark
+                raise DuplicateKeyError(
+                    key, (*loc, key), mark.line + 1, mark.column + 1, first_line[key]
+                )
+            first_line[key] = key_node.start_mark.line + 1
+            _check_duplicate_keys(value_node, (*loc, key), seen)
+    elif isinstance(node, SequenceNode):
+        for index, item in enumerate(node.value):
+            _check_duplicate_keys(item, (*loc, index), seen)
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's round-trip types -> plain Python (dict keeps order, merge keys applied)."""
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bool, ScalarBoolean)):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return value  # None, dates, tagged scalars: left for the caller to reject where not allowed
+
+
+def _merge_sources(node: CommentedMap) -> Iterator[CommentedMap]:
+    """Maps merged into `node` with `<<:`, in priority order."""
+    for item in getattr(node, "merge", ()) or ():
+        source = item[1] if isinstance(item, tuple) else item  # ruamel < 0.19: (index, map)
+        if isinstance(source, CommentedMap):
+            yield source
+
+
+def _key_position(node: CommentedMap, key: Any, *, value: bool = False) -> tuple[int, int] | None:
+    """0-based position of `key` (or its value) in `node`, following `<<:` merges."""
+    if key in (node.lc.data or {}):  # None when the map holds nothing but `<<:`
+        line, col = node.lc.value(key) if value else node.lc.key(key)
+        return int(line), int(col)
+    for source in _merge_sources(node):
+        if key in source:
+            return _key_position(source, key, value=value)
+    return None
+
+
+def _same_number(token: str, value: float) -> bool:
+    try:
+        parsed = YAML(typ="safe", pure=True).load(token)
+    except YAMLError:
+        return False
+    return (
+        isinstance(parsed, (int, float))
+        and not isinstance(parsed, bool)
+        and (parsed == value or parsed != parsed)  # NaN != NaN
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# README front matter: the YAML between the `---` lines (`card.py` splits the README).
+# --------------------------------------------------------------------------------------------
+
+
+def load_front_matter(yaml_text: str, *, source: str = "README.md") -> dict[str, Any]:
+    """Parse front-matter YAML into plain Python data; `{}` when empty.
+
+    Raises `ConfigError` naming `source` when the YAML is invalid or not a mapping.
+    """
+    data = _load_front_matter_map(yaml_text, source)
+    return dict(_plain(data))
+
+
+def merge_front_matter(
+    yaml_text: str,
+    updates: Mapping[str, Any],
+    *,
+    source: str = "README.md",
+    remove: Iterable[str] = (),
+) -> str:
+    """Set `updates` in front-matter YAML and drop the `remove` keys, keeping everything else
+    (order, comments, quotes).
+
+    Existing keys keep their place; new keys are appended in `updates` order. When every update
+    already holds, `yaml_text` is returned unchanged (byte for byte), so that a README already in
+    sync never shows a diff. Output is deterministic and ends with a newline.
+    """
+    data = _load_front_matter_map(yaml_text, source)
+    changed = False
+    for key in remove:
+        if key in data and key not in updates:
+            del data[key]
+            changed = True
+    for key, value in updates.items():
+        if key in data and _same_value(_plain(data[key]), value):
+            continue
+        data[key] = value
+        changed = True
+    if not changed:
+        return yaml_text
+    indent, seq_offset = _guess_indent(yaml_text)
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never fold a long short_description
+    yaml.indent(mapping=indent, sequence=seq_offset + 2, offset=seq_offset)
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def _guess_indent(yaml_text: str) -> tuple[int, int]:
+    """(mapping indent, offset of a sequence's dash under its key) as the text uses them.
+
+    ruamel re-indents the whole document on dump; matching the author's style keeps a one-key
+    change a one-line diff. Defaults are the Hub's README template style (`tags:` then `- a`).
+    """
+    indent: int | None = None
+    seq_offset: int | None = None
+    lines = [
+        line
+        for line in yaml_text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    for parent, child in itertools.pairwise(lines):
+        if not parent.rstrip().endswith(":"):
+            continue
+        depth = (len(child) - len(child.lstrip())) - (len(parent) - len(parent.lstrip()))
+        if child.lstrip().startswith("-"):
+            seq_offset = depth if seq_offset is None else seq_offset
+        elif depth > 0:
+            indent = depth if indent is None else indent
+    return indent or 2, max(seq_offset or 0, 0)
+
+
+def _load_front_matter_map(yaml_text: str, source: str) -> CommentedMap:
+    if not yaml_text.strip():
+        return CommentedMap()
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    try:
+        data = yaml.load(yaml_text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 2} of the file)" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{source}: front matter is not valid YAML: {problem}{at}.") from None
+    if data is None:
+        return CommentedMap()
+    if not isinstance(data, CommentedMap):
+        raise ConfigError(f"{source}: front matter must be a mapping, got {kind_of(data)}.")
+    return data
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Equality that tells `true` from `1` (Python's `True == 1` would hide a change)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+# --------------------------------------------------------------------------------------------
+# Editing a manifest in place (`spacectl import`)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """The edited manifest text and what happened to each Space id given."""
+
+    text: str
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+
+def read_manifest_document(text: str) -> dict[str, Any]:
+    """The manifest as plain data (merge keys applied), for tools that compute edits.
+
+    The caller validates the text first (`parse_manifest`); this only parses it.
+    """
+    doc = _manifest_yaml().load(text)
+    return dict(_plain(doc)) if isinstance(doc, CommentedMap) else {}
+
+
+def new_manifest_text(owner: str, header: Sequence[str]) -> str:
+    """A manifest with no Spaces yet, each `header` line as a comment on top."""
+    comments = "".join(f"# {line}".rstrip() + "\n" for line in header)
+    return f"{comments}version: 1\nowner: {owner}\n\nspaces: {{}}\n"
+
+
+def merge_spaces_into_manifest(
+    text: str,
+    entries: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    managed: Sequence[str],
+) -> MergeResult:
+    """Write each `(space_id, entry)` into the manifest `text` and return the new text.
+
+    - A Space already declared (key `name` in the manifest's owner, or `owner/name`) is edited in
+      place: for each field of `managed`, a value equal to what the entry has (merge keys and
+      all) is left untouched; a different one is replaced (mappings key by key, so comments on
+      unchanged keys stay); a field the entry lacks is removed when the Space sets it itself.
+      Fields outside `managed` (`source`, `protect`, ...) are never touched.
+    - Other Spaces are appended at the end of `spaces:`, keyed by bare name when they belong to
+      the manifest's owner, else by `owner/name`, fields in entry order.
+
+    Nothing else changes: a manifest whose entries already match comes back byte for byte.
+    Raises `ManifestError` when `text` has no `spaces` mapping to write into.
+    """
+    yaml = _editing_yaml(text)
+    doc = yaml.load(text)
+    _keep_anchors(doc, set())
+    if not isinstance(doc, CommentedMap) or not isinstance(doc.get("owner"), str):
+        raise ManifestError("The manifest has no 'owner' to import into.")
+    spaces = doc.get("spaces")
+    if spaces is None or (isinstance(spaces, CommentedMap) and not spaces):
+        spaces = CommentedMap()
+        doc["spaces"] = spaces
+    if not isinstance(spaces, CommentedMap):
+        raise ManifestError("'spaces' must be a mapping to import into.")
+    spaces.fa.set_block_style()
+    owner = str(doc["owner"])
+    # Matched case-insensitively, as the Hub resolves names: `docs` in the file is `Docs` there.
+    keys = {_space_id_of(str(key), owner).lower(): key for key in spaces}
+    added: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    for space_id, entry in entries:
+        key = keys.get(space_id.lower())
+        if key is None:
+            space_owner, name = space_id.split("/", 1)
+            key = name if space_owner.lower() == owner.lower() else space_id
+            first = not spaces
+            spaces[key] = _to_yaml(entry)
+            if not first:  # a blank line between Spaces, as people write them
+                spaces.yaml_set_comment_before_after_key(key, before="\n", indent=2)
+            added.append(space_id)
+            continue
+        current = spaces[key]
+        if current is None:
+            current = CommentedMap()
+            spaces[key] = current
+        if not isinstance(current, CommentedMap):
+            raise ManifestError(f"spaces.{key} must be a mapping to import into.")
+        # Comment lines after an entry's last line belong to what follows (the next Space);
+        # keep them after the entry's last line even when the edit appends fields to it.
+        trailing = _detach_trailing_lines(current)
+        changed = _edit_map(current, entry, fields=managed)
+        _attach_trailing_lines(current, trailing)
+        if changed:
+            updated.append(space_id)
+        else:
+            unchanged.append(space_id)
+    if not added and not updated:
+        return MergeResult(text, (), (), tuple(unchanged))
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    return MergeResult(out.getvalue(), tuple(added), tuple(updated), tuple(unchanged))
+
+
+def _editing_yaml(text: str) -> YAML:
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never re-fold a long line the author wrote on one line
+    indent, seq_offset = _guess_indent(text)
+    if not any(line.lstrip().startswith("- ") for line in text.splitlines()):
+        seq_offset = 2  # no block list to copy the style from: the examples' style
+    yaml.indent(mapping=indent, sequence=seq_offset + 2, offset=seq_offset)
+    return yaml
+
+
+def _keep_anchors(node: Any, seen: set[int]) -> None:
+    """Mark every anchor to be written back: ruamel drops the ones no alias uses (`x-` templates
+    kept for later), which would change lines nobody edited."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    anchor = getattr(node, "anchor", None)
+    if anchor is not None and getattr(anchor, "value", None):
+        anchor.always_dump = True
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _keep_anchors(key, seen)
+            _keep_anchors(value, seen)
+    elif isinstance(node, list):
+        for item in node:
+            _keep_anchors(item, seen)
+
+
+def _space_id_of(key: str, owner: str) -> str:
+    return key if "/" in key else f"{owner}/{key}"
+
+
+def _own_keys(node: CommentedMap) -> set[Any]:
+    """Keys written in `node` itself, not brought in by `<<:`."""
+    own = getattr(node, "_ok", None)
+    return set(own) if own is not None else set(node)
+
+
+def _edit_map(
+    node: CommentedMap, wanted: Mapping[str, Any], *, fields: Sequence[str] | None
+) -> bool:
+    """Make `node` hold `wanted` for `fields` (all keys of both when None); True if it changed."""
+    changed = False
+    names = list(fields) if fields is not None else [*node.keys(), *wanted.keys()]
+    for name in dict.fromkeys(names):
+        if name not in wanted:
+            if name in _own_keys(node):
+                del node[name]
+                changed = True
+            continue
+        value = wanted[name]
+        if name in node and _same_value(_plain(node[name]), value):
+            continue
+        current = node.get(name)
+        if (
+            name in _own_keys(node)
+            and isinstance(current, CommentedMap)
+            and isinstance(value, Mapping)
+        ):
+            _edit_map(current, value, fields=None)
+        else:
+            node[name] = _to_yaml(value)
+        changed = True
+    return changed
+
+
+def _last_slot(node: Any) -> tuple[Any, Any, int] | None:
+    """(container, key, index in `ca.items[key]`) of the comment after a block collection's last
+    line, descending into nested block collections; None for an empty or flow collection."""
+    while isinstance(node, (CommentedMap, CommentedSeq)) and node and not node.fa.flow_style():
+        key = next(reversed(node)) if isinstance(node, CommentedMap) else len(node) - 1
+        slot = 2 if isinstance(node, CommentedMap) else 0
+        value = node[key]
+        nested = isinstance(value, (CommentedMap, CommentedSeq)) and value
+        if not nested or value.fa.flow_style():
+            return node, key, slot
+        node = value
+    return None
+
+
+def _detach_trailing_lines(node: CommentedMap) -> str:
+    """Remove and return the full comment lines after `node`'s last line (not its end-of-line
+    comment); '' when there are none."""
+    where = _last_slot(node)
+    if where is None:
+        return ""
+    container, key, slot = where
+    tokens = container.ca.items.get(key)
+    token = tokens[slot] if tokens else None
+    if token is None or "\n" not in token.value:
+        return ""
+    head, rest = token.value.split("\n", 1)
+    if not rest:
+        return ""
+    if head.strip():
+        token.value = head + "\n"
+    else:
+        tokens[slot] = None
+    return str(rest)
+
+
+def _attach_trailing_lines(node: CommentedMap, lines: str) -> None:
+    where = _last_slot(node)
+    if not lines or where is None:
+        return
+    container, key, slot = where
+    tokens = container.ca.items.setdefault(key, [None, None, None, None])
+    if tokens[slot] is not None:
+        tokens[slot].value += lines
+    else:
+        tokens[slot] = CommentToken("\n" + lines, CommentMark(0), None)
+
+
+def _to_yaml(value: Any) -> Any:
+    """Plain data -> ruamel nodes: block mappings, except one-line secret references
+    (`{from_env: KEY}`), and one-line lists of scalars (`[a, b]`)."""
+    if isinstance(value, Mapping):
+        node = CommentedMap((k, _to_yaml(v)) for k, v in value.items())
+        if "from_env" in value:
+            node.fa.set_flow_style()
+        else:
+            node.fa.set_block_style()
+        return node
+    if isinstance(value, (list, tuple)):
+        seq = CommentedSeq(_to_yaml(v) for v in value)
+        if all(not isinstance(v, (Mapping, list, tuple)) for v in value):
+            seq.fa.set_flow_style()
+        else:
+            seq.fa.set_block_style()
+        return seq
+    return value
