@@ -19,12 +19,19 @@ and notes what the defaults would add that the live Space does not have.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spacectl.attributes import live_hardware, live_sleep_time, volume_dict
+from spacectl.attributes import (
+    ATTRIBUTES,
+    UNMANAGED,
+    live_hardware,
+    live_sleep_time,
+    volume_dict,
+)
 from spacectl.card import README, readme_front_matter
 from spacectl.errors import SpacectlError
 from spacectl.manifest import FREE_HARDWARE, VolumeSpec
@@ -37,18 +44,10 @@ from spacectl.yamlio import (
     read_manifest_document,
 )
 
-# The Space fields import writes; `source` is written only with --download. Everything else in an
-# existing entry (`ignore`, `protect`, `prune`, `state`) is the user's and is never touched.
-MANAGED_FIELDS = (
-    "sdk",
-    "visibility",
-    "hardware",
-    "sleep_time",
-    "volumes",
-    "variables",
-    "secrets",
-    "card",
-)
+# The Space fields import writes: every managed attribute but the files (`source` is written only
+# with --download). Everything else in an existing entry (`ignore`, `protect`, `prune`, `state`)
+# is the user's and is never touched.
+MANAGED_FIELDS = tuple(attr.name for attr in ATTRIBUTES if attr.name != "files")
 
 _STR = "str"
 _INT = "int"
@@ -110,53 +109,92 @@ def entry_from_live(
     the Space's source folder: card keys it already holds with the live value are left out (the
     card is merged into that README, so repeating them would only duplicate it).
     """
-    defaults = defaults or {}
-    notes: list[str] = []
-    static = live.sdk == "static"
+    ctx = _ImportContext(live, defaults or {}, existing or {}, readme_card or {})
     entry: dict[str, Any] = {}
-    if live.sdk is not None:
-        entry["sdk"] = live.sdk
-    entry["visibility"] = live.visibility
-    hardware = live_hardware(live)
-    if not static and hardware is not None:
-        entry["hardware"] = hardware
-        if hardware != FREE_HARDWARE:
-            entry["sleep_time"] = live_sleep_time(live)
-        elif "sleep_time" in defaults:
-            # cpu-basic takes no sleep time: clear the default for this Space.
-            entry["sleep_time"] = None
-    written = (existing or {}).get("volumes")
-    if live.volumes and _same_volumes(written, live.volumes):
-        entry["volumes"] = written
-    elif live.volumes:
-        entry["volumes"] = [_volume(v) for v in live.volumes]
-    elif defaults.get("volumes"):
-        entry["volumes"] = []  # the default list does not apply to this Space
-    spelled = (existing or {}).get("variables") or {}
+    for name in MANAGED_FIELDS:
+        value = _IMPORTERS[name](ctx)
+        if value is not UNMANAGED:
+            entry[name] = value
+    if source is not None:
+        entry["source"] = source
+    entry, default_notes = _relative_to_defaults(
+        entry, ctx.defaults, ctx.existing, static=ctx.static
+    )
+    return ImportedSpace(live.id, entry, tuple(ctx.notes + default_notes))
+
+
+@dataclass
+class _ImportContext:
+    live: LiveSpace
+    defaults: Mapping[str, Any]
+    existing: Mapping[str, Any]
+    readme_card: Mapping[str, Any]
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def static(self) -> bool:
+        return self.live.sdk == "static"
+
+
+def _import_hardware(ctx: _ImportContext) -> Any:
+    hardware = live_hardware(ctx.live)
+    return UNMANAGED if ctx.static or hardware is None else hardware
+
+
+def _import_sleep_time(ctx: _ImportContext) -> Any:
+    hardware = live_hardware(ctx.live)
+    if ctx.static or hardware is None:
+        return UNMANAGED
+    if hardware != FREE_HARDWARE:
+        return live_sleep_time(ctx.live)
+    # cpu-basic takes no sleep time: clear a default for this Space.
+    return None if "sleep_time" in ctx.defaults else UNMANAGED
+
+
+def _import_volumes(ctx: _ImportContext) -> Any:
+    written = ctx.existing.get("volumes")
+    if ctx.live.volumes and _same_volumes(written, ctx.live.volumes):
+        return written
+    if ctx.live.volumes:
+        return [_volume(v) for v in ctx.live.volumes]
+    # The default list does not apply to this Space.
+    return [] if ctx.defaults.get("volumes") else UNMANAGED
+
+
+def _import_variables(ctx: _ImportContext) -> Any:
+    spelled = ctx.existing.get("variables") or {}
     variables = {
         # Keep `WORKERS: 4` as written when the Hub holds "4": same value, no needless edit.
         key: spelled[key] if _variable_text(spelled.get(key)) == var.value else var.value
-        for key, var in (live.variables or {}).items()
+        for key, var in (ctx.live.variables or {}).items()
     }
-    if variables:
-        entry["variables"] = variables
-    secrets = _secrets(live, (existing or {}).get("secrets") or {})
-    if secrets:
-        entry["secrets"] = secrets
-    card, skipped = _card(live.card_data)
-    notes += [f"card key '{key}' not imported: {why}" for key, why in skipped]
-    spelled_card = (existing or {}).get("card") or {}
+    return variables or UNMANAGED
+
+
+def _import_card(ctx: _ImportContext) -> Any:
+    card, skipped = _card(ctx.live.card_data)
+    ctx.notes += [f"card key '{key}' not imported: {why}" for key, why in skipped]
+    spelled = ctx.existing.get("card") or {}
     card = {
         key: value
         for key, value in card.items()
-        if (readme_card or {}).get(key) != value or key in spelled_card
+        if ctx.readme_card.get(key) != value or key in spelled
     }
-    if card:
-        entry["card"] = card
-    if source is not None:
-        entry["source"] = source
-    entry, default_notes = _relative_to_defaults(entry, defaults, existing or {}, static=static)
-    return ImportedSpace(live.id, entry, tuple(notes + default_notes))
+    return card or UNMANAGED
+
+
+# How import spells each managed attribute (UNMANAGED: leave it out of the entry). A test checks
+# that every attribute of the table but the files has an importer.
+_IMPORTERS: dict[str, Callable[[_ImportContext], Any]] = {
+    "sdk": lambda ctx: UNMANAGED if ctx.live.sdk is None else ctx.live.sdk,
+    "visibility": lambda ctx: ctx.live.visibility,
+    "hardware": _import_hardware,
+    "sleep_time": _import_sleep_time,
+    "volumes": _import_volumes,
+    "variables": _import_variables,
+    "secrets": lambda ctx: _secrets(ctx.live, ctx.existing.get("secrets") or {}) or UNMANAGED,
+    "card": _import_card,
+}
 
 
 def import_spaces(

@@ -141,3 +141,11 @@ def test_new_manifest_is_valid_and_keys_foreign_owners_fully() -> None:
     )
     assert "\n  bob/tool:\n    sdk: docker\n" in other.text
     assert other.added == ("bob/tool",)
+
+
+def test_import_spells_every_managed_attribute_but_the_files() -> None:
+    from spacectl.adopt import _IMPORTERS, MANAGED_FIELDS
+    from spacectl.attributes import ATTRIBUTES
+
+    assert set(MANAGED_FIELDS) == {a.name for a in ATTRIBUTES} - {"files"}
+    assert set(_IMPORTERS) == set(MANAGED_FIELDS)
