@@ -22,19 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from deepdiff import DeepDiff
 
-from spacectl.card import card_fields, desired_readme, local_front_matter
-from spacectl.files import LocalFile
+from spacectl.card import app_warnings, card_fields, desired_readme
+from spacectl.files import LocalFile, planned_files, tree_changes
 from spacectl.inputs import PlanInputs
 from spacectl.manifest import FREE_HARDWARE, SpaceSpec, VolumeSpec
 from spacectl.operations import (
     ABSENT,
     JSON,
-    PROTECTED_FILES,
     Action,
     Commit,
     CreateSpace,
@@ -42,7 +40,6 @@ from spacectl.operations import (
     DeleteVariable,
     DeleteVolumes,
     FieldChange,
-    FileAdd,
     Operation,
     SecretWrite,
     SetHardware,
@@ -51,8 +48,8 @@ from spacectl.operations import (
     SetVisibility,
     SetVolumes,
 )
-from spacectl.secrets import SECRET_KEY_ENV, edited_outside, parse_description
-from spacectl.state import LiveFile, LiveSecret, LiveSpace, LiveVolume
+from spacectl.secrets import SECRET_KEY_ENV, rewrite_reason
+from spacectl.state import LiveSpace, LiveVolume
 
 
 class _Unmanaged:
@@ -279,23 +276,6 @@ def _desired_secrets(ctx: SpaceContext) -> JSON:
     }
 
 
-def _secret_reason(write: SecretWrite, live: LiveSecret) -> str:
-    """Why a secret that exists must be written again ("" when it is up to date as far as can be
-    told)."""
-    user_description, marker = parse_description(live.description)
-    if marker is None:
-        return "not written by spacectl; its value cannot be verified"
-    if edited_outside(marker, live.updated_at):
-        return "changed on the Hub outside spacectl"
-    if write.digest is not None and marker.digest is not None and marker.digest != write.digest:
-        return f"value of ${write.from_env} changed"
-    if write.digest is not None and marker.digest is None:
-        return "written without a secret key; its value cannot be verified"
-    if (user_description or None) != (write.description or None):
-        return "description changed"
-    return ""
-
-
 def _secret_diff(attr: Attribute, have: JSON, want: JSON, ctx: SpaceContext) -> list[FieldChange]:
     changes = []
     unverifiable = []
@@ -308,7 +288,7 @@ def _secret_diff(attr: Attribute, have: JSON, want: JSON, ctx: SpaceContext) -> 
             continue
         if ctx.readback:
             continue
-        reason = _secret_reason(write, have[key])
+        reason = rewrite_reason(write, have[key])
         if reason:
             changes.append(
                 FieldChange(path, Action.UPDATE, None, None, sensitive=True, reason=reason)
@@ -400,21 +380,6 @@ def _card_scope(have: JSON, want: JSON, ctx: SpaceContext) -> JSON:
     return {k: have[k] for k in want if k in have}
 
 
-def _portable(path: Path, base: Path) -> str:
-    """A file's path relative to the manifest's folder (POSIX), so a saved plan applies from
-    another checkout of the same repository; absolute when the file lies outside it."""
-    try:
-        return path.relative_to(base).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def readme_add(text: str) -> FileAdd:
-    """A FileAdd for generated README text, hashed like every other file."""
-    lf = LocalFile.from_bytes("README.md", text.encode())
-    return FileAdd(lf.path, lf.size, lf.blob_id, lf.sha256, content=text)
-
-
 def _desired_files(ctx: SpaceContext) -> JSON:
     spec, inputs, local = ctx.spec, ctx.inputs, ctx.local
     assert spec is not None and inputs is not None
@@ -422,55 +387,17 @@ def _desired_files(ctx: SpaceContext) -> JSON:
     readme = desired_readme(spec, local, ctx.live)
     if local is None and readme is None:
         return UNMANAGED
-    desired: dict[str, FileAdd] = {}
-    for path, lf in (local or {}).items():
-        desired[path] = FileAdd(
-            path,
-            lf.size,
-            lf.blob_id,
-            lf.sha256,
-            source=_portable(lf.source_path, inputs.base_dir) if lf.source_path else None,
-            content=lf.content.decode() if lf.content is not None else None,
-        )
-    if readme is not None:
-        desired["README.md"] = readme_add(readme)
-    return desired
+    return planned_files(local or {}, readme, inputs.base_dir)
 
 
 def _file_diff(attr: Attribute, have: JSON, want: JSON, ctx: SpaceContext) -> list[FieldChange]:
-    """Files compare by git blob SHA-1, or SHA-256 where the Hub stores them as LFS. Without a
-    source folder only README.md is managed, and its front matter (`cardData`) is what differs."""
     live = ctx.live
-    changes: list[FieldChange] = []
-    for path in sorted(want):
-        add, current = want[path], have.get(path)
-        if current is None and path == "README.md" and live is not None and live.readme is not None:
-            changes.append(
-                FieldChange(
-                    "files/README.md",
-                    Action.UPDATE,
-                    before="front matter differs",
-                    after=_file_summary(add),
-                )
-            )
-        elif current is None:
-            changes.append(FieldChange(f"files/{path}", Action.CREATE, after=_file_summary(add)))
-        elif not current.matches(add.blob_id, add.sha256):
-            changes.append(
-                FieldChange(
-                    f"files/{path}",
-                    Action.UPDATE,
-                    before=_live_summary(current),
-                    after=_file_summary(add),
-                )
-            )
-    if ctx.local is not None:
-        changes += [
-            FieldChange(f"files/{path}", Action.DELETE, before=_live_summary(have[path]))
-            for path in sorted(set(have) - set(want))
-            if path not in PROTECTED_FILES
-        ]
-    return changes
+    return tree_changes(
+        want,
+        have,
+        readme_from_hub=live is not None and live.readme is not None,
+        mirror=ctx.local is not None,
+    )
 
 
 def _file_operations(
@@ -494,44 +421,6 @@ def _file_operations(
             mirror_new_space=live is None and ctx.local is not None,
         )
     ]
-
-
-def _file_summary(f: FileAdd) -> str:
-    return f"{f.size} bytes, sha1 {f.blob_id[:10]}"
-
-
-def _live_summary(f: LiveFile) -> str:
-    digest = f"sha256 {f.lfs_sha256[:10]}" if f.lfs_sha256 else f"sha1 {f.blob_id[:10]}"
-    return f"{f.size} bytes, {digest}"
-
-
-def app_warnings(spec: SpaceSpec, local: Mapping[str, LocalFile] | None) -> list[str]:
-    """Checks a careful engineer would make before pushing code that will not build."""
-    if local is None or spec.state == "absent":
-        return []
-    warnings = []
-    if spec.sdk == "docker" and "Dockerfile" not in local:
-        warnings.append(
-            f"{spec.id}: Docker Space without a Dockerfile in {spec.source}: the Hub will report "
-            "NO_APP_FILE; add a Dockerfile (run `spacectl doctor` for details)"
-        )
-    if spec.sdk in ("gradio", "streamlit"):
-        app_file = (spec.card.app_file if spec.card else None) or local_front_matter(local).get(
-            "app_file"
-        )
-        app_file = str(app_file or "app.py")
-        if app_file not in local:
-            warnings.append(
-                f"{spec.id}: {spec.sdk} Space without its app file {app_file!r} in {spec.source}: "
-                "the Hub will report NO_APP_FILE"
-            )
-    return warnings
-
-
-def sdk_from_source(local: Mapping[str, LocalFile] | None) -> str | None:
-    """The SDK a source folder's README names, for a new Space whose entry names none."""
-    value = local_front_matter(local).get("sdk")
-    return str(value) if value else None
 
 
 # --- the table ------------------------------------------------------------------------------------

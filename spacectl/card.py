@@ -195,3 +195,32 @@ def local_front_matter(local: Mapping[str, LocalFile] | None) -> dict[str, Any]:
     if readme is None or readme.content is None:
         return {}
     return readme_front_matter(readme.content.decode(errors="replace"))
+
+
+def app_warnings(spec: SpaceSpec, local: Mapping[str, LocalFile] | None) -> list[str]:
+    """Checks a careful engineer would make before pushing code that will not build."""
+    if local is None or spec.state == "absent":
+        return []
+    warnings = []
+    if spec.sdk == "docker" and "Dockerfile" not in local:
+        warnings.append(
+            f"{spec.id}: Docker Space without a Dockerfile in {spec.source}: the Hub will report "
+            "NO_APP_FILE; add a Dockerfile (run `spacectl doctor` for details)"
+        )
+    if spec.sdk in ("gradio", "streamlit"):
+        app_file = (spec.card.app_file if spec.card else None) or local_front_matter(local).get(
+            "app_file"
+        )
+        app_file = str(app_file or "app.py")
+        if app_file not in local:
+            warnings.append(
+                f"{spec.id}: {spec.sdk} Space without its app file {app_file!r} in {spec.source}: "
+                "the Hub will report NO_APP_FILE"
+            )
+    return warnings
+
+
+def sdk_from_source(local: Mapping[str, LocalFile] | None) -> str | None:
+    """The SDK a source folder's README names, for a new Space whose entry names none."""
+    value = local_front_matter(local).get("sdk")
+    return str(value) if value else None

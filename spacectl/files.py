@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,8 @@ from typing import Any
 import pathspec
 
 from spacectl.errors import ConfigError
+from spacectl.operations import PROTECTED_FILES, Action, FieldChange, FileAdd
+from spacectl.state import LiveFile
 
 _CHUNK = 1 << 20  # 1 MiB: bounded memory for large files, few syscalls for small ones
 # The Hub rejects any path with one of these segments (huggingface_hub `_commit_api.py`).
@@ -252,3 +254,81 @@ def checked_content(path: Path, spill_dir: Path) -> tuple[bytes | Path, str, str
         if copy is not None:
             copy.close()
     return (Path(copy.name) if copy is not None else b"".join(chunks)), blob_id, sha256
+
+
+# --- the desired tree against the Space's tree ------------------------------------------------
+
+
+def _portable(path: Path, base: Path) -> str:
+    """A file's path relative to the manifest's folder (POSIX), so a saved plan applies from
+    another checkout of the same repository; absolute when the file lies outside it."""
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def planned_files(
+    local: Mapping[str, LocalFile], readme: str | None, base_dir: Path
+) -> dict[str, FileAdd]:
+    """The files a commit would upload: the local file set (paths relative to `base_dir`) plus
+    a generated README.md, hashed like every other file."""
+    desired = {
+        path: FileAdd(
+            path,
+            lf.size,
+            lf.blob_id,
+            lf.sha256,
+            source=_portable(lf.source_path, base_dir) if lf.source_path else None,
+            content=lf.content.decode() if lf.content is not None else None,
+        )
+        for path, lf in local.items()
+    }
+    if readme is not None:
+        generated = LocalFile.from_bytes("README.md", readme.encode())
+        desired["README.md"] = FileAdd(
+            "README.md", generated.size, generated.blob_id, generated.sha256, content=readme
+        )
+    return desired
+
+
+def tree_changes(
+    want: Mapping[str, FileAdd],
+    have: Mapping[str, LiveFile],
+    *,
+    readme_from_hub: bool,
+    mirror: bool,
+) -> list[FieldChange]:
+    """Files compare by git blob SHA-1, or SHA-256 where the Hub stores them as LFS.
+
+    `readme_from_hub`: README.md was merged into the Hub's README (no source folder lists it,
+    the tree was not read) and differs in its front matter. `mirror`: the files mirror a source
+    folder, so files it lacks are deleted (never `.gitattributes` or README.md)."""
+    changes: list[FieldChange] = []
+    for path in sorted(want):
+        add, current = want[path], have.get(path)
+        if current is None and path == "README.md" and readme_from_hub:
+            before = "front matter differs"
+            changes.append(FieldChange("files/README.md", Action.UPDATE, before, _summary(add)))
+        elif current is None:
+            changes.append(FieldChange(f"files/{path}", Action.CREATE, after=_summary(add)))
+        elif not current.matches(add.blob_id, add.sha256):
+            changes.append(
+                FieldChange(f"files/{path}", Action.UPDATE, _live_summary(current), _summary(add))
+            )
+    if mirror:
+        changes += [
+            FieldChange(f"files/{path}", Action.DELETE, before=_live_summary(have[path]))
+            for path in sorted(set(have) - set(want))
+            if path not in PROTECTED_FILES
+        ]
+    return changes
+
+
+def _summary(f: FileAdd) -> str:
+    return f"{f.size} bytes, sha1 {f.blob_id[:10]}"
+
+
+def _live_summary(f: LiveFile) -> str:
+    digest = f"sha256 {f.lfs_sha256[:10]}" if f.lfs_sha256 else f"sha1 {f.blob_id[:10]}"
+    return f"{f.size} bytes, {digest}"

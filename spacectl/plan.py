@@ -24,8 +24,8 @@ from spacectl.attributes import (
     ATTRIBUTES,
     create_operation,
     diff_space,
-    sdk_from_source,
 )
+from spacectl.card import sdk_from_source
 from spacectl.errors import ManifestError
 from spacectl.inputs import PlanInputs, matches_target
 from spacectl.manifest import Manifest, SpaceSpec

@@ -23,6 +23,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from spacectl.operations import SecretWrite
+from spacectl.state import LiveSecret
+
 SECRET_KEY_ENV = "SPACECTL_SECRET_KEY"
 # spacectl stamps each write attempt with the Hub's clock (learnt from `Date` headers, 1 s
 # resolution), so its stamp and the Hub's `updatedAt` differ by about one request. An edit on the
@@ -71,3 +74,20 @@ def edited_outside(marker: SecretMarker, updated_at: datetime | None) -> bool:
     if updated_at is None:
         return False
     return updated_at > marker.written_at + WRITE_TOLERANCE
+
+
+def rewrite_reason(write: SecretWrite, live: LiveSecret) -> str:
+    """Why a secret that exists on the Hub must be written again, or "" when it is up to date as
+    far as can be told (without a key, a changed value cannot be seen: the caller warns)."""
+    user_description, marker = parse_description(live.description)
+    if marker is None:
+        return "not written by spacectl; its value cannot be verified"
+    if edited_outside(marker, live.updated_at):
+        return "changed on the Hub outside spacectl"
+    if write.digest is not None and marker.digest is not None and marker.digest != write.digest:
+        return f"value of ${write.from_env} changed"
+    if write.digest is not None and marker.digest is None:
+        return "written without a secret key; its value cannot be verified"
+    if (user_description or None) != (write.description or None):
+        return "description changed"
+    return ""
