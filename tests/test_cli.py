@@ -115,6 +115,9 @@ def test_sandbox_mode_plans_and_applies_in_the_working_directory(tmp_path: Path)
     (tmp_path / "site" / "about.html").write_text("<p>about</p>\n")
     saved = _run("plan", "--sandbox", "--out", "plan.json", cwd=tmp_path, env=env)
     assert saved.returncode == 0, saved.stderr
+    with_file = _run("apply", "plan.json", "-f", "spaces.yaml", "--sandbox", cwd=tmp_path, env=env)
+    assert with_file.returncode == 1
+    assert with_file.stderr.splitlines()[1] == "Hint: run `spacectl apply plan.json` without -f"
     applied = _run("apply", "plan.json", "--sandbox", "--yes", cwd=tmp_path, env=env)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "Apply complete: 1 applied" in applied.stdout
