@@ -1,6 +1,8 @@
 """`spacectl import`: manifest entries that describe live Spaces, merged into a manifest.
 
-Pure: the live state is read by `hub.py` and passed in; the YAML round trip is `manifest.py`'s.
+The live state is read by `hub.py` and passed in; the YAML round trip is `manifest.py`'s. The
+files import reads and writes (the manifest it merges into, the README of a source folder) are
+handled here, at the end of the module.
 
 The contract is "import, then plan shows no settings changes". So an entry holds exactly what
 `plan` compares, spelled as the manifest spells it:
@@ -20,6 +22,7 @@ and notes what the defaults would add that the live Space does not have.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +37,9 @@ from spacectl.attributes import (
 )
 from spacectl.card import README, readme_front_matter
 from spacectl.errors import SpacectlError
+from spacectl.fsio import os_reason, write_atomic
 from spacectl.manifest import FREE_HARDWARE, VolumeSpec
+from spacectl.manifest_loader import parse_manifest
 from spacectl.secrets import parse_description
 from spacectl.state import LiveSpace, LiveVolume
 from spacectl.yamlio import (
@@ -386,3 +391,72 @@ def _relative_to_defaults(
             "defaults.source applies: `plan` will compare the Space's files with that folder"
         )
     return out, notes
+
+
+def select_spaces(
+    listed: Mapping[str, LiveSpace], owner: str, names: Sequence[str] | None
+) -> list[str]:
+    """The ids of the Spaces to import among `listed` (OWNER's Spaces visible to the token): all
+    of them, or those `--space` names (`names`, each `name` or `owner/name`), without repeats.
+    Raises when there are none, or when a named Space is not listed."""
+    if not names:
+        if not listed:
+            raise SpacectlError(
+                f"{owner} has no Spaces visible to this token",
+                hint="check the owner's name, and that the token can read its private Spaces",
+            )
+        return sorted(listed)
+    wanted = [name if "/" in name else f"{owner}/{name}" for name in names]
+    # The Hub's names are case-insensitive: `--space docs` selects `Docs`.
+    by_lower = {space_id.lower(): space_id for space_id in listed}
+    missing = [sid for sid in wanted if sid.lower() not in by_lower]
+    if missing:
+        raise SpacectlError(
+            f"no Space {', '.join(missing)} among the Spaces of {owner} visible to this token"
+        )
+    return list(dict.fromkeys(by_lower[sid.lower()] for sid in wanted))
+
+
+def source_path(folder: Path, base_dir: Path) -> str:
+    """`source` of a Space downloaded into `folder`, as a manifest in `base_dir` writes it
+    (`./name`, or `../name` outside it)."""
+    relative = Path(os.path.relpath(folder.resolve(), base_dir.resolve())).as_posix()
+    return relative if relative.startswith("../") else f"./{relative}"
+
+
+# --- the manifest file import merges into -------------------------------------------------------
+
+
+def read_merge_target(output: Path) -> str | None:
+    """The text of the manifest `import --output` merges into; None when it does not exist yet.
+    A file that is not a valid manifest is refused (a `ManifestError` pointing at the line):
+    import does not edit what it cannot read as one."""
+    if not output.exists():
+        return None
+    try:
+        existing = output.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpacectlError(f"cannot read {output}: {os_reason(exc)}") from None
+    parse_manifest(existing, str(output), base_dir=output.parent, environ=None, check_sources=False)
+    return existing
+
+
+def check_imported(text: str, output: Path | None, base_dir: Path) -> None:
+    """Validate the manifest import made (named `output`, or `spaces.yaml` when printed) before
+    it is printed or written: an invalid one is a bug, and must not replace a good file."""
+    name = str(output) if output is not None else "spaces.yaml"
+    parse_manifest(text, name, base_dir=base_dir, environ=None, check_sources=False)
+
+
+def write_merged(output: Path, text: str, existing: str | None) -> None:
+    """Write the merged manifest to `output` when it differs from `existing`, atomically: an
+    interrupted import leaves the old file."""
+    if text == existing:
+        return
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        raise SpacectlError(
+            f"cannot write {output}: {os_reason(exc)}",
+            hint="pass --output a file in an existing, writable folder",
+        ) from None

@@ -29,6 +29,7 @@ from spacectl.errors import ConfigError, HubError, SpacectlError, StalePlanError
 from spacectl.files import checked_content
 from spacectl.operations import (
     PROTECTED_FILES,
+    Action,
     Commit,
     CreateSpace,
     DeleteSecret,
@@ -340,3 +341,34 @@ def wait_for_space(
                 space_id, stage, False, (), f"still {stage} after {timeout:.0f} s (--timeout)"
             )
         time.sleep(poll)
+
+
+def wait_for_applied(
+    hub: HubPort,
+    plan: Plan,
+    result: ApplyResult,
+    *,
+    timeout: float,
+    parallelism: int,
+    announce: Callable[[int], None] | None = None,
+) -> list[WaitResult]:
+    """`apply --wait`: wait until each Space this apply changed settles (`wait_for_space`),
+    `parallelism` at a time; the results are in plan order.
+
+    Waited for are the Spaces whose outcome is APPLIED, except deleted ones. A new commit counts
+    as changed code (so an old RUNNING stage is not taken for the new build), except on a static
+    Space, which serves its files at once. `announce(count)` is called before the wait starts,
+    unless there is nothing to wait for."""
+    applied = {r.space_id: r for r in result.spaces if r.outcome is Outcome.APPLIED}
+    changes = [c for c in plan.changes if c.space_id in applied and c.action is not Action.DELETE]
+    if not changes:
+        return []
+    if announce is not None:
+        announce(len(changes))
+
+    def one(change: SpaceChange) -> WaitResult:
+        changed_code = applied[change.space_id].committed is not None and change.sdk != "static"
+        return wait_for_space(hub, change.space_id, timeout=timeout, changed_code=changed_code)
+
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        return list(pool.map(one, changes))

@@ -12,12 +12,8 @@ per Space only the reads its manifest entry needs (variables, secrets, file tree
 
 from __future__ import annotations
 
+import functools
 import os
-
-# spacectl sends no telemetry; without this the client fetches an agent registry from
-# huggingface.co on first use (read at call time, so setting it here is enough).
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -29,7 +25,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2
-from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, RepoFile, Volume
+from huggingface_hub import (
+    CommitOperationAdd,
+    CommitOperationDelete,
+    HfApi,
+    RepoFile,
+    Volume,
+    constants,
+    get_token,
+    set_client_factory,
+)
 from huggingface_hub.errors import (
     BadRequestError,
     HfHubHTTPError,
@@ -37,15 +42,18 @@ from huggingface_hub.errors import (
     RemoteEntryNotFoundError,
     RepositoryNotFoundError,
 )
-from huggingface_hub.utils import logging as hf_logging
-from huggingface_hub.utils._auth import get_token
-from huggingface_hub.utils._http import (
-    hf_request_event_hook,
+
+# Public (huggingface_hub.utils.__all__), but that list is built at run time, out of mypy's sight.
+from huggingface_hub.utils import (  # type: ignore[attr-defined]
+    disable_progress_bars,
     parse_ratelimit_headers,
-    set_client_factory,
 )
+from huggingface_hub.utils import logging as hf_logging
+
+# No public spelling in the client: the hook its own client factory installs (offline mode,
+# request ids, debug logging), and the Xet check its uploads use.
+from huggingface_hub.utils._http import hf_request_event_hook
 from huggingface_hub.utils._runtime import is_xet_available
-from huggingface_hub.utils.tqdm import disable_progress_bars
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -109,8 +117,21 @@ class _ServerClock:
 SERVER_CLOCK = _ServerClock()
 
 
-def _install_client_with_timeouts() -> None:
-    """The client has no default timeout: a hung server would hang spacectl forever."""
+@functools.cache
+def configure_client() -> None:
+    """Set the huggingface_hub client up for spacectl, process-wide; call it before the first
+    `Hub` is made. Idempotent (the first call does the work). It
+    - turns telemetry off unless HF_HUB_DISABLE_TELEMETRY is set: spacectl sends none, and the
+      client would otherwise fetch an agent registry from huggingface.co on first use;
+    - gives every request a timeout: the client has none, so a hung server would hang spacectl;
+    - quiets the client: spacectl reports progress, retries and warnings itself, one line per
+      event, and the client's progress bars, retry log lines and Python warnings would interleave
+      with them (and fill CI logs). HF_DEBUG=1 keeps the client's own output for debugging.
+    """
+    if "HF_HUB_DISABLE_TELEMETRY" not in os.environ:
+        os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+        # The client read the variable when it was imported.
+        constants.HF_HUB_DISABLE_TELEMETRY = True
 
     def factory() -> httpx2.Client:
         return httpx2.Client(
@@ -120,23 +141,11 @@ def _install_client_with_timeouts() -> None:
         )
 
     set_client_factory(factory)
-
-
-_install_client_with_timeouts()
-
-
-def _quiet_client() -> None:
-    """spacectl reports progress, retries and warnings itself, one line per event: the client's
-    progress bars, retry log lines and Python warnings would interleave with them (and fill CI
-    logs). HF_DEBUG=1 keeps the client's own output for debugging."""
     if os.environ.get("HF_DEBUG"):
         return
     disable_progress_bars()
     hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     warnings.filterwarnings("ignore", module=r"huggingface_hub(\.|$)")
-
-
-_quiet_client()
 
 
 def resolve_endpoint(flag: str | None) -> str:

@@ -3,16 +3,21 @@
 A plan file is the JSON plan (`plan_to_dict`) with a `kind` marker. It holds the live
 fingerprints the plan was made from and the digest of the manifest, never a secret value (secret
 operations name the environment variable to read at apply time).
+
+A saved plan is applied exactly as it was made: `open_saved_plan`, `check_saved_plan` and
+`check_plan_endpoint` refuse every way it could be applied to something else (narrowed, another
+manifest or version of it, another Hub). That a Space changed on the Hub since is apply's stale
+check.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from spacectl.errors import PlanFileError
+from spacectl.fsio import os_reason, write_atomic
 from spacectl.plan import Plan
 from spacectl.planjson import plan_from_dict, plan_to_dict
 
@@ -24,24 +29,17 @@ def save_plan(plan: Plan, path: Path) -> None:
     data = {"kind": KIND, **plan_to_dict(plan)}
     path = path.resolve()
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".spacectl-plan-", dir=path.parent)
+        write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", private=True)
     except OSError as exc:
         raise PlanFileError(
-            f"cannot write the plan to {path}: {exc.strerror}",
+            f"cannot write the plan to {path}: {os_reason(exc)}",
             hint="pass --out a path in an existing, writable folder",
         ) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load_plan(path: Path) -> Plan:
+    """The plan saved at `path`. A file that is not one (a manifest given where a plan file is
+    expected, most likely) is a `PlanFileError` whose hint names the right command."""
     hint = "create one with `spacectl plan --out FILE`"
     if path.suffix in (".yaml", ".yml"):
         hint = f"to apply a manifest, run `spacectl apply -f {path}`"
@@ -60,10 +58,39 @@ def load_plan(path: Path) -> Plan:
     return plan_from_dict(data)
 
 
+def open_saved_plan(
+    path: Path, *, manifest_flag: Path | None, targets: Sequence[str] | None
+) -> Plan:
+    """`load_plan(path)` for `spacectl apply PLANFILE`, refusing the options a saved plan cannot
+    honour: `--target` (`targets`; it would narrow the plan) and `-f` (`manifest_flag`; the plan
+    names its own manifest, `Plan.header.manifest_path`)."""
+    plan = load_plan(path)
+    if targets:
+        raise PlanFileError(
+            "--target cannot narrow a saved plan: it is applied exactly as it was made",
+            hint="run `spacectl plan --target NAME --out FILE` instead",
+        )
+    if manifest_flag is not None:
+        raise PlanFileError(
+            f"a saved plan names its manifest ({plan.header.manifest_path}); -f does not apply",
+            hint=f"run `spacectl apply {path}` without -f",
+        )
+    return plan
+
+
 def check_saved_plan(plan: Plan, manifest_digest: str) -> None:
     """Refuse a plan made from another version of the manifest."""
     if plan.header.manifest_digest != manifest_digest:
         raise PlanFileError(
             f"the plan was made from a different version of {plan.header.manifest_path}",
             hint="run `spacectl plan --out FILE` again",
+        )
+
+
+def check_plan_endpoint(plan: Plan, identity: str) -> None:
+    """Refuse a plan made against another Hub; `identity` is the Hub's (`Hub.identity`)."""
+    if plan.header.endpoint != identity:
+        raise PlanFileError(
+            f"the plan was made against {plan.header.endpoint}, not {identity}",
+            hint="run `spacectl plan --out FILE` against this endpoint",
         )

@@ -115,6 +115,9 @@ def test_sandbox_mode_plans_and_applies_in_the_working_directory(tmp_path: Path)
     (tmp_path / "site" / "about.html").write_text("<p>about</p>\n")
     saved = _run("plan", "--sandbox", "--out", "plan.json", cwd=tmp_path, env=env)
     assert saved.returncode == 0, saved.stderr
+    with_file = _run("apply", "plan.json", "-f", "spaces.yaml", "--sandbox", cwd=tmp_path, env=env)
+    assert with_file.returncode == 1
+    assert with_file.stderr.splitlines()[1] == "Hint: run `spacectl apply plan.json` without -f"
     applied = _run("apply", "plan.json", "--sandbox", "--yes", cwd=tmp_path, env=env)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "Apply complete: 1 applied" in applied.stdout
@@ -156,3 +159,45 @@ def test_a_manifest_given_as_plan_file_suggests_dash_f(tmp_path: Path) -> None:
         "Error: spaces.yaml: not a spacectl plan file (JSONDecodeError)",
         "Hint: to apply a manifest, run `spacectl apply -f spaces.yaml`",
     ]
+
+
+# The Hub client, its HTTP stack and the sandbox's server: only commands that talk to a Hub load
+# them. validate and schema need neither rich (apply's progress) nor deepdiff (the plan's diff).
+_HUB_AND_SERVER = ["httpx2", "huggingface_hub", "starlette", "tenacity", "uvicorn"]
+_OFFLINE = [*_HUB_AND_SERVER, "deepdiff", "rich"]
+
+
+@pytest.mark.parametrize(
+    ("args", "forbidden"),
+    [
+        (["--help"], _HUB_AND_SERVER),
+        (["plan", "--help"], _HUB_AND_SERVER),
+        (["validate", "-f", "examples/spaces.yaml"], _OFFLINE),
+        (["schema"], _OFFLINE),
+    ],
+    ids=["help", "plan-help", "validate", "schema"],
+)
+def test_offline_commands_load_no_heavy_library(args: list[str], forbidden: list[str]) -> None:
+    """A fresh interpreter runs the command, then lists the forbidden libraries it loaded."""
+    code = (
+        "import json, sys\n"
+        f"sys.argv = ['spacectl', *{args!r}]\n"
+        "from spacectl.cli import app\n"
+        "try:\n"
+        "    app()\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        f"loaded = sorted(m for m in sys.modules if m.split('.')[0] in {forbidden!r})\n"
+        "print(json.dumps(loaded))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "SPACECTL_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "GEMINI_API_KEY": "x"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == []

@@ -8,9 +8,6 @@ from pathlib import Path
 from spacectl.sandbox.server import RunningSandbox, SandboxConfig, start_in_thread
 from spacectl.sandbox.store import Store, new_token
 
-# Folder (relative to the working directory) where `--sandbox` keeps its state.
-SANDBOX_DIR = ".spacectl-sandbox"
-
 
 def start_embedded_sandbox(
     data_dir: Path, owners: set[str], *, upload_mode: str = "auto"

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +23,7 @@ from typing import Any
 
 from spacectl.card import readme_front_matter, split_front_matter
 from spacectl.errors import ConfigError
+from spacectl.fsio import write_atomic
 from spacectl.sandbox.runtime import RuntimeState, fixed
 
 STATE_VERSION = 1
@@ -310,7 +309,7 @@ class BlobStore:
         if path.exists():
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, data)
+        write_atomic(path, data, private=True)
 
     def get(self, key: str) -> bytes | None:
         if self._root is None:
@@ -322,17 +321,6 @@ class BlobStore:
         if self._root is None:
             return key in self._memory
         return self._path(key).exists()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Store:
@@ -477,7 +465,7 @@ class Store:
             "orgs": {n: [o.members, o.object_id] for n, o in self.orgs.items()},
             "spaces": [_space_to_json(s) for s in self.spaces.values()],
         }
-        _atomic_write(self.data_dir / "state.json", json.dumps(state).encode())
+        write_atomic(self.data_dir / "state.json", json.dumps(state).encode(), private=True)
 
     def _load(self) -> None:
         assert self.data_dir is not None

@@ -1,0 +1,127 @@
+"""The options several commands share, each declared once, and the Hub a command talks to.
+
+Nothing heavy is imported here at module level: `--help`, `validate` and `schema` import this
+module but never load the Hub client or the sandbox's server.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from spacectl.cli.output import err
+
+if TYPE_CHECKING:
+    from spacectl.hub import Hub
+    from spacectl.manifest import Manifest
+
+DEFAULT_MANIFEST = Path("spaces.yaml")
+# Folder (relative to the working directory) where `--sandbox` keeps its state.
+SANDBOX_DIR = ".spacectl-sandbox"
+
+ManifestOpt = Annotated[
+    Path,
+    typer.Option("-f", "--file", help="Manifest file.", show_default=True),
+]
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option("--endpoint", help="Hub URL (default: $HF_ENDPOINT, then huggingface.co)."),
+]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option("--token", help="Hub token (default: $HF_TOKEN, then `hf auth login`)."),
+]
+SandboxOpt = Annotated[
+    bool,
+    typer.Option(
+        "--sandbox",
+        help=f"Use an embedded local Hub sandbox, state in ./{SANDBOX_DIR} (no account needed).",
+    ),
+]
+TargetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--target", help="Only this Space (name or owner/name); repeatable."),
+]
+
+
+class Format(str, enum.Enum):
+    """`plan --format`."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class StatusFormat(str, enum.Enum):
+    """`status --format`."""
+
+    text = "text"
+    json = "json"
+
+
+_FORMAT = typer.Option("--format", help="Output format.")
+FormatOpt = Annotated[Format, _FORMAT]
+StatusFormatOpt = Annotated[StatusFormat, _FORMAT]
+
+
+def manifest_owners(manifest: Manifest) -> set[str]:
+    """The namespaces a manifest's Spaces live in (an embedded sandbox must own them all)."""
+    return {spec.owner for spec in manifest.spaces} | {manifest.owner}
+
+
+def targets_of(target: list[str] | None) -> frozenset[str] | None:
+    """`--target` values as a set; None when the option was not given (every Space)."""
+    return frozenset(target) if target else None
+
+
+@contextmanager
+def connect(
+    endpoint: str | None,
+    token: str | None,
+    sandbox: bool,
+    owners: set[str],
+    *,
+    need_token: bool = True,
+) -> Iterator[Hub]:
+    """The Hub to talk to: the real one (or $HF_ENDPOINT), or an embedded sandbox owning
+    `owners`, stopped on exit. Without `need_token` a missing token is no error here (doctor
+    reports it as a failed check)."""
+    from spacectl.hub import (
+        Hub,
+        configure_client,
+        resolve_endpoint,
+        resolve_token,
+        token_or_error,
+        xet_active,
+    )
+
+    configure_client()
+    if not sandbox:
+        resolved = resolve_endpoint(endpoint)
+        credential = resolve_token(token)
+        yield Hub(
+            resolved, token_or_error(credential) if need_token else credential, on_retry=_retry_note
+        )
+        return
+    from spacectl.sandbox.embedded import start_embedded_sandbox
+
+    data_dir = Path.cwd() / SANDBOX_DIR
+    running = start_embedded_sandbox(
+        data_dir, owners, upload_mode="regular" if xet_active() else "auto"
+    )
+    try:
+        # The embedded server's port changes from run to run; its data folder does not.
+        yield Hub(
+            running.endpoint, running.token, on_retry=_retry_note, identity=f"sandbox:{data_dir}"
+        )
+    finally:
+        running.stop()
+
+
+def _retry_note(message: str) -> None:
+    err(f"  retry: {message}")
