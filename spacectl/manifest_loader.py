@@ -53,6 +53,9 @@ from spacectl.yamlio import (
 
 # Hub fields that make no sense without a running container.
 _NOT_ON_STATIC = ("hardware", "sleep_time")
+# Entry fields a SpaceSpec takes as they are once defaults are merged (the others are shaped by
+# the merge: sdk, volumes, variables, secrets, card, source, ignore, protect, prune, state).
+_SETTINGS = ("visibility", "hardware", "sleep_time")
 _MAPPING_FIELDS = ("variables", "secrets", "card")
 
 
@@ -483,9 +486,7 @@ class _Resolver:
         return SpaceSpec(
             id=space_id,
             sdk=sdk,
-            visibility=values.get("visibility"),
-            hardware=values.get("hardware"),
-            sleep_time=values.get("sleep_time"),
+            **{name: values.get(name) for name in _SETTINGS},
             volumes=tuple(values["volumes"]) if values.get("volumes") is not None else None,
             variables=merged_variables,
             secrets=secrets,
