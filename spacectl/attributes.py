@@ -425,6 +425,33 @@ def _file_operations(
 
 # --- the table ------------------------------------------------------------------------------------
 
+
+def _setting(
+    name: str,
+    *,
+    live: Callable[[LiveSpace], JSON],
+    operations: Operations,
+    stage: int,
+    absent: JSON = None,
+    desired: Callable[[SpaceContext], JSON] | None = None,
+    create: bool = True,
+    fingerprint: Callable[[LiveSpace | None], JSON] | None = None,
+) -> Attribute:
+    """A scalar setting of the SpaceSpec field `name`: managed when the entry sets it, passed to
+    the create call under the same name (unless `create` is False), fingerprinted as read."""
+    return Attribute(
+        name,
+        desired=desired or (lambda ctx: _given(getattr(ctx.spec, name))),
+        live=live,
+        absent=absent,
+        operations=operations,
+        stage=stage,
+        create=(lambda want: (name, want)) if create else None,
+        from_create=(lambda op: _given(getattr(op, name))) if create else None,
+        fingerprint=fingerprint or (lambda space: live(space) if space else None),
+    )
+
+
 ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute(
         "sdk",
@@ -433,35 +460,26 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         absent=ABSENT,
         scope=_sdk_scope,
     ),
-    Attribute(
+    _setting(
         "visibility",
-        desired=lambda ctx: _given(ctx.spec.visibility if ctx.spec else None),
         live=lambda space: space.visibility,
         absent=ABSENT,
         operations=lambda fields, want, ctx: [SetVisibility(want)],
         stage=STAGE_VISIBILITY,
-        create=lambda want: ("visibility", want),
-        from_create=lambda op: _given(op.visibility),
-        fingerprint=lambda space: space.visibility if space else None,
     ),
-    Attribute(
+    _setting(
         "hardware",
-        desired=lambda ctx: _given(ctx.spec.hardware if ctx.spec else None),
         live=live_hardware,
         operations=_hardware_operations,
         stage=STAGE_HARDWARE,
-        create=lambda want: ("hardware", want),
-        from_create=lambda op: _given(op.hardware),
-        fingerprint=lambda space: live_hardware(space) if space else None,
     ),
-    Attribute(
+    _setting(
         "sleep_time",
         desired=_desired_sleep_time,
         live=live_sleep_time,
         operations=_sleep_operations,
         stage=STAGE_HARDWARE,
-        create=lambda want: ("sleep_time", want),
-        from_create=lambda op: _given(op.sleep_time),
+        # What the Hub reports (null: never sleeps), as saved plans have always recorded it.
         fingerprint=lambda space: space.sleep_time if space else None,
     ),
     Attribute(
