@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spacectl.sandbox import runtime
 from spacectl.sandbox.faults import CONTROL_PREFIX, FaultMiddleware, FaultSettings, RequestLog
+from spacectl.sandbox.frontmatter import front_matter
 from spacectl.sandbox.hub_data import HARDWARE_FLAVORS, HARDWARE_NAMES, repo_name_problem
 from spacectl.sandbox.store import (
     CARD_COLORS,
@@ -45,7 +46,6 @@ from spacectl.sandbox.store import (
     Setting,
     Space,
     Store,
-    front_matter,
     git_blob_sha1,
     hub_timestamp,
     initial_readme,

@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spacectl.errors import ConfigError
-from spacectl.files import readme_front_matter, split_front_matter
 from spacectl.sandbox.runtime import RuntimeState, fixed
 
 STATE_VERSION = 1
@@ -125,19 +123,6 @@ def new_token() -> str:
     """A random user access token in the Hub's `hf_` format."""
     alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
     return "hf_" + "".join(secrets.choice(alphabet) for _ in range(34))
-
-
-def front_matter(readme: bytes | None) -> dict[str, Any] | None:
-    """The YAML front matter of a README as a dict, or None if there is none or it is invalid."""
-    if readme is None:
-        return None
-    text = readme.decode("utf-8", "replace").replace("\r\n", "\n")
-    if split_front_matter(text)[0] is None:
-        return None
-    try:
-        return readme_front_matter(text)
-    except ConfigError:
-        return None
 
 
 def initial_readme(name: str, sdk: str, seed: str) -> bytes:
