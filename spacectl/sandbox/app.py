@@ -18,7 +18,6 @@ import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass, field
 from email.utils import formatdate
 from fnmatch import fnmatchcase
 from ipaddress import ip_address
@@ -33,6 +32,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spacectl.sandbox import runtime
+from spacectl.sandbox.config import SandboxOptions
 from spacectl.sandbox.faults import CONTROL_PREFIX, FaultMiddleware, FaultSettings, RequestLog
 from spacectl.sandbox.frontmatter import front_matter
 from spacectl.sandbox.hub_data import HARDWARE_FLAVORS, HARDWARE_NAMES, repo_name_problem
@@ -90,37 +90,6 @@ _XET_MESSAGE = (
     "The Hub sandbox does not emulate Xet storage. Run the client with HF_HUB_DISABLE_XET=1, "
     "or start the sandbox with --upload-mode regular so that no file needs Xet."
 )
-
-
-@dataclass
-class PageSizes:
-    """Page sizes of paginated listings; small values exercise the client's pagination."""
-
-    spaces: int = 50
-    tree: int = 1000
-    tree_expand: int = 50
-    commits: int = 50
-
-
-@dataclass
-class SandboxOptions:
-    """Behaviour settings that can change live through `PUT /_sandbox/config`."""
-
-    build_seconds: float = 2.0
-    upload_mode: str = "auto"  # auto | regular
-    pages: PageSizes = field(default_factory=PageSizes)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "build_seconds": self.build_seconds,
-            "upload_mode": self.upload_mode,
-            "page_size": {
-                "spaces": self.pages.spaces,
-                "tree": self.pages.tree,
-                "tree_expand": self.pages.tree_expand,
-                "commits": self.pages.commits,
-            },
-        }
 
 
 # -- responses -------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spacectl.sandbox.server import RunningSandbox, SandboxConfig, start_in_thread
+from spacectl.sandbox.config import SandboxConfig
+from spacectl.sandbox.server import RunningSandbox, start_in_thread
 from spacectl.sandbox.store import Store, new_token
 
 # Folder (relative to the working directory) where `--sandbox` keeps its state.
