@@ -246,10 +246,8 @@ def test_malformed_requests_get_4xx_and_the_server_keeps_serving(
 
 
 def test_cli_flags_are_validated() -> None:
-    config = parse_args(
-        ["--user", "alice:tok_a", "--user", "alice:tok_r:read", "--org", "acme:alice"]
-        + ["--rate-limit", "10/60", "--build-seconds", "1.0"]
-    )
+    flags = "--user alice:tok_a --user alice:tok_r:read --org acme:alice --rate-limit 10/60"
+    config = parse_args([*flags.split(), "--build-seconds", "1.0"])
     assert [u.role for u in config.users] == ["write", "read"]
     assert config.faults.rate_limit is not None and config.faults.rate_limit.requests == 10
     assert config.build_seconds == 1.0 and config.faults.error_statuses == [500, 502, 503]
