@@ -34,3 +34,14 @@ def test_the_sandbox_imports_only_itself_and_spacectl_errors() -> None:
         if not any(name == allowed or name.startswith(allowed + ".") for allowed in ALLOWED)
     ]
     assert offenders == []
+
+
+def test_the_shipped_sandbox_needs_no_test_framework() -> None:
+    """`sandbox_process()` is for users too: pytest stays in tests/."""
+    for path in SANDBOX.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                assert all(a.name.split(".")[0] != "pytest" for a in node.names), path
+            elif isinstance(node, ast.ImportFrom):
+                assert (node.module or "").split(".")[0] != "pytest", path
