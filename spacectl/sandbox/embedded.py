@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from spacectl.sandbox.config import SandboxConfig
+from spacectl.sandbox.records import new_token
 from spacectl.sandbox.server import RunningSandbox, start_in_thread
-from spacectl.sandbox.store import Store, new_token
+from spacectl.sandbox.store import Store
 
 # Folder (relative to the working directory) where `--sandbox` keeps its state.
 SANDBOX_DIR = ".spacectl-sandbox"

@@ -18,15 +18,17 @@ from dataclasses import dataclass
 import uvicorn
 
 from spacectl.errors import EXIT_ERROR, ConfigError
-from spacectl.sandbox.app import HubSandbox
+from spacectl.sandbox.app import build_app
 from spacectl.sandbox.config import SandboxConfig, SandboxOptions, parse_args
+from spacectl.sandbox.context import Sandbox
 from spacectl.sandbox.faults import InjectedReset
-from spacectl.sandbox.store import Store, new_token
+from spacectl.sandbox.records import new_token
+from spacectl.sandbox.store import Store
 
 DEFAULT_USER = "user"
 
 
-def build_sandbox(config: SandboxConfig) -> HubSandbox:
+def build_sandbox(config: SandboxConfig) -> Sandbox:
     """The app with its store: persisted users and orgs, plus those of `config`.
 
     Without any user (none given and none persisted) one write user named `user` is created
@@ -48,7 +50,7 @@ def build_sandbox(config: SandboxConfig) -> HubSandbox:
     options = SandboxOptions(
         build_seconds=config.build_seconds, upload_mode=config.upload_mode, pages=config.pages
     )
-    return HubSandbox(store, options, config.faults)
+    return Sandbox(store, options, config.faults)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -89,10 +91,10 @@ class _Server(uvicorn.Server):
             self._on_started()
 
 
-def _uvicorn_config(sandbox: HubSandbox) -> uvicorn.Config:
+def _uvicorn_config(sandbox: Sandbox) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_ResetFilter())
     return uvicorn.Config(
-        sandbox.asgi,
+        build_app(sandbox),
         log_level="warning",
         access_log=False,
         lifespan="off",
@@ -103,7 +105,7 @@ def _uvicorn_config(sandbox: HubSandbox) -> uvicorn.Config:
     )
 
 
-def _user_lines(sandbox: HubSandbox) -> list[str]:
+def _user_lines(sandbox: Sandbox) -> list[str]:
     with sandbox.store.transaction() as st:
         return [f"user {t.user} token {token} ({t.role})" for token, t in st.tokens.items()]
 
@@ -133,7 +135,7 @@ class RunningSandbox:
 
     endpoint: str
     users: dict[str, str]  # user name -> token (the first token of each user)
-    sandbox: HubSandbox
+    sandbox: Sandbox
     _server: uvicorn.Server
     _thread: threading.Thread
 
