@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 SANDBOX = Path(__file__).resolve().parents[2] / "spacectl" / "sandbox"
@@ -45,3 +47,19 @@ def test_the_shipped_sandbox_needs_no_test_framework() -> None:
                 assert all(a.name.split(".")[0] != "pytest" for a in node.names), path
             elif isinstance(node, ast.ImportFrom):
                 assert (node.module or "").split(".")[0] != "pytest", path
+
+
+def test_the_models_load_no_http_stack() -> None:
+    """The Hub's rules are plain Python: importing every model (a fresh interpreter, so other
+    tests' imports do not count) loads neither starlette nor uvicorn."""
+    models = sorted(p.stem for p in (SANDBOX / "models").glob("*.py") if p.stem != "__init__")
+    code = (
+        "import sys\n"
+        + "".join(f"import spacectl.sandbox.models.{name}\n" for name in models)
+        + "loaded = {'starlette', 'uvicorn'} & {m.split('.')[0] for m in sys.modules}\n"
+        + "assert not loaded, loaded\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
