@@ -27,6 +27,7 @@ HOMES = {
     "pathspec": {"spacectl/files.py"},
     "starlette": {"spacectl/sandbox/"},
     "uvicorn": {"spacectl/sandbox/"},
+    "yaml": {"spacectl/sandbox/frontmatter.py"},
 }
 
 

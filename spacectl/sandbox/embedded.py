@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spacectl.sandbox.server import RunningSandbox, SandboxConfig, start_in_thread
-from spacectl.sandbox.store import Store, new_token
+from spacectl.sandbox.config import SandboxConfig
+from spacectl.sandbox.records import new_token
+from spacectl.sandbox.server import RunningSandbox, start_in_thread
+from spacectl.sandbox.store import Store
 
 
 def start_embedded_sandbox(

@@ -12,15 +12,15 @@ import asyncio
 import json
 import math
 import random
-import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import formatdate
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from spacectl.sandbox.httputil import http_date, request_id
 
 CONTROL_PREFIX = "/_sandbox/"
 _MAX_LOG_ENTRIES = 100_000
@@ -173,12 +173,13 @@ class InjectedReset(Exception):
 
 
 class FaultMiddleware:
-    """Applies `settings` to every non-control HTTP request and records it in `log`."""
+    """Applies the fault settings (`settings()`, read afresh for every request, so that they
+    change live) to every non-control HTTP request and records it in `log`."""
 
     def __init__(
         self,
         app: ASGIApp,
-        settings: FaultSettings,
+        settings: Callable[[], FaultSettings],
         log: RequestLog,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -228,7 +229,7 @@ class FaultMiddleware:
             )
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, raw_send: Send) -> None:
-        settings = self.settings
+        settings = self.settings()
         if settings.only_paths and settings.only_paths not in scope["path"]:
             await self.app(scope, receive, send)
             return
@@ -329,8 +330,8 @@ async def _send_json(
                 (b"content-type", b"application/json; charset=utf-8"),
                 (b"content-length", str(len(body)).encode()),
                 (b"x-error-message", message.encode()),
-                (b"x-request-id", f"Root=1-sandbox-{secrets.token_hex(8)}".encode()),
-                (b"date", formatdate(now, usegmt=True).encode()),
+                (b"x-request-id", request_id().encode()),
+                (b"date", http_date(now).encode()),
                 *headers,
             ],
         }

@@ -1,4 +1,5 @@
-"""Configure and run the Hub sandbox: `serve` (blocking, for the CLI) and `start_in_thread`.
+"""Run the Hub sandbox: `main` (the `spacectl sandbox serve` command), `serve` (blocking) and
+`start_in_thread`.
 
 Both bind the listening socket themselves, so `port=0` picks a free port that is known before
 the first request, and announce the endpoint only once uvicorn accepts connections.
@@ -8,152 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import socket
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import uvicorn
 
 from spacectl.errors import ConfigError
-from spacectl.sandbox.app import HubSandbox, PageSizes, SandboxOptions
-from spacectl.sandbox.faults import (
-    FaultSettings,
-    InjectedReset,
-    RateLimit,
-    parse_rate_limit,
-    parse_statuses,
-)
-from spacectl.sandbox.hub_data import repo_name_problem
-from spacectl.sandbox.store import Store, new_token
+from spacectl.sandbox.app import build_app
+from spacectl.sandbox.config import SandboxConfig, SandboxOptions, parse_args
+from spacectl.sandbox.context import Sandbox
+from spacectl.sandbox.faults import InjectedReset
+from spacectl.sandbox.records import new_token
+from spacectl.sandbox.store import Store
 
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_\-]{4,}$")
 DEFAULT_USER = "user"
 
 
-@dataclass(frozen=True)
-class UserSpec:
-    """A token to create at start: user name, token, role ("read" or "write").
-
-    A user may have several tokens (e.g. one write and one read-only)."""
-
-    name: str
-    token: str
-    role: str = "write"
-
-
-@dataclass(frozen=True)
-class OrgSpec:
-    name: str
-    members: tuple[str, ...]
-
-
-@dataclass
-class SandboxConfig:
-    """Everything `serve` and `start_in_thread` need; build it with `from_cli` from user input."""
-
-    host: str = "127.0.0.1"
-    port: int = 0
-    data: Path | None = None
-    users: list[UserSpec] = field(default_factory=list)
-    orgs: list[OrgSpec] = field(default_factory=list)
-    build_seconds: float = 2.0
-    upload_mode: str = "auto"
-    faults: FaultSettings = field(default_factory=FaultSettings)
-    pages: PageSizes = field(default_factory=PageSizes)
-
-    @classmethod
-    def from_cli(
-        cls,
-        *,
-        host: str,
-        port: int,
-        data: Path | None,
-        users: list[str],
-        orgs: list[str],
-        build_seconds: float,
-        upload_mode: str,
-        latency_ms: int,
-        error_rate: float,
-        error_statuses: str,
-        reset_rate: float,
-        rate_limit: str | None,
-        lost_response_rate: float = 0.0,
-    ) -> SandboxConfig:
-        """Parse the `spacectl sandbox serve` flags; ConfigError with a one-line reason if bad."""
-        if not 0 <= port <= 65535:
-            raise ConfigError(f"--port must be between 0 and 65535, not {port}")
-        if build_seconds < 0:
-            raise ConfigError("--build-seconds must be >= 0")
-        if upload_mode not in ("auto", "regular"):
-            raise ConfigError(f"--upload-mode must be auto or regular, not {upload_mode!r}")
-        if latency_ms < 0:
-            raise ConfigError("--latency-ms must be >= 0")
-        for flag, rate in (
-            ("--error-rate", error_rate),
-            ("--reset-rate", reset_rate),
-            ("--lost-response-rate", lost_response_rate),
-        ):
-            if not 0.0 <= rate <= 1.0:
-                raise ConfigError(f"{flag} must be between 0 and 1, not {rate}")
-        try:
-            statuses = parse_statuses(error_statuses)
-            limit: RateLimit | None = parse_rate_limit(rate_limit) if rate_limit else None
-        except ValueError as error:
-            raise ConfigError(str(error)) from None
-        user_specs = [_parse_user(value) for value in users]
-        names = {u.name for u in user_specs}
-        org_specs = [_parse_org(value) for value in orgs]
-        for org in org_specs:
-            if org.name in names:
-                raise ConfigError(f"--org {org.name}: a user has that name already")
-        return cls(
-            host=host,
-            port=port,
-            data=data,
-            users=user_specs,
-            orgs=org_specs,
-            build_seconds=build_seconds,
-            upload_mode=upload_mode,
-            faults=FaultSettings(
-                latency_ms=latency_ms,
-                error_rate=error_rate,
-                error_statuses=statuses,
-                reset_rate=reset_rate,
-                lost_response_rate=lost_response_rate,
-                rate_limit=limit,
-            ),
-        )
-
-
-def _parse_user(value: str) -> UserSpec:
-    parts = value.split(":")
-    if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
-        raise ConfigError(f"--user must look like NAME:TOKEN[:read|write], not {value!r}")
-    name, token = parts[0], parts[1]
-    role = parts[2] if len(parts) == 3 else "write"
-    if repo_name_problem(name):
-        raise ConfigError(f"--user {value!r}: {name!r} is not a valid Hub user name")
-    if not _TOKEN_RE.match(token):
-        raise ConfigError(f"--user {name}: the token must be 4+ letters, digits, '-' or '_'")
-    if role not in ("read", "write"):
-        raise ConfigError(f"--user {name}: the role must be read or write, not {role!r}")
-    return UserSpec(name=name, token=token, role=role)
-
-
-def _parse_org(value: str) -> OrgSpec:
-    name, sep, members = value.partition(":")
-    member_list = tuple(m.strip() for m in members.split(",") if m.strip())
-    if not sep or not name or not member_list:
-        raise ConfigError(f"--org must look like ORG:MEMBER[,MEMBER...], not {value!r}")
-    if repo_name_problem(name):
-        raise ConfigError(f"--org {value!r}: {name!r} is not a valid Hub organization name")
-    return OrgSpec(name=name, members=member_list)
-
-
-def build_sandbox(config: SandboxConfig) -> HubSandbox:
+def build_sandbox(config: SandboxConfig) -> Sandbox:
     """The app with its store: persisted users and orgs, plus those of `config`.
 
     Without any user (none given and none persisted) one write user named `user` is created
@@ -175,7 +49,7 @@ def build_sandbox(config: SandboxConfig) -> HubSandbox:
     options = SandboxOptions(
         build_seconds=config.build_seconds, upload_mode=config.upload_mode, pages=config.pages
     )
-    return HubSandbox(store, options, config.faults)
+    return Sandbox(store, options, config.faults)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -216,10 +90,10 @@ class _Server(uvicorn.Server):
             self._on_started()
 
 
-def _uvicorn_config(sandbox: HubSandbox) -> uvicorn.Config:
+def _uvicorn_config(sandbox: Sandbox) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_ResetFilter())
     return uvicorn.Config(
-        sandbox.asgi,
+        build_app(sandbox),
         log_level="warning",
         access_log=False,
         lifespan="off",
@@ -230,7 +104,7 @@ def _uvicorn_config(sandbox: HubSandbox) -> uvicorn.Config:
     )
 
 
-def _user_lines(sandbox: HubSandbox) -> list[str]:
+def _user_lines(sandbox: Sandbox) -> list[str]:
     with sandbox.store.transaction() as st:
         return [f"user {t.user} token {token} ({t.role})" for token, t in st.tokens.items()]
 
@@ -260,7 +134,7 @@ class RunningSandbox:
 
     endpoint: str
     users: dict[str, str]  # user name -> token (the first token of each user)
-    sandbox: HubSandbox
+    sandbox: Sandbox
     _server: uvicorn.Server
     _thread: threading.Thread
 
@@ -297,3 +171,11 @@ def start_in_thread(config: SandboxConfig) -> RunningSandbox:
         for token, t in st.tokens.items():
             users.setdefault(t.user, token)
     return RunningSandbox(_endpoint(sock), users, sandbox, server, thread)
+
+
+def main(argv: Sequence[str]) -> None:
+    """`spacectl sandbox serve ARGV`: serve until SIGINT/SIGTERM, printing the lines of `serve`.
+
+    `--help` lists every flag. A bad flag, or a sandbox that cannot start, raises ConfigError
+    (the CLI's error boundary makes it one `Error: ...` line and exit 1)."""
+    serve(parse_args(argv), announce=lambda line: print(line, flush=True))

@@ -1,4 +1,4 @@
-"""The sandbox's state: users, orgs and Spaces with a git-like history, and its persistence.
+"""The sandbox's state in one place, and its persistence.
 
 Everything lives in one `Store` guarded by one re-entrant lock: handlers run
 `with store.transaction():` around each read-modify-write, and the transaction writes the state
@@ -10,283 +10,29 @@ never leaves a half-written file behind.
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import json
-import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spacectl.card import readme_front_matter, split_front_matter
-from spacectl.errors import ConfigError
 from spacectl.fsio import write_atomic
-from spacectl.sandbox.runtime import RuntimeState, fixed
+from spacectl.sandbox.models.runtime import RuntimeState
+from spacectl.sandbox.records import (
+    Commit,
+    FileEntry,
+    Org,
+    Setting,
+    Space,
+    Token,
+    User,
+    git_blob_sha1,
+)
 
 STATE_VERSION = 1
-
-# The `.gitattributes` the Hub writes into every new repository.
-HUB_GITATTRIBUTES = "".join(
-    f"{pattern} filter=lfs diff=lfs merge=lfs -text\n"
-    for pattern in (
-        "*.7z",
-        "*.arrow",
-        "*.bin",
-        "*.bz2",
-        "*.ckpt",
-        "*.ftz",
-        "*.gz",
-        "*.h5",
-        "*.joblib",
-        "*.lfs.*",
-        "*.mlmodel",
-        "*.model",
-        "*.msgpack",
-        "*.npy",
-        "*.npz",
-        "*.onnx",
-        "*.ot",
-        "*.parquet",
-        "*.pb",
-        "*.pickle",
-        "*.pkl",
-        "*.pt",
-        "*.pth",
-        "*.rar",
-        "*.safetensors",
-        "saved_model/**/*",
-        "*.tar.*",
-        "*.tar",
-        "*.tflite",
-        "*.tgz",
-        "*.wasm",
-        "*.xz",
-        "*.zip",
-        "*.zst",
-        "*tfevents*",
-    )
-)
-_EMOJIS = ("🚀", "🔥", "🏢", "🐨", "📚", "🌍", "💻", "🦀", "🎨", "📊", "🐢", "⚡")
-CARD_COLORS = ("red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray")
-# sdk_version the Hub's Space creation form pre-fills; a plausible recent release of each SDK.
-_SDK_VERSIONS = {"gradio": "5.23.1", "streamlit": "1.44.0"}
-
-
-class ApiError(Exception):
-    """A Hub error response: status, message, and the `X-Error-Code` the client branches on.
-
-    `extra` keys are merged into the JSON body (e.g. `url` of a 409 on create).
-    """
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        code: str | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-        self.extra = extra or {}
-
-
-def hub_timestamp(at: float) -> str:
-    """`at` (unix time) as the Hub writes datetimes: `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC."""
-    total_ms = int(at * 1000)
-    seconds, millis = divmod(total_ms, 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
-
-
-def git_blob_sha1(data: bytes) -> str:
-    """The git object id of a blob with this content (what the Hub reports as a file `oid`)."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def lfs_pointer(sha256: str, size: int) -> bytes:
-    """The git-lfs pointer file git stores in place of an LFS object."""
-    return (
-        f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\nsize {size}\n".encode()
-    )
-
-
-def new_object_id() -> str:
-    """A 24-hex id like the Hub's MongoDB `_id`."""
-    return secrets.token_hex(12)
-
-
-def new_token() -> str:
-    """A random user access token in the Hub's `hf_` format."""
-    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    return "hf_" + "".join(secrets.choice(alphabet) for _ in range(34))
-
-
-def front_matter(readme: bytes | None) -> dict[str, Any] | None:
-    """The YAML front matter of a README as a dict, or None if there is none or it is invalid."""
-    if readme is None:
-        return None
-    text = readme.decode("utf-8", "replace").replace("\r\n", "\n")
-    if split_front_matter(text)[0] is None:
-        return None
-    try:
-        return readme_front_matter(text)
-    except ConfigError:
-        return None
-
-
-def initial_readme(name: str, sdk: str, seed: str) -> bytes:
-    """The README.md the Hub writes into a new Space: front matter plus the reference pointer."""
-    digest = hashlib.sha256(seed.encode()).digest()
-    color_from = CARD_COLORS[digest[1] % len(CARD_COLORS)]
-    color_to = CARD_COLORS[(digest[1] + 1 + digest[2] % (len(CARD_COLORS) - 1)) % len(CARD_COLORS)]
-    lines = [
-        "---",
-        f"title: {name}",
-        f"emoji: {_EMOJIS[digest[0] % len(_EMOJIS)]}",
-        f"colorFrom: {color_from}",
-        f"colorTo: {color_to}",
-        f"sdk: {sdk}",
-    ]
-    if sdk in _SDK_VERSIONS:
-        lines += [f"sdk_version: {_SDK_VERSIONS[sdk]}", "app_file: app.py"]
-    lines += [
-        "pinned: false",
-        "---",
-        "",
-        "Check out the configuration reference at "
-        "https://huggingface.co/docs/hub/spaces-config-reference",
-        "",
-    ]
-    return "\n".join(lines).encode()
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    """A file in a revision. `oid` is the git blob SHA-1 (of the pointer for LFS files)."""
-
-    size: int
-    oid: str
-    sha256: str | None = None
-
-    @property
-    def blob_key(self) -> str:
-        return f"lfs/{self.sha256}" if self.sha256 else f"git/{self.oid}"
-
-    @property
-    def pointer_size(self) -> int | None:
-        return len(lfs_pointer(self.sha256, self.size)) if self.sha256 else None
-
-
-@dataclass
-class Commit:
-    """One commit of a Space's `main` branch; `files` is the full snapshot after it."""
-
-    id: str
-    title: str
-    message: str
-    date: float
-    author: str
-    files: dict[str, FileEntry]
-
-
-@dataclass
-class Setting:
-    """A secret or a variable. Secret values are stored (and persisted) but never served."""
-
-    value: str
-    description: str | None
-    updated_at: float
-
-
-@dataclass
-class User:
-    name: str
-    created_at: float
-    object_id: str = field(default_factory=new_object_id)
-
-
-@dataclass
-class Token:
-    user: str
-    role: str  # "read" or "write"
-    created_at: float
-
-
-@dataclass
-class Org:
-    name: str
-    members: list[str]
-    object_id: str = field(default_factory=new_object_id)
-
-
-@dataclass
-class Principal:
-    """Who sent a request: a user and the role of the token used."""
-
-    user: str
-    role: str
-    orgs: list[str]
-
-    @property
-    def can_write(self) -> bool:
-        return self.role == "write"
-
-
-@dataclass
-class Space:
-    """A Space repository with its settings and runtime."""
-
-    id: str
-    object_id: str
-    created_at: float
-    visibility: str  # public | private | protected
-    commits: list[Commit]
-    gated: str | bool = False
-    hardware: str | None = "cpu-basic"  # requested flavour; None for static Spaces
-    sleep_time: int | None = None
-    dev_mode: bool = False
-    volumes: list[dict[str, Any]] | None = None
-    secrets: dict[str, Setting] = field(default_factory=dict)
-    variables: dict[str, Setting] = field(default_factory=dict)
-    runtime: RuntimeState = field(default_factory=lambda: fixed("NO_APP_FILE"))
-    lfs_objects: set[str] = field(default_factory=set)
-    likes: int = 0
-
-    @property
-    def namespace(self) -> str:
-        return self.id.split("/", 1)[0]
-
-    @property
-    def name(self) -> str:
-        return self.id.split("/", 1)[1]
-
-    @property
-    def head(self) -> Commit:
-        return self.commits[-1]
-
-    @property
-    def private(self) -> bool:
-        return self.visibility != "public"
-
-    @property
-    def subdomain(self) -> str:
-        """`{namespace}-{name}` lowercased with `_` and `.` as `-`, as the Hub forms it."""
-        return self.id.lower().replace("/", "-").replace("_", "-").replace(".", "-")
-
-    def resolve(self, revision: str) -> Commit:
-        """The commit a revision names: `main`/`refs/heads/main` or a (>= 7 hex) commit id."""
-        if revision in ("main", "refs/heads/main"):
-            return self.head
-        if len(revision) >= 7:
-            for commit in reversed(self.commits):
-                if commit.id.startswith(revision.lower()):
-                    return commit
-        raise ApiError(404, f"Invalid rev id: {revision}", code="RevisionNotFound")
 
 
 class BlobStore:
@@ -368,90 +114,28 @@ class Store:
                 if member not in org.members:
                     org.members.append(member)
 
-    def authenticate(self, token: str) -> Principal | None:
-        with self.lock:
-            found = self.tokens.get(token)
-            if found is None:
-                return None
-            orgs = sorted(o.name for o in self.orgs.values() if found.user in o.members)
-            return Principal(user=found.user, role=found.role, orgs=orgs)
-
-    def namespace_exists(self, name: str) -> bool:
-        return name in self.users or name in self.orgs
-
-    # -- spaces -----------------------------------------------------------------------------
+    # -- spaces and files -------------------------------------------------------------------
 
     def find(self, repo_id: str) -> Space | None:
+        """The Space named `repo_id` in any letter case."""
         return self.spaces.get(repo_id.lower())
 
-    def is_member(self, principal: Principal | None, namespace: str) -> bool:
-        if principal is None:
-            return False
-        return principal.user == namespace or namespace in principal.orgs
+    def put(self, space: Space) -> None:
+        """Add `space` under its id (replacing one of the same name in any case)."""
+        self.spaces[space.id.lower()] = space
 
-    def can_see(self, principal: Principal | None, space: Space) -> bool:
-        """Public and protected Spaces are visible to all; private ones to their namespace only."""
-        return space.visibility != "private" or self.is_member(principal, space.namespace)
-
-    def can_read_files(self, principal: Principal | None, space: Space) -> bool:
-        """A protected Space shows its app to everyone but its files only to its namespace."""
-        return space.visibility == "public" or self.is_member(principal, space.namespace)
+    def remove(self, space: Space) -> None:
+        del self.spaces[space.id.lower()]
 
     def read_file(self, commit: Commit, path: str) -> bytes | None:
         entry = commit.files.get(path)
         return None if entry is None else self.blobs.get(entry.blob_key)
 
-    def store_regular(self, data: bytes) -> FileEntry:
+    def put_file(self, data: bytes) -> FileEntry:
+        """Store `data` as a regular (non-LFS) file; its entry for a commit's snapshot."""
         oid = git_blob_sha1(data)
         self.blobs.put(f"git/{oid}", data)
         return FileEntry(size=len(data), oid=oid)
-
-    def lfs_entry(self, sha256: str, size: int) -> FileEntry:
-        return FileEntry(size=size, oid=git_blob_sha1(lfs_pointer(sha256, size)), sha256=sha256)
-
-    def new_commit(
-        self,
-        space_id: str,
-        parent: Commit | None,
-        files: dict[str, FileEntry],
-        title: str,
-        message: str,
-        author: str,
-        now: float,
-    ) -> Commit:
-        seed = json.dumps(
-            [
-                space_id,
-                parent.id if parent else None,
-                sorted((p, e.oid) for p, e in files.items()),
-                title,
-                message,
-                now,
-                secrets.token_hex(4),
-            ]
-        )
-        return Commit(
-            id=hashlib.sha1(seed.encode()).hexdigest(),
-            title=title,
-            message=message,
-            date=now,
-            author=author,
-            files=files,
-        )
-
-    def last_commit_touching(self, space: Space, commit: Commit, path: str) -> Commit:
-        """The newest commit up to `commit` that changed `path` (a file, or anything under it)."""
-        index = space.commits.index(commit)
-        prefix = path.rstrip("/") + "/"
-
-        def snapshot(c: Commit) -> dict[str, str]:
-            return {p: e.oid for p, e in c.files.items() if p == path or p.startswith(prefix)}
-
-        current = snapshot(commit)
-        for i in range(index, 0, -1):
-            if snapshot(space.commits[i - 1]) != current:
-                return space.commits[i]
-        return space.commits[0]
 
     # -- persistence ------------------------------------------------------------------------
 
@@ -479,50 +163,33 @@ class Store:
         self.tokens = {t: Token(v[0], v[1], v[2]) for t, v in state["tokens"].items()}
         self.orgs = {n: Org(n, v[0], v[1]) for n, v in state["orgs"].items()}
         for raw in state["spaces"]:
-            space = _space_from_json(raw)
-            self.spaces[space.id.lower()] = space
+            self.put(_space_from_json(raw))
 
 
-def _setting_map_to_json(settings: dict[str, Setting]) -> dict[str, Any]:
+def _settings_to_json(settings: dict[str, Setting]) -> dict[str, Any]:
     return {k: [s.value, s.description, s.updated_at] for k, s in settings.items()}
 
 
-def _setting_map_from_json(data: dict[str, Any]) -> dict[str, Setting]:
+def _settings_from_json(data: dict[str, Any]) -> dict[str, Setting]:
     return {k: Setting(v[0], v[1], v[2]) for k, v in data.items()}
 
 
-def _space_to_json(space: Space) -> dict[str, Any]:
-    return {
-        "id": space.id,
-        "object_id": space.object_id,
-        "created_at": space.created_at,
-        "visibility": space.visibility,
-        "gated": space.gated,
-        "hardware": space.hardware,
-        "sleep_time": space.sleep_time,
-        "dev_mode": space.dev_mode,
-        "volumes": space.volumes,
-        "secrets": _setting_map_to_json(space.secrets),
-        "variables": _setting_map_to_json(space.variables),
-        "runtime": space.runtime.to_json(),
-        "lfs_objects": sorted(space.lfs_objects),
-        "likes": space.likes,
-        "commits": [
-            {
-                "id": c.id,
-                "title": c.title,
-                "message": c.message,
-                "date": c.date,
-                "author": c.author,
-                "files": {p: [e.size, e.oid, e.sha256] for p, e in c.files.items()},
-            }
-            for c in space.commits
-        ],
-    }
+def _commits_to_json(commits: list[Commit]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": c.id,
+            "title": c.title,
+            "message": c.message,
+            "date": c.date,
+            "author": c.author,
+            "files": {p: [e.size, e.oid, e.sha256] for p, e in c.files.items()},
+        }
+        for c in commits
+    ]
 
 
-def _space_from_json(data: dict[str, Any]) -> Space:
-    commits = [
+def _commits_from_json(data: list[dict[str, Any]]) -> list[Commit]:
+    return [
         Commit(
             id=c["id"],
             title=c["title"],
@@ -531,22 +198,33 @@ def _space_from_json(data: dict[str, Any]) -> Space:
             author=c["author"],
             files={p: FileEntry(v[0], v[1], v[2]) for p, v in c["files"].items()},
         )
-        for c in data["commits"]
+        for c in data
     ]
-    return Space(
-        id=data["id"],
-        object_id=data["object_id"],
-        created_at=data["created_at"],
-        visibility=data["visibility"],
-        commits=commits,
-        gated=data["gated"],
-        hardware=data["hardware"],
-        sleep_time=data["sleep_time"],
-        dev_mode=data["dev_mode"],
-        volumes=data["volumes"],
-        secrets=_setting_map_from_json(data["secrets"]),
-        variables=_setting_map_from_json(data["variables"]),
-        runtime=RuntimeState.from_json(data["runtime"]),
-        lfs_objects=set(data["lfs_objects"]),
-        likes=data["likes"],
-    )
+
+
+# Fields of a Space that are not stored as they are: name -> (to JSON, from JSON).
+_CODECS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "commits": (_commits_to_json, _commits_from_json),
+    "secrets": (_settings_to_json, _settings_from_json),
+    "variables": (_settings_to_json, _settings_from_json),
+    "runtime": (RuntimeState.to_json, RuntimeState.from_json),
+    "lfs_objects": (sorted, set),
+}
+
+
+def _space_to_json(space: Space) -> dict[str, Any]:
+    data = {}
+    for spec in dataclasses.fields(Space):
+        value = getattr(space, spec.name)
+        data[spec.name] = _CODECS[spec.name][0](value) if spec.name in _CODECS else value
+    return data
+
+
+def _space_from_json(data: dict[str, Any]) -> Space:
+    """A Space from its JSON; a field missing from older state keeps its default."""
+    values = {}
+    for spec in dataclasses.fields(Space):
+        if spec.name in data:
+            raw = data[spec.name]
+            values[spec.name] = _CODECS[spec.name][1](raw) if spec.name in _CODECS else raw
+    return Space(**values)

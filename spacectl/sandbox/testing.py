@@ -1,8 +1,7 @@
 """Run a real `spacectl sandbox serve` process for tests, and talk to its control API.
 
-`sandbox_process()` is the context manager; `hub_sandbox` (function scope) and
-`hub_sandbox_session` (one process per test session) are the pytest fixtures, registered in
-tests/conftest.py. Clients must run in their own processes with `env()`, because
+`sandbox_process()` is the context manager; it needs no test framework (spacectl's own pytest
+fixture is in tests/conftest.py). Clients must run in their own processes with `env()`, because
 huggingface_hub reads HF_ENDPOINT at import.
 """
 
@@ -22,8 +21,6 @@ from contextlib import contextmanager
 from email.message import Message
 from pathlib import Path
 from typing import IO, Any
-
-import pytest
 
 _LISTENING = "Hub sandbox listening on "
 _START_TIMEOUT = 30.0
@@ -189,26 +186,3 @@ def sandbox_process(tmp_dir: Path | None = None, **options: Any) -> Iterator[San
             yield process
         finally:
             process.stop()
-
-
-@pytest.fixture
-def hub_sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
-    """A fresh in-memory sandbox process with one write user and 0.5 s builds."""
-    with sandbox_process(tmp_path, build_seconds=0.5) as process:
-        yield process
-
-
-@pytest.fixture(scope="session")
-def hub_sandbox_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    """One sandbox process shared by the whole session (users `alice` and read-only `reader`)."""
-    with sandbox_process(
-        tmp_path_factory.mktemp("hub-sandbox"),
-        build_seconds=0.5,
-        user=[
-            "alice:hf_alice_sandbox_token",
-            "bob:hf_bob_sandbox_token",
-            "alice:hf_alice_read:read",
-        ],
-        org=["acme:alice"],
-    ) as process:
-        yield process

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from spacectl.errors import ConfigError
-from spacectl.sandbox.server import SandboxConfig
+from spacectl.sandbox.config import FLAGS, parse_args
 from spacectl.sandbox.testing import SandboxProcess, sandbox_process
 
 SCENARIOS = Path(__file__).with_name("client_scenarios.py")
@@ -246,41 +246,39 @@ def test_malformed_requests_get_4xx_and_the_server_keeps_serving(
 
 
 def test_cli_flags_are_validated() -> None:
-    base = dict(
-        host="127.0.0.1",
-        port=0,
-        data=None,
-        users=[],
-        orgs=[],
-        build_seconds=1.0,
-        upload_mode="auto",
-        latency_ms=0,
-        error_rate=0.0,
-        error_statuses="500,502,503",
-        reset_rate=0.0,
-        rate_limit=None,
-    )
-    config = SandboxConfig.from_cli(
-        **{
-            **base,
-            "users": ["alice:tok_a", "alice:tok_r:read"],
-            "orgs": ["acme:alice"],
-            "rate_limit": "10/60",
-        }  # type: ignore[arg-type]
-    )
+    flags = "--user alice:tok_a --user alice:tok_r:read --org acme:alice --rate-limit 10/60"
+    config = parse_args([*flags.split(), "--build-seconds", "1.0"])
     assert [u.role for u in config.users] == ["write", "read"]
     assert config.faults.rate_limit is not None and config.faults.rate_limit.requests == 10
+    assert config.build_seconds == 1.0 and config.faults.error_statuses == [500, 502, 503]
     for bad in (
-        {"users": ["alice"]},
-        {"users": ["alice:tok:admin"]},
-        {"orgs": ["acme"]},
-        {"rate_limit": "ten"},
-        {"error_statuses": "200"},
-        {"error_rate": 2.0},
-        {"upload_mode": "xet"},
+        ["--user", "alice"],
+        ["--user", "alice:tok:admin"],
+        ["--org", "acme"],
+        ["--rate-limit", "ten"],
+        ["--error-statuses", "200"],
+        ["--error-rate", "2.0"],
+        ["--upload-mode", "xet"],
+        ["--port", "http"],
+        ["--no-such-flag"],
+        ["--user"],
     ):
         with pytest.raises(ConfigError):
-            SandboxConfig.from_cli(**{**base, **bad})  # type: ignore[arg-type]
+            parse_args(bad)
+
+
+def test_serve_lists_its_flags_and_refuses_a_bad_one_in_one_line() -> None:
+    command = [sys.executable, "-m", "spacectl", "sandbox", "serve"]
+    shown = subprocess.run([*command, "--help"], capture_output=True, text=True, check=False)
+    assert shown.returncode == 0, shown.stderr
+    for flag in FLAGS:
+        assert flag.name in shown.stdout
+    assert "(default: 500,502,503)" in " ".join(shown.stdout.split())
+    for bad in (["--port", "99999"], ["--port", "x"], ["--bogus"]):
+        refused = subprocess.run([*command, *bad], capture_output=True, text=True, check=False)
+        assert refused.returncode == 1, bad
+        assert refused.stdout == "" and len(refused.stderr.splitlines()) == 1, refused.stderr
+        assert refused.stderr.startswith("Error: ")
 
 
 def test_credentials_are_checked_before_the_body(hub_sandbox: SandboxProcess) -> None:

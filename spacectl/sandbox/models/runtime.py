@@ -1,4 +1,5 @@
-"""Simulated Space runtime: which stage a Space is in, and the build and run logs it prints.
+"""Simulated Space runtime: which stage a Space is in, the build and run logs it prints, and
+what starts a build (a commit, a restart, a settings change) or stops one (a pause).
 
 Nothing runs in the background. A build is planned when it starts (a commit, a restart, a
 settings change) as a start time, a duration and a final stage; the stage and the visible log
@@ -11,7 +12,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from spacectl.sandbox.errors import ApiError
+from spacectl.sandbox.models.cards import SDKS, card_of, sdk_of
+
+if TYPE_CHECKING:
+    from spacectl.sandbox.context import Context
+    from spacectl.sandbox.records import Space
 
 # Stages during which huggingface_hub's wait_for_space keeps polling.
 INTERMEDIATE_STAGES = frozenset(
@@ -32,7 +40,6 @@ FORCEABLE_STAGES = frozenset(
         "SLEEPING",
     }
 )
-SDKS = ("gradio", "streamlit", "docker", "static")
 # Part of the build spent in BUILDING; the rest is APP_STARTING.
 _BUILDING_SHARE = 0.6
 
@@ -223,3 +230,45 @@ def plan_build(
         build_log=build_log,
         run_log=run_log,
     )
+
+
+# -- what happens to a Space's runtime --------------------------------------------------------
+
+
+def refuse_static(space: Space, what: str) -> None:
+    """400 for a static Space, which has no runtime to change."""
+    if space.static:
+        raise ApiError(400, f"Static Spaces are always running and never billed: {what}")
+
+
+def rebuild(ctx: Context, space: Space, *, factory: bool = False) -> None:
+    """Start a new build of HEAD (as a commit, restart or settings change does)."""
+    head = space.head
+    space.runtime = plan_build(
+        sdk=sdk_of(ctx.store, head),
+        card=card_of(ctx.store, head) or {},
+        read_file=lambda path: ctx.store.read_file(head, path),
+        hardware=space.hardware or "static",
+        now=ctx.now(),
+        build_seconds=ctx.options.build_seconds,
+        commit=head.id,
+        factory=factory,
+    )
+
+
+def rebuild_unless_paused(ctx: Context, space: Space) -> None:
+    """Rebuild after a commit or a change of secrets, variables, hardware or volumes, as the
+    Hub does; a paused Space stays paused until restarted explicitly."""
+    if space.runtime.stage_at(ctx.now()) != "PAUSED":
+        rebuild(ctx, space)
+
+
+def pause(space: Space) -> None:
+    refuse_static(space, "cannot be paused")
+    space.runtime = fixed("PAUSED")
+
+
+def restart(ctx: Context, space: Space, *, factory: bool) -> None:
+    """`restart_space`: a new build, without the build cache with `factory`."""
+    refuse_static(space, "cannot be restarted")
+    rebuild(ctx, space, factory=factory)

@@ -1,0 +1,142 @@
+"""What a request works in: the state every request shares (`Sandbox`), the sandbox's clock,
+and the per-request `Context` with the caller and the Hub's permission rules.
+
+Nothing here speaks HTTP: the app builds a `Context` from the `Authorization` header, and the
+context answers who is calling and which Spaces they may see, read or change, raising the
+`ApiError` the Hub answers with.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from spacectl.sandbox.config import SandboxOptions
+from spacectl.sandbox.errors import ApiError, repo_not_found
+from spacectl.sandbox.faults import FaultSettings, RequestLog
+from spacectl.sandbox.records import Principal, Space
+from spacectl.sandbox.store import Store
+
+_WRITE_TOKEN_NEEDED = "You must be authenticated to do this; send a write token"
+_READ_ONLY = "This token has read-only access; this operation requires a write token"
+
+
+class Clock:
+    """The sandbox's clock: the machine's, plus an offset that `PUT /_sandbox/clock` advances.
+    Every timestamp and simulated build uses it; the offset is not persisted."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@dataclass
+class Sandbox:
+    """The state every request shares. `faults` is replaced whole by `PUT /_sandbox/faults`;
+    the fault middleware reads it afresh for every request."""
+
+    store: Store
+    options: SandboxOptions
+    faults: FaultSettings
+    clock: Clock = field(default_factory=Clock)
+    log: RequestLog = field(default_factory=RequestLog)
+
+
+_UNKNOWN = object()
+
+
+class Context:
+    """One request: its caller (from `authorization`, the raw header or None) and lookups.
+
+    The caller is looked up when first asked for, so a request that never needs it is answered
+    whatever its token; an unknown token is a 401 from then on.
+    """
+
+    def __init__(self, sandbox: Sandbox, authorization: str | None) -> None:
+        self.sandbox = sandbox
+        self.store = sandbox.store
+        self.options = sandbox.options
+        self._authorization = authorization
+        self._principal: object = _UNKNOWN
+
+    def now(self) -> float:
+        return self.sandbox.clock.now()
+
+    def principal(self) -> Principal | None:
+        """The caller, or None when anonymous; 401 for a token the sandbox does not know."""
+        if isinstance(self._principal, Principal) or self._principal is None:
+            return self._principal
+        found = None
+        if self._authorization:
+            scheme, _, token = self._authorization.partition(" ")
+            if scheme.lower() == "bearer":
+                found = self._authenticate(token.strip())
+            if found is None:
+                raise ApiError(401, "Invalid credentials in Authorization header")
+        self._principal = found
+        return found
+
+    def _authenticate(self, token: str) -> Principal | None:
+        with self.store.lock:
+            found = self.store.tokens.get(token)
+            if found is None:
+                return None
+            orgs = sorted(o.name for o in self.store.orgs.values() if found.user in o.members)
+            return Principal(user=found.user, role=found.role, orgs=orgs)
+
+    def writer(self) -> Principal:
+        """The caller, who must hold a write token (401 anonymous, 403 read-only)."""
+        found = self.principal()
+        if found is None:
+            raise ApiError(401, _WRITE_TOKEN_NEEDED)
+        if not found.can_write:
+            raise ApiError(403, _READ_ONLY)
+        return found
+
+    # -- permissions ----------------------------------------------------------------------------
+
+    def is_member(self, namespace: str) -> bool:
+        """The caller is the user `namespace` or a member of the org `namespace`."""
+        who = self.principal()
+        return who is not None and (who.user == namespace or namespace in who.orgs)
+
+    def can_see(self, space: Space) -> bool:
+        """Public and protected Spaces are visible to all; private ones to their namespace only."""
+        return space.visibility != "private" or self.is_member(space.namespace)
+
+    def can_read_files(self, space: Space) -> bool:
+        """A protected Space shows its app to everyone but its files only to its namespace."""
+        return space.visibility == "public" or self.is_member(space.namespace)
+
+    def require_namespace(self, namespace: str) -> None:
+        """403 unless the caller may create Spaces under `namespace`."""
+        if not self.is_member(namespace):
+            raise ApiError(
+                403, f"You don't have the rights to create a space under the namespace {namespace}"
+            )
+
+    def space(self, repo_id: str, *, files: bool = False, write: bool = False) -> Space:
+        """The Space `repo_id` (any letter case) as the caller may use it.
+
+        Invisible (or, with `files`, unreadable) is 404 as if it did not exist; with `write`,
+        anonymous is 401, and a non-member or a read-only token is 403.
+        """
+        who = self.principal()  # a bad token is a 401 even for a missing Space
+        space = self.store.find(repo_id)
+        if space is None or not self.can_see(space):
+            raise repo_not_found()
+        if files and not self.can_read_files(space):
+            raise repo_not_found()
+        if write:
+            if who is None:
+                raise ApiError(401, _WRITE_TOKEN_NEEDED)
+            if not self.is_member(space.namespace):
+                raise ApiError(403, f"You don't have the rights to modify {space.id}")
+            if not who.can_write:
+                raise ApiError(403, _READ_ONLY)
+        return space

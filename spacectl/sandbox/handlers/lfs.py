@@ -1,0 +1,63 @@
+"""Large files: the git LFS batch API, its upload and verify URLs, and the Xet token routes
+(which refuse: the sandbox has no Xet storage)."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from spacectl.sandbox.context import Context
+from spacectl.sandbox.errors import ApiError
+from spacectl.sandbox.httputil import base_url, json_body, json_response, param, repo_id
+from spacectl.sandbox.models import lfs
+from spacectl.sandbox.records import Space
+from spacectl.sandbox.shapes import lfs_batch_json
+
+LFS_TYPE = "application/vnd.git-lfs+json"
+_XET_MESSAGE = (
+    "The Hub sandbox does not emulate Xet storage. Run the client with HF_HUB_DISABLE_XET=1, "
+    "or start the sandbox with --upload-mode regular so that no file needs Xet."
+)
+
+
+def _lfs_space(ctx: Context, request: Request) -> Space:
+    """The Space of a `/spaces/{ns}/{name}.git/info/lfs/...` URL, for writing."""
+    return ctx.space(lfs.repo_of(param(request, "ns"), param(request, "repo")), write=True)
+
+
+async def batch(ctx: Context, request: Request) -> Response:
+    data = await json_body(request)
+    if data.get("operation") != "upload":
+        raise ApiError(400, "The Hub sandbox only supports LFS uploads through the batch API")
+    objects = data.get("objects")
+    if not isinstance(objects, list):
+        raise ApiError(400, '"objects" must be a list')
+    with ctx.store.transaction():
+        space = _lfs_space(ctx, request)
+        answers = lfs.batch(ctx, space, objects)
+        body = lfs_batch_json(answers, base_url(request), space.id)
+    return Response(json.dumps(body).encode(), media_type=LFS_TYPE)
+
+
+async def upload(ctx: Context, request: Request) -> Response:
+    # No Authorization header arrives here (as on the Hub): the unguessable id is the grant.
+    upload_id = param(request, "upload_id")
+    body = await request.body()
+    with ctx.store.transaction() as st:
+        lfs.receive(st, upload_id, body)
+    return Response(b"", status_code=200)
+
+
+async def verify(ctx: Context, request: Request) -> Response:
+    data = await json_body(request)
+    with ctx.store.transaction() as st:
+        lfs.verify(st, _lfs_space(ctx, request), str(data.get("oid", "")))
+    return json_response({})
+
+
+async def xet_token(ctx: Context, request: Request) -> Response:
+    with ctx.store.transaction():
+        ctx.space(repo_id(request))
+    raise ApiError(501, _XET_MESSAGE)
