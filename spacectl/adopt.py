@@ -199,6 +199,8 @@ _IMPORTERS: dict[str, Callable[[_ImportContext], Any]] = {
     "variables": _import_variables,
     "secrets": lambda ctx: _secrets(ctx.live, ctx.existing.get("secrets") or {}) or UNMANAGED,
     "card": _import_card,
+    # Written only when on: a Space without dev mode needs no line to stay without it.
+    "dev_mode": lambda ctx: True if ctx.live.dev_mode else UNMANAGED,
 }
 
 

@@ -39,6 +39,7 @@ from spacectl.operations import (
     FileAdd,
     Operation,
     SecretWrite,
+    SetDevMode,
     SetHardware,
     SetSecret,
     SetVariable,
@@ -191,6 +192,8 @@ def _execute(
             hub.delete_volumes(sid)
         case SetHardware():
             hub.set_hardware(sid, op.hardware, op.sleep_time)
+        case SetDevMode():
+            hub.set_dev_mode(sid, op.enabled)
         case Commit():
             result.committed = _commit(op, sid, hub, inputs)
         case DeleteSpace():

@@ -42,6 +42,7 @@ from spacectl.operations import (
     FieldChange,
     Operation,
     SecretWrite,
+    SetDevMode,
     SetHardware,
     SetSecret,
     SetVariable,
@@ -481,6 +482,14 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         stage=STAGE_HARDWARE,
         # What the Hub reports (null: never sleeps), as saved plans have always recorded it.
         fingerprint=lambda space: space.sleep_time if space else None,
+    ),
+    _setting(
+        "dev_mode",
+        live=lambda space: space.dev_mode,
+        absent=False,  # a new Space starts without dev mode
+        operations=lambda fields, want, ctx: [SetDevMode(want)],
+        stage=STAGE_HARDWARE,
+        create=False,  # the create call takes no dev mode: set right after it
     ),
     Attribute(
         "volumes",

@@ -622,6 +622,12 @@ class Hub:
             ),
         )
 
+    def set_dev_mode(self, space_id: str, enabled: bool) -> None:
+        switch = self.api.enable_space_dev_mode if enabled else self.api.disable_space_dev_mode
+        self._call(
+            f"{space_id}: {'enable' if enabled else 'disable'} dev mode", lambda: switch(space_id)
+        )
+
     def commit(
         self,
         space_id: str,

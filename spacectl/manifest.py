@@ -78,6 +78,7 @@ class SpaceSpec(_Strict):
     visibility: Visibility | None = None
     hardware: str | None = None
     sleep_time: int | None = Field(default=None, description="Seconds; -1 never sleeps.")
+    dev_mode: bool | None = None
     volumes: tuple[VolumeSpec, ...] | None = None
     variables: dict[str, str] = Field(default_factory=dict)
     secrets: dict[str, SecretSpec] = Field(default_factory=dict)
@@ -158,6 +159,11 @@ class EntryFields(_Strict):
         default=None,
         description="Seconds of inactivity before the Space sleeps; -1 never sleeps. "
         "Not allowed on a static Space.",
+    )
+    dev_mode: bool | None = Field(
+        default=None,
+        description="Spaces Dev Mode (SSH and VS Code into the running Space; PRO, Team or "
+        "Enterprise). Not allowed on a static Space.",
     )
     volumes: list[VolumeSpec] | None = Field(
         default=None, description="Volumes mounted in the Space (replaces the default list)."

@@ -52,10 +52,10 @@ from spacectl.yamlio import (
 )
 
 # Hub fields that make no sense without a running container.
-_NOT_ON_STATIC = ("hardware", "sleep_time")
+_NOT_ON_STATIC = ("hardware", "sleep_time", "dev_mode")
 # Entry fields a SpaceSpec takes as they are once defaults are merged (the others are shaped by
 # the merge: sdk, volumes, variables, secrets, card, source, ignore, protect, prune, state).
-_SETTINGS = ("visibility", "hardware", "sleep_time")
+_SETTINGS = ("visibility", "hardware", "sleep_time", "dev_mode")
 _MAPPING_FIELDS = ("variables", "secrets", "card")
 
 

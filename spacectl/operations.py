@@ -178,6 +178,15 @@ class SetHardware:
 
 
 @dataclass(frozen=True)
+class SetDevMode:
+    enabled: bool
+    kind: Literal["set_dev_mode"] = field(default="set_dev_mode", init=False)
+
+    def describe(self) -> str:
+        return f"{'enable' if self.enabled else 'disable'} dev mode"
+
+
+@dataclass(frozen=True)
 class Commit:
     """One commit carrying every planned file change. `parent` is the head the plan saw
     (None for a Space created by this plan: apply uses the head right after the create).
@@ -216,6 +225,7 @@ Operation: TypeAlias = (
     | SetVolumes
     | DeleteVolumes
     | SetHardware
+    | SetDevMode
     | Commit
     | DeleteSpace
 )

@@ -247,6 +247,9 @@ class FakeHub:
         if sleep_time is not None:
             self._update(space, sleep_time=None if sleep_time == -1 else sleep_time)
 
+    def set_dev_mode(self, space_id: str, enabled: bool) -> None:
+        self._update(self._write(space_id, "set_dev_mode"), dev_mode=enabled)
+
     def commit(
         self,
         space_id: str,

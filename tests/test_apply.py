@@ -48,6 +48,7 @@ spaces:
     variables: {MODE: prod}
     secrets: {API_KEY: {from_env: API_KEY}}
     volumes: [{type: bucket, source: acme/data, mount_path: /data}]
+    dev_mode: true
     source: ./app
 """
     plan = _plan(hub, text, tmp_path)
@@ -60,6 +61,7 @@ spaces:
         "set_secret",
         "set_volumes",
         "set_hardware",
+        "set_dev_mode",
         "commit",
     ]
     assert hub.spaces["acme/app"].live.requested_hardware == "t4-small"

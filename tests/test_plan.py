@@ -73,6 +73,7 @@ def _live(space_id: str, data: dict[str, Any]) -> LiveSpace:
             {p: _live_file(p, c) for p, c in data["files"].items()} if "files" in data else None
         ),
         readme=data.get("readme"),
+        dev_mode=data.get("dev_mode", False),
     )
 
 
@@ -156,6 +157,7 @@ def test_every_resource_kind_has_a_noop_case() -> None:
         "files",
         "card",
         "sdk",
+        "dev_mode",
         "absent",
     ):
         assert f"{kind}_noop" in names, f"no no-op case for {kind}"

@@ -305,3 +305,36 @@ def test_status_and_import_find_spaces_whatever_the_letter_case(workspace: Works
     imported = ws.run("import", ORG, "--space", "docs", "--output", "spaces.yaml")
     assert imported.code == 0, imported.both
     assert "0 added, 1 updated" in imported.err or "0 added, 0 updated, 1 unchanged" in imported.err
+
+
+def test_dev_mode_is_managed_from_the_manifest(workspace: Workspace) -> None:
+    """dev_mode through the CLI: set right after the create call, read back from the runtime,
+    a no-op when it matches, one call to turn it off, refused on a static Space."""
+    ws = workspace
+    space = f"{ORG}/devbox"
+    ws.manifest.write_text(
+        f"version: 1\nowner: {ORG}\nspaces:\n  devbox: {{sdk: docker, dev_mode: true}}\n"
+    )
+    plan = ws.run("plan")
+    assert "+ dev_mode" in plan.out, plan.out
+    ws.sandbox.clear_requests()
+    assert ws.run("apply", "--yes").code == 0
+    assert [w["path"] for w in ws.writes() if "dev-mode" in str(w["path"])] == [
+        f"/api/spaces/{space}/dev-mode"
+    ]
+    assert _api(ws).get_space_runtime(space).dev_mode is True
+    assert ws.run("plan", "--detailed-exitcode").code == 0
+
+    ws.manifest.write_text(ws.manifest.read_text().replace("dev_mode: true", "dev_mode: false"))
+    plan = ws.run("plan", "--detailed-exitcode")
+    assert plan.code == 2 and "~ dev_mode = true -> false" in plan.out, plan.out
+    assert ws.run("apply", "--yes").code == 0
+    assert _api(ws).get_space_runtime(space).dev_mode is False
+    assert ws.run("plan", "--detailed-exitcode").code == 0
+
+    ws.manifest.write_text(
+        f"version: 1\nowner: {ORG}\nspaces:\n  site: {{sdk: static, dev_mode: true}}\n"
+    )
+    result = ws.run("validate")
+    assert result.code == 1
+    assert "spaces.yaml:4:" in result.err and "A static Space has no dev mode" in result.err

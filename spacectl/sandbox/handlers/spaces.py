@@ -88,7 +88,7 @@ async def sleep_time(ctx: Context, request: Request) -> Response:
 
 
 async def dev_mode(ctx: Context, request: Request) -> Response:
-    return await _change(ctx, request, lambda s, d: settings.set_dev_mode(s, d.get("enabled")))
+    return await _change(ctx, request, lambda s, d: settings.set_dev_mode(ctx, s, d.get("enabled")))
 
 
 async def pause(ctx: Context, request: Request) -> Response:

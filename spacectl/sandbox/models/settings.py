@@ -221,12 +221,15 @@ def set_sleep_time(space: Space, seconds: Any) -> None:
     space.sleep_time = _sleep_seconds(seconds)
 
 
-def set_dev_mode(space: Space, enabled: Any) -> None:
-    """Dev mode on or off; unlike the Hub, the Space does not restart."""
+def set_dev_mode(ctx: Context, space: Space, enabled: Any) -> None:
+    """Dev mode on or off. The Hub runs a dev-mode Space from its own image (SSH, VS Code), so
+    a change restarts the Space; setting the mode it already has changes nothing."""
     refuse_static(space, "dev mode is not available")
     if not isinstance(enabled, bool):
         raise ApiError(400, '"enabled" must be a boolean')
-    space.dev_mode = enabled
+    if space.dev_mode != enabled:
+        space.dev_mode = enabled
+        rebuild_unless_paused(ctx, space)
 
 
 def set_volumes(ctx: Context, space: Space, value: Any) -> None:
