@@ -150,7 +150,12 @@ def deep_diff(attr: Attribute, have: JSON, want: JSON, ctx: SpaceContext) -> lis
         before, after = _lookup(have, parts), _lookup(want, parts)
         if after is ABSENT:
             action, reason = Action.DELETE, attr.removal_reason
-        elif before is ABSENT or before is None or (not parts and before in ([], {})):
+        elif (
+            ctx.live is None
+            or before is ABSENT
+            or before is None
+            or (not parts and before in ([], {}))
+        ):
             action, reason = Action.CREATE, ""
         else:
             action, reason = Action.UPDATE, ""
