@@ -54,6 +54,15 @@ class Check:
     message: str
     fix: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape (`doctor --format json`); `fix` is None on a PASS."""
+        return {
+            "name": self.name,
+            "verdict": self.verdict.value,
+            "message": self.message,
+            "fix": self.fix if self.verdict is not Verdict.PASS else None,
+        }
+
 
 class DoctorHub(Protocol):
     """The Hub reads doctor needs (`hub.Hub` provides them)."""

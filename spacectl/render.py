@@ -175,3 +175,44 @@ def render_wait(results: list[WaitResult], urls: Mapping[str, tuple[str, str | N
     for space_id, (page, app) in urls.items():
         lines.append(f"  {space_id}: {page}" + (f"  (app: {app})" if app else ""))
     return "\n".join(lines) + "\n"
+
+
+def apply_result_to_dict(result: ApplyResult) -> dict[str, Any]:
+    """`apply --format json`: each Space's outcome, the operations done, the commit made and,
+    for a failed or refused Space, the error and its hint (the text summary's content)."""
+    return {
+        "spaces": [
+            {
+                "id": space.space_id,
+                "outcome": space.outcome.value,
+                "operations_done": list(space.operations_done),
+                "committed": space.committed,
+                "error": space.error,
+                "hint": space.hint,
+            }
+            for space in result.spaces
+        ],
+        "summary": {
+            outcome.value: sum(1 for s in result.spaces if s.outcome is outcome)
+            for outcome in Outcome
+        },
+    }
+
+
+def wait_results_to_dict(
+    results: list[WaitResult], urls: Mapping[str, tuple[str, str | None]]
+) -> list[dict[str, Any]]:
+    """`apply --wait --format json`: where each waited-for Space stands (render_wait's content)."""
+    return [
+        {
+            "id": wait.space_id,
+            "stage": wait.stage,
+            "ok": wait.ok,
+            "error_message": wait.error_message,
+            "log_tail": [line.rstrip() for line in wait.log_tail],
+            "fix": None if wait.ok else _STAGE_FIXES.get(wait.stage or ""),
+            "page_url": urls[wait.space_id][0] if wait.space_id in urls else None,
+            "app_url": urls[wait.space_id][1] if wait.space_id in urls else None,
+        }
+        for wait in results
+    ]

@@ -154,35 +154,32 @@ def format_sleep(seconds: int | None) -> str:
     return f"{seconds}s"
 
 
-def render_status_text(rows: list[StatusRow]) -> str:
-    """An aligned table, then one indented line per row with an error message or warning."""
-    header = ("SPACE", "STAGE", "HARDWARE", "SLEEP", "LAST COMMIT", "URL", "PAGE")
-    table = [header]
-    for row in rows:
-        hardware = row.requested_hardware or "-"
-        if row.current_hardware and row.current_hardware != row.requested_hardware:
-            hardware = f"{hardware} (running {row.current_hardware})"
-        commit = "-"
-        if row.sha:
-            when = row.last_modified.strftime("%Y-%m-%d %H:%M") if row.last_modified else ""
-            commit = f"{row.sha[:7]} {when}".strip()
-        stage = row.stage if row.declared == "present" else f"{row.stage} (declared absent)"
-        table.append(
-            (
-                row.id,
-                stage,
-                hardware,
-                format_sleep(row.sleep_time),
-                commit,
-                row.app_url,
-                row.page_url,
-            )
-        )
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    out = [
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in table
-    ]
+STATUS_HEADER = ("SPACE", "STAGE", "HARDWARE", "SLEEP", "LAST COMMIT", "URL", "PAGE")
+
+
+def status_cells(row: StatusRow) -> tuple[str, ...]:
+    """A row's cells under STATUS_HEADER, as both status tables show them."""
+    hardware = row.requested_hardware or "-"
+    if row.current_hardware and row.current_hardware != row.requested_hardware:
+        hardware = f"{hardware} (running {row.current_hardware})"
+    commit = "-"
+    if row.sha:
+        when = row.last_modified.strftime("%Y-%m-%d %H:%M") if row.last_modified else ""
+        commit = f"{row.sha[:7]} {when}".strip()
+    stage = row.stage if row.declared == "present" else f"{row.stage} (declared absent)"
+    return (
+        row.id,
+        stage,
+        hardware,
+        format_sleep(row.sleep_time),
+        commit,
+        row.app_url,
+        row.page_url,
+    )
+
+
+def status_notes(rows: list[StatusRow]) -> list[str]:
+    """The lines under the table: `! id: ...` per failed stage, `~ id: ...` per warning."""
     notes = []
     for row in rows:
         if row.stage in FAILED_STAGES:
@@ -192,4 +189,27 @@ def render_status_text(rows: list[StatusRow]) -> str:
             )
         if row.warning:
             notes.append(f"~ {row.id}: {row.warning}")
+    return notes
+
+
+def unhealthy(rows: list[StatusRow]) -> list[StatusRow]:
+    """`status --detailed-exitcode`: the rows that make it exit 2, a Space in a failed stage or
+    absent from the Hub though the manifest declares it present."""
+    return [
+        row
+        for row in rows
+        if row.stage in FAILED_STAGES or (row.declared == "present" and row.stage == ABSENT_STAGE)
+    ]
+
+
+def render_status_text(rows: list[StatusRow]) -> str:
+    """Plain aligned columns, one line per Space (for pipes and logs: grep and awk read it),
+    then the notes (`status_notes`). A terminal gets the CLI's table instead."""
+    table = [STATUS_HEADER, *(status_cells(row) for row in rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(STATUS_HEADER))]
+    out = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in table
+    ]
+    notes = status_notes(rows)
     return "\n".join([*out, "", *notes] if notes else out) + "\n"

@@ -10,21 +10,34 @@ so that `--help`, `validate` and `schema` start without loading the Hub client o
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperArgument, TyperCommand
 
 from spacectl import __version__
 from spacectl.cli import adopt, operate, plan
 from spacectl.cli.boundary import run_app
+from spacectl.cli.options import NoColorOpt, examples
 from spacectl.cli.sandbox import sandbox_app
 
 app = typer.Typer(
     name="spacectl",
     help="Declarative infrastructure-as-code for Hugging Face Spaces.",
+    epilog=examples(
+        "spacectl validate",
+        "spacectl plan --sandbox",
+        "spacectl apply --yes --wait",
+        "spacectl --install-completion   # shell completion (bash, zsh, fish, PowerShell)",
+    ),
     no_args_is_help=True,
-    add_completion=False,
+    # `--install-completion` / `--show-completion`: typer's completion for the running shell.
+    add_completion=True,
     pretty_exceptions_enable=False,
+    # Click's plain help: metavars as the options declare them (FILE, NAME, N), no Python types.
+    rich_markup_mode=None,
+    # Inherited by every command (a click context's default), so `-h` works everywhere.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(sandbox_app, name="sandbox")
 
@@ -41,19 +54,96 @@ def _root(
         bool,
         typer.Option("--version", callback=_version_callback, is_eager=True, help="Show version."),
     ] = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Declarative infrastructure-as-code for Hugging Face Spaces."""
 
 
+class _Argument(TyperArgument):
+    """A positional argument as help shows it: its metavar (OWNER, NAME), no `<str>` type, and
+    `OWNER` / `[PLANFILE]` in the usage line rather than typer's `{OWNER}`."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        return self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+
+
+class _Command(TyperCommand):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument:
+                param.__class__ = _Argument
+
+
+def _command(name: str | None = None, *, epilog: str) -> Any:
+    return app.command(name, cls=_Command, epilog=epilog)
+
+
 # In this order in `spacectl --help`.
-app.command()(plan.validate)
-app.command()(plan.schema)
-app.command()(plan.plan)
-app.command()(plan.apply)
-app.command("import")(adopt.import_)
-app.command()(operate.status)
-app.command()(operate.logs)
-app.command()(operate.doctor)
+_command(
+    epilog=examples(
+        "spacectl validate",
+        "spacectl validate -f prod.yaml",
+        "spacectl validate --format json | jq '.problems[]'",
+    )
+)(plan.validate)
+_command(
+    epilog=examples(
+        "spacectl schema > spaces.schema.json",
+        "# then, first line of spaces.yaml:",
+        "# yaml-language-server: $schema=spaces.schema.json",
+    )
+)(plan.schema)
+_command(
+    epilog=examples(
+        "spacectl plan",
+        "spacectl plan --sandbox",
+        "spacectl plan --target team-a --target team-b",
+        "spacectl plan --out plan.json && spacectl apply plan.json",
+        "spacectl plan --detailed-exitcode --format markdown > plan.md",
+    )
+)(plan.plan)
+_command(
+    epilog=examples(
+        "spacectl apply",
+        "spacectl apply --yes --wait --timeout 600",
+        "spacectl apply plan.json",
+        "spacectl apply --yes --format json | jq '.spaces[] | select(.outcome != \"applied\")'",
+    )
+)(plan.apply)
+_command(
+    "import",
+    epilog=examples(
+        "spacectl import acme > spaces.yaml",
+        "spacectl import acme --space demo -o spaces.yaml",
+        "spacectl import acme --download spaces -o spaces.yaml",
+        "spacectl import acme --format json -o spaces.yaml | jq .added",
+    ),
+)(adopt.import_)
+_command(
+    epilog=examples(
+        "spacectl status",
+        "spacectl status --detailed-exitcode   # exit 2 when a Space failed or is missing",
+        "spacectl status --format json | jq -r '.spaces[] | [.id, .stage] | @tsv'",
+    )
+)(operate.status)
+_command(
+    epilog=examples(
+        "spacectl logs demo",
+        "spacectl logs demo --build",
+        "spacectl logs acme/demo --tail 50 --follow",
+    )
+)(operate.logs)
+_command(
+    epilog=examples(
+        "spacectl doctor",
+        "spacectl doctor -f prod.yaml",
+        "spacectl doctor --format json | jq '.checks[] | select(.verdict != \"PASS\")'",
+    )
+)(operate.doctor)
 
 
 def main() -> None:

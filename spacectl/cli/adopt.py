@@ -8,32 +8,55 @@ from typing import Annotated
 import typer
 
 from spacectl.cli.boundary import error_boundary
-from spacectl.cli.options import EndpointOpt, SandboxOpt, TokenOpt, connect
-from spacectl.cli.output import err
+from spacectl.cli.options import (
+    JSON_FORMAT_VERSION,
+    EndpointOpt,
+    ResultFormat,
+    ResultFormatOpt,
+    SandboxOpt,
+    TokenOpt,
+    connect,
+)
+from spacectl.cli.output import echo_json, err
 
 
 def import_(
-    owner: Annotated[str, typer.Argument(help="User or organisation whose Spaces to import.")],
+    owner: Annotated[
+        str,
+        typer.Argument(metavar="OWNER", help="User or organisation whose Spaces to import."),
+    ],
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Manifest to create or merge into (default: print it)."
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Manifest to create or merge into (default: print it).",
         ),
     ] = None,
     space: Annotated[
         list[str] | None,
-        typer.Option("--space", help="Only this Space (name or owner/name); repeatable."),
+        typer.Option(
+            "--space", metavar="NAME", help="Only this Space (name or owner/name); repeatable."
+        ),
     ] = None,
     download: Annotated[
         Path | None,
-        typer.Option("--download", help="Download each Space's files into DIR/<name>, set source."),
+        typer.Option(
+            "--download",
+            metavar="DIR",
+            help="Download each Space's files into DIR/<name>, set source.",
+        ),
     ] = None,
+    fmt: ResultFormatOpt = ResultFormat.text,
     endpoint: EndpointOpt = None,
     token: TokenOpt = None,
     sandbox: SandboxOpt = False,
 ) -> None:
     """Write a manifest describing OWNER's existing Spaces, or merge them into --output
-    (comments, order and formatting of the file are kept)."""
+    (comments, order and formatting of the file are kept). --format json: {format_version,
+    owner, output, added, updated, unchanged, notes, secret_variables, manifest} on stdout (the
+    manifest text is in `manifest` when there is no --output, else null)."""
     from spacectl.adopt import (
         check_imported,
         import_spaces,
@@ -74,11 +97,25 @@ def import_(
                 ),
             )
         check_imported(result.text, output, base_dir)
-        if output is None:
+        if output is None and fmt is ResultFormat.text:
             typer.echo(result.text, nl=False)
-        else:
+        elif output is not None:
             write_merged(output, result.text, existing)
         merge = result.merge
+        if fmt is ResultFormat.json:
+            echo_json(
+                {
+                    "format_version": JSON_FORMAT_VERSION,
+                    "owner": owner,
+                    "output": str(output) if output is not None else None,
+                    "added": list(merge.added),
+                    "updated": list(merge.updated),
+                    "unchanged": list(merge.unchanged),
+                    "notes": list(result.notes),
+                    "secret_variables": list(result.secrets),
+                    "manifest": result.text if output is None else None,
+                }
+            )
         where = output if output is not None else "stdout"
         err(
             f"Imported {len(spaces)} Space(s) of {owner} into {where}: {len(merge.added)} added, "

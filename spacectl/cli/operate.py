@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
+import sys
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -13,35 +13,50 @@ import typer
 from spacectl.cli.boundary import error_boundary
 from spacectl.cli.options import (
     DEFAULT_MANIFEST,
+    JSON_FORMAT_VERSION,
     EndpointOpt,
     ManifestOpt,
+    NoColorOpt,
+    ResultFormat,
+    ResultFormatOpt,
     SandboxOpt,
-    StatusFormat,
-    StatusFormatOpt,
     TokenOpt,
     connect,
     manifest_owners,
 )
-from spacectl.cli.output import err
-from spacectl.errors import ManifestError
+from spacectl.cli.output import echo_json, err, use_color
+from spacectl.errors import EXIT_CHANGES, ManifestError
 
 if TYPE_CHECKING:
+    from spacectl.doctor import Check
     from spacectl.hub import Hub
     from spacectl.manifest import Manifest
+    from spacectl.status import StatusRow
 
 
 def status(
     file: ManifestOpt = DEFAULT_MANIFEST,
-    fmt: StatusFormatOpt = StatusFormat.text,
+    fmt: ResultFormatOpt = ResultFormat.text,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 2 when a Space is in a failed stage (BUILD_ERROR, CONFIG_ERROR, "
+            "NO_APP_FILE, RUNTIME_ERROR...) or missing from the Hub though declared present.",
+        ),
+    ] = False,
     endpoint: EndpointOpt = None,
     token: TokenOpt = None,
     sandbox: SandboxOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Stage, hardware, sleep time, last commit, URLs and settings drift of each Space in the
-    manifest (one bulk listing per owner; `plan` compares variables, secrets and files)."""
+    manifest (one bulk listing per owner; `plan` compares variables, secrets and files).
+    Exit 0, or with --detailed-exitcode 2 = a Space failed or is missing; 1 = error. A terminal
+    gets a table; a pipe one line per Space; --format json {format_version, spaces: [...]}."""
     from spacectl.manifest_loader import load_manifest
     from spacectl.state import ReadNeeds
-    from spacectl.status import render_status_text, status_rows
+    from spacectl.status import render_status_text, status_rows, unhealthy
 
     with error_boundary():
         manifest = load_manifest(file, environ=None, check_sources=False)
@@ -49,26 +64,67 @@ def status(
             # No per-Space reads: the bulk listing carries everything status shows.
             live = hub.read_live({spec.id: ReadNeeds() for spec in manifest.spaces})
             rows = status_rows(manifest, live, endpoint=hub.endpoint)
-        if fmt is StatusFormat.json:
-            typer.echo(json.dumps({"spaces": [row.to_dict() for row in rows]}, indent=2))
+        if fmt is ResultFormat.json:
+            echo_json(
+                {"format_version": JSON_FORMAT_VERSION, "spaces": [row.to_dict() for row in rows]}
+            )
+        elif sys.stdout.isatty():
+            _print_status_table(rows)
         else:
             typer.echo(render_status_text(rows), nl=False)
+    if detailed_exitcode and unhealthy(rows):
+        raise typer.Exit(EXIT_CHANGES)
+
+
+def _print_status_table(rows: list[StatusRow], *, width: int | None = None) -> None:
+    """`status` on a terminal: rich's table, as wide as the terminal (`width` for tests), its
+    URL cells folded rather than pushing past the edge; the notes under it."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from spacectl.state import FAILED_STAGES
+    from spacectl.status import STATUS_HEADER, status_cells, status_notes
+
+    color = use_color()
+    # Cells are Text, never markup: a Space's error message is printed as written.
+    table = Table(box=None, pad_edge=False, header_style="bold" if color else "")
+    for name in STATUS_HEADER:
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        style = "red" if row.stage in FAILED_STAGES else ""
+        table.add_row(
+            *(Text(cell, style=style if i == 1 else "") for i, cell in enumerate(status_cells(row)))
+        )
+    console = Console(
+        width=width, no_color=not color, force_terminal=color, highlight=False, soft_wrap=False
+    )
+    console.print(table)
+    notes = status_notes(rows)
+    if notes:
+        console.print()
+        for note in notes:
+            console.print(Text(note))
 
 
 def logs(
     name: Annotated[
-        str, typer.Argument(help="Space name (in the manifest's owner) or owner/name.")
+        str,
+        typer.Argument(metavar="NAME", help="Space name (in the manifest's owner) or owner/name."),
     ],
     build: Annotated[bool, typer.Option("--build", help="Build logs instead of run logs.")] = False,
     follow: Annotated[
         bool, typer.Option("--follow", help="Keep streaming until the Hub ends the stream.")
     ] = False,
     tail: Annotated[
-        int | None, typer.Option("--tail", min=1, help="Only the last N lines (then follow).")
+        int | None,
+        typer.Option("--tail", min=1, metavar="N", help="Only the last N lines (then follow)."),
     ] = None,
     file: Annotated[
         Path | None,
-        typer.Option("-f", "--file", help="Manifest whose owner qualifies a bare NAME."),
+        typer.Option(
+            "-f", "--file", metavar="FILE", help="Manifest whose owner qualifies a bare NAME."
+        ),
     ] = None,
     endpoint: EndpointOpt = None,
     token: TokenOpt = None,
@@ -130,13 +186,15 @@ def _echo_log(line: str) -> None:
 
 def doctor(
     file: ManifestOpt = DEFAULT_MANIFEST,
+    fmt: ResultFormatOpt = ResultFormat.text,
     endpoint: EndpointOpt = None,
     token: TokenOpt = None,
     sandbox: SandboxOpt = False,
 ) -> None:
     """Check everything a deploy needs (token, write access, secrets' variables, sources,
-    Dockerfile and port, README front matter, hardware, platform limits). Exit 1 if any FAIL."""
-    from spacectl.doctor import Check, Verdict, failed, render_checks, run_checks
+    Dockerfile and port, README front matter, hardware, platform limits). Exit 1 if any FAIL.
+    --format json: {format_version, ok, summary, checks: [{name, verdict, message, fix}]}."""
+    from spacectl.doctor import Check, Verdict, failed, run_checks
     from spacectl.manifest_loader import load_manifest
 
     with error_boundary():
@@ -146,16 +204,33 @@ def doctor(
             check = Check(
                 "manifest", Verdict.FAIL, exc.message, f"run `spacectl validate -f {file}`"
             )
-            typer.echo(render_checks([check]), nl=False)
+            _print_checks([check], fmt)
             raise typer.Exit(1) from None
         # A missing token is a failed check, not an error.
         with connect(endpoint, token, sandbox, manifest_owners(manifest), need_token=False) as hub:
             checks = run_checks(manifest, hub, os.environ)
-        typer.echo(render_checks(checks), nl=False)
-        counts = {v: sum(1 for c in checks if c.verdict is v) for v in Verdict}
-        err(
-            f"{counts[Verdict.PASS]} passed, {counts[Verdict.WARN]} warning(s), "
-            f"{counts[Verdict.FAIL]} failed."
-        )
+        _print_checks(checks, fmt)
     if failed(checks):
         raise typer.Exit(1)
+
+
+def _print_checks(checks: list[Check], fmt: ResultFormat) -> None:
+    """The doctor's report on stdout (text or JSON), its counts on stderr."""
+    from spacectl.doctor import Verdict, failed, render_checks
+
+    counts = {v: sum(1 for c in checks if c.verdict is v) for v in Verdict}
+    if fmt is ResultFormat.json:
+        echo_json(
+            {
+                "format_version": JSON_FORMAT_VERSION,
+                "ok": not failed(checks),
+                "summary": {v.value: n for v, n in counts.items()},
+                "checks": [check.to_dict() for check in checks],
+            }
+        )
+    else:
+        typer.echo(render_checks(checks), nl=False)
+    err(
+        f"{counts[Verdict.PASS]} passed, {counts[Verdict.WARN]} warning(s), "
+        f"{counts[Verdict.FAIL]} failed."
+    )

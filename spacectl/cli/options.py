@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from spacectl.cli.output import err
+from spacectl.cli.output import err, no_color_flag
 
 if TYPE_CHECKING:
     from spacectl.hub import Hub
@@ -26,15 +26,19 @@ SANDBOX_DIR = ".spacectl-sandbox"
 
 ManifestOpt = Annotated[
     Path,
-    typer.Option("-f", "--file", help="Manifest file.", show_default=True),
+    typer.Option("-f", "--file", metavar="FILE", help="Manifest file.", show_default=True),
 ]
 EndpointOpt = Annotated[
     str | None,
-    typer.Option("--endpoint", help="Hub URL (default: $HF_ENDPOINT, then huggingface.co)."),
+    typer.Option(
+        "--endpoint", metavar="URL", help="Hub URL (default: $HF_ENDPOINT, then huggingface.co)."
+    ),
 ]
 TokenOpt = Annotated[
     str | None,
-    typer.Option("--token", help="Hub token (default: $HF_TOKEN, then `hf auth login`)."),
+    typer.Option(
+        "--token", metavar="TOKEN", help="Hub token (default: $HF_TOKEN, then `hf auth login`)."
+    ),
 ]
 SandboxOpt = Annotated[
     bool,
@@ -45,7 +49,9 @@ SandboxOpt = Annotated[
 ]
 TargetOpt = Annotated[
     list[str] | None,
-    typer.Option("--target", help="Only this Space (name or owner/name); repeatable."),
+    typer.Option(
+        "--target", metavar="NAME", help="Only this Space (name or owner/name); repeatable."
+    ),
 ]
 
 
@@ -57,16 +63,36 @@ class Format(str, enum.Enum):
     markdown = "markdown"
 
 
-class StatusFormat(str, enum.Enum):
-    """`status --format`."""
+class ResultFormat(str, enum.Enum):
+    """`--format` of apply, status, doctor, validate and import: each JSON document carries
+    `format_version` (`JSON_FORMAT_VERSION`) and goes to stdout alone."""
 
     text = "text"
     json = "json"
 
 
+# The version of the JSON documents of apply, status, doctor, validate and import (the plan's is
+# plan.FORMAT_VERSION): bumped when a key changes meaning or goes away, not when one is added.
+JSON_FORMAT_VERSION = "1"
+
 _FORMAT = typer.Option("--format", help="Output format.")
 FormatOpt = Annotated[Format, _FORMAT]
-StatusFormatOpt = Annotated[StatusFormat, _FORMAT]
+ResultFormatOpt = Annotated[ResultFormat, _FORMAT]
+NoColorOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-color",
+        callback=no_color_flag,
+        is_eager=True,
+        help="No colour (also NO_COLOR=1; FORCE_COLOR=1 colours output that is not a terminal).",
+    ),
+]
+
+
+def examples(*commands: str) -> str:
+    """A command's help epilog: an Examples section, one command per line as written (`\b`
+    keeps click from rewrapping them)."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {command}" for command in commands)
 
 
 def manifest_owners(manifest: Manifest) -> set[str]:

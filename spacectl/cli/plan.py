@@ -18,10 +18,14 @@ import typer
 from spacectl.cli.boundary import error_boundary
 from spacectl.cli.options import (
     DEFAULT_MANIFEST,
+    JSON_FORMAT_VERSION,
     EndpointOpt,
     Format,
     FormatOpt,
     ManifestOpt,
+    NoColorOpt,
+    ResultFormat,
+    ResultFormatOpt,
     SandboxOpt,
     TargetOpt,
     TokenOpt,
@@ -29,23 +33,61 @@ from spacectl.cli.options import (
     manifest_owners,
     targets_of,
 )
-from spacectl.cli.output import err, use_color
+from spacectl.cli.output import echo_json, err, use_color
 from spacectl.errors import EXIT_CHANGES, ApplyError, ConfirmationError, ManifestError
 
 if TYPE_CHECKING:
     from spacectl.hub import Hub
     from spacectl.manifest import Manifest
     from spacectl.plan import Plan
-    from spacectl.results import ApplyResult
+    from spacectl.results import ApplyResult, WaitResult
 
 
-def validate(file: ManifestOpt = DEFAULT_MANIFEST) -> None:
-    """Check a manifest offline (syntax, fields, names, source folders, secret variables)."""
+def validate(
+    file: ManifestOpt = DEFAULT_MANIFEST, fmt: ResultFormatOpt = ResultFormat.text
+) -> None:
+    """Check a manifest offline (syntax, fields, names, source folders, secret variables).
+    Exit 0 = valid, 1 = invalid. With --format json the problems are a JSON document on stdout:
+    {format_version, file, ok, spaces, problems: [{file, line, column, where, message, hint}]}."""
     from spacectl.manifest_loader import load_manifest
 
-    with error_boundary():
+    if fmt is ResultFormat.text:
+        with error_boundary():
+            manifest = load_manifest(file, environ=os.environ)
+            typer.echo(f"{file}: valid ({len(manifest.spaces)} Spaces)")
+        return
+    try:
         manifest = load_manifest(file, environ=os.environ)
-        typer.echo(f"{file}: valid ({len(manifest.spaces)} Spaces)")
+    except ManifestError as exc:
+        echo_json(_validation(file, None, [_problem(exc)]))
+        raise typer.Exit(1) from None
+    echo_json(_validation(file, len(manifest.spaces), []))
+
+
+def _validation(
+    file: Path, spaces: int | None, problems: list[dict[str, object]]
+) -> dict[str, object]:
+    """`validate --format json`: `spaces` counts the Spaces of a valid manifest (None if not)."""
+    return {
+        "format_version": JSON_FORMAT_VERSION,
+        "file": str(file),
+        "ok": not problems,
+        "spaces": spaces,
+        "problems": problems,
+    }
+
+
+def _problem(exc: ManifestError) -> dict[str, object]:
+    """One problem with its FILE:LINE:COL parts (None where the error has no position)."""
+    location = exc.location
+    return {
+        "file": location.path if location else None,
+        "line": location.line if location else None,
+        "column": location.column if location else None,
+        "where": exc.where,
+        "message": exc.reason,
+        "hint": exc.hint,
+    }
 
 
 def schema() -> None:
@@ -59,7 +101,10 @@ def plan(
     file: ManifestOpt = DEFAULT_MANIFEST,
     fmt: FormatOpt = Format.text,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Save the plan for `spacectl apply PLANFILE`.")
+        Path | None,
+        typer.Option(
+            "--out", metavar="PLANFILE", help="Save the plan for `spacectl apply PLANFILE`."
+        ),
     ] = None,
     detailed_exitcode: Annotated[
         bool,
@@ -72,6 +117,7 @@ def plan(
     endpoint: EndpointOpt = None,
     token: TokenOpt = None,
     sandbox: SandboxOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Show what `spacectl apply` would change on the Hub. Exit 0 = no changes (with
     --detailed-exitcode 2 = changes), 1 = error."""
@@ -97,31 +143,48 @@ def plan(
 def apply(
     planfile: Annotated[
         Path | None,
-        typer.Argument(help="A plan saved by `spacectl plan --out`; applied exactly."),
+        typer.Argument(
+            metavar="PLANFILE", help="A plan saved by `spacectl plan --out`; applied exactly."
+        ),
     ] = None,
     file: Annotated[
         Path | None,
-        typer.Option("-f", "--file", help="Manifest file (default: spaces.yaml)."),
+        typer.Option("-f", "--file", metavar="FILE", help="Manifest file (default: spaces.yaml)."),
     ] = None,
+    fmt: ResultFormatOpt = ResultFormat.text,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait until every changed Space runs.")
     ] = False,
-    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds to --wait.")] = 900.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, metavar="SECONDS", help="Seconds to --wait.")
+    ] = 900.0,
     parallelism: Annotated[
-        int, typer.Option("--parallelism", min=1, max=32, help="Spaces applied at once.")
+        int,
+        typer.Option("--parallelism", min=1, max=32, metavar="N", help="Spaces applied at once."),
     ] = 4,
     target: TargetOpt = None,
     endpoint: EndpointOpt = None,
     token: TokenOpt = None,
     sandbox: SandboxOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
-    """Make the Hub match the manifest (or apply a saved plan)."""
+    """Make the Hub match the manifest (or apply a saved plan). Exit 0 = applied (and, with
+    --wait, running), 1 = error or a Space failed. With --format json, stdout is one JSON
+    document: {format_version, plan, spaces: [{id, outcome, operations_done, committed, error,
+    hint}], wait: [...] or null, ok}; the plan text goes to stderr."""
     from spacectl.apply import apply_plan
     from spacectl.cli.progress import ApplyProgress
     from spacectl.manifest_loader import load_manifest
     from spacectl.planfile import check_plan_endpoint, check_saved_plan, open_saved_plan
-    from spacectl.render import render_apply_result, render_text
+    from spacectl.planjson import plan_to_dict
+    from spacectl.render import (
+        apply_result_to_dict,
+        render_apply_result,
+        render_text,
+        render_wait,
+        wait_results_to_dict,
+    )
     from spacectl.results import Outcome
 
     with error_boundary():
@@ -140,10 +203,18 @@ def apply(
                 the_plan = saved
             else:
                 the_plan = _make_plan(manifest, file, hub, targets_of(target))
-            typer.echo(render_text(the_plan, color=use_color()), nl=False)
+            as_json = fmt is ResultFormat.json
+            # As JSON, stdout carries the one document; the plan a person confirms is on stderr.
+            typer.echo(render_text(the_plan, color=use_color()), nl=False, err=as_json)
+            document: dict[str, object] = {
+                "format_version": JSON_FORMAT_VERSION,
+                "plan": plan_to_dict(the_plan),
+            }
             if the_plan.is_empty:
+                if as_json:
+                    echo_json({**document, "spaces": [], "wait": None, "ok": True})
                 return
-            asked = _confirm(yes)
+            asked = _confirm(yes, err=as_json)
             changed = [c.space_id for c in the_plan.changes if c.operations]
             with ApplyProgress(changed) as progress:
                 result = apply_plan(
@@ -157,8 +228,16 @@ def apply(
                     check_stale=saved is not None or asked,
                     report=progress.report,
                 )
-            typer.echo(render_apply_result(result), nl=False)
-            waited = _wait(hub, the_plan, result, timeout, parallelism) if wait else True
+            if not as_json:
+                typer.echo(render_apply_result(result), nl=False)
+            waits, urls = _wait(hub, the_plan, result, timeout, parallelism) if wait else ([], {})
+            if as_json:
+                wait_json = wait_results_to_dict(waits, urls) if wait else None
+                ok = result.ok and all(w.ok for w in waits)
+                echo_json({**document, **apply_result_to_dict(result), "wait": wait_json, "ok": ok})
+            elif waits:
+                typer.echo(render_wait(waits, urls), nl=False)
+            waited = all(w.ok for w in waits)
             failed = [r for r in result.spaces if r.outcome in (Outcome.FAILED, Outcome.REFUSED)]
             problems = [f"{len(failed)} Space(s) failed or were refused"] if failed else []
             if not waited:
@@ -193,8 +272,9 @@ def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str]
     return compute_plan(manifest, hub.read_live(needs), inputs).with_header(header)
 
 
-def _confirm(yes: bool) -> bool:
-    """Ask before applying; True when a person was asked (time passed since the plan)."""
+def _confirm(yes: bool, *, err: bool = False) -> bool:
+    """Ask before applying (on stderr with `err`); True when a person was asked (time passed
+    since the plan)."""
     if yes:
         return False
     if not sys.stdin.isatty():
@@ -202,15 +282,17 @@ def _confirm(yes: bool) -> bool:
             "refusing to apply without confirmation: no terminal to ask on",
             hint="review the plan, then run again with --yes",
         )
-    if not typer.confirm("Apply these changes?", default=False):
+    if not typer.confirm("Apply these changes?", default=False, err=err):
         raise ConfirmationError("apply cancelled; nothing was changed")
     return True
 
 
-def _wait(hub: Hub, the_plan: Plan, result: ApplyResult, timeout: float, parallelism: int) -> bool:
-    """`apply --wait`: wait for the changed Spaces, print where each stands; True when all run."""
+def _wait(
+    hub: Hub, the_plan: Plan, result: ApplyResult, timeout: float, parallelism: int
+) -> tuple[list[WaitResult], dict[str, tuple[str, str | None]]]:
+    """`apply --wait`: wait for the changed Spaces; where each stands, and its page and app
+    URLs."""
     from spacectl.apply import wait_for_applied
-    from spacectl.render import render_wait
     from spacectl.state import app_url, space_page_url
 
     waits = wait_for_applied(
@@ -223,10 +305,7 @@ def _wait(hub: Hub, the_plan: Plan, result: ApplyResult, timeout: float, paralle
             f"Waiting for {count} Space(s) to run (timeout {timeout:.0f}s)..."
         ),
     )
-    if waits:
-        urls = {
-            w.space_id: (space_page_url(hub.endpoint, w.space_id), app_url(w.space_id))
-            for w in waits
-        }
-        typer.echo(render_wait(waits, urls), nl=False)
-    return all(w.ok for w in waits)
+    urls: dict[str, tuple[str, str | None]] = {
+        w.space_id: (space_page_url(hub.endpoint, w.space_id), app_url(w.space_id)) for w in waits
+    }
+    return waits, urls
