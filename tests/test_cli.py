@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -201,3 +202,91 @@ def test_offline_commands_load_no_heavy_library(args: list[str], forbidden: list
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == []
+
+
+COMMANDS = ["validate", "schema", "plan", "apply", "import", "status", "logs", "doctor"]
+# What typer and click print for parameters without a metavar: Python types, not names.
+_TYPE_NAMES = re.compile(r"<(str|bool|int|float|path)|list\[|\b(TEXT|INTEGER|FLOAT|PATH|BOOLEAN)\b")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_short_help_examples_and_no_python_types(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "-h"], terminal_width=100)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Usage: spacectl {command} ")
+    examples = result.output.split("Examples:\n\n", 1)[1].splitlines()
+    assert examples and all(
+        line.startswith(f"    spacectl {command}") or line.startswith("    #")
+        for line in examples
+        if line
+    ), examples
+    assert not _TYPE_NAMES.search(result.output), result.output
+    if command in ("apply", "status", "doctor", "validate", "import"):
+        assert "--format <text|json>" in result.output
+    if command == "plan":
+        assert "--format <text|json|markdown>" in result.output
+
+
+def test_root_help_and_shell_completion() -> None:
+    root = CliRunner().invoke(app, ["-h"])
+    assert root.exit_code == 0 and "--install-completion" in root.output
+    assert "Examples:" in root.output
+    script = Path(sys.executable).with_name("spacectl")
+    if not script.exists():
+        pytest.skip("no spacectl console script next to the interpreter")
+    shown = subprocess.run(
+        [str(script), "--show-completion", "bash"], capture_output=True, text=True, check=False
+    )
+    assert shown.returncode == 0 and "_spacectl_completion" in shown.stdout, shown.stderr
+    env = {**os.environ, "_SPACECTL_COMPLETE": "complete_bash", "COMP_CWORD": "2"}
+    completed = subprocess.run(
+        [str(script)],
+        env={**env, "COMP_WORDS": "spacectl status --det"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.stdout.split() == ["--detailed-exitcode"], completed.stderr
+
+
+def test_validate_json_is_the_document_alone(tmp_path: Path) -> None:
+    good = _run(
+        "validate", "-f", "examples/spaces.yaml", "--format", "json", env={"GEMINI_API_KEY": "x"}
+    )
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout) == {
+        "format_version": "1",
+        "file": "examples/spaces.yaml",
+        "ok": True,
+        "spaces": 7,
+        "problems": [],
+    }
+    manifest = tmp_path / "spaces.yaml"
+    manifest.write_text("owner: acme\nspaces:\n  app:\n    sdk: gradio\n    hardwear: t4-small\n")
+    bad = _run("validate", "-f", str(manifest), "--format", "json")
+    assert bad.returncode == 1 and bad.stderr == ""
+    document = json.loads(bad.stdout)
+    assert document["ok"] is False and document["spaces"] is None
+    (problem,) = document["problems"]
+    assert (problem["file"], problem["line"], problem["column"]) == (str(manifest), 5, 5)
+    assert (
+        problem["where"] == "spaces.app.hardwear"
+        and "did you mean 'hardware'?" in problem["message"]
+    )
+
+
+def test_colour_switches(monkeypatch: pytest.MonkeyPatch) -> None:
+    from spacectl.cli import output
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setattr(output, "_no_color", False)
+    assert not output.use_color()  # pytest's stdout is no terminal
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert output.use_color()
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not output.use_color()
+    monkeypatch.setenv("NO_COLOR", "")  # no-color.org: an empty value does not count
+    assert output.use_color()
+    output.no_color_flag(True)
+    assert not output.use_color()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from spacectl.manifest_loader import parse_manifest
 from spacectl.state import LiveSpace
@@ -74,3 +77,47 @@ def test_sleep_time_spelling() -> None:
         "30m",
         "90s",
     ]
+
+
+def test_terminal_table_fits_100_columns_and_keeps_urls_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from spacectl.cli.operate import _print_status_table
+
+    name = "platform-inference-gateway-with-a-long-name"
+    manifest = parse_manifest(
+        f"owner: ifcore-org\nspaces:\n  {name}: {{sdk: docker, hardware: t4-small}}\n",
+        "spaces.yaml",
+        base_dir=tmp_path,
+        environ=None,
+    )
+    space_id = f"ifcore-org/{name}"
+    live = {
+        space_id: LiveSpace(
+            id=space_id,
+            sdk="docker",
+            visibility="public",
+            sha="a" * 40,
+            last_modified=datetime(2026, 12, 1, 10, 55, tzinfo=UTC),
+            stage="RUNTIME_ERROR",
+            requested_hardware="t4-small",
+            current_hardware="cpu-basic",
+            error_message="[bold]exit 1[/bold]",
+            card_data={"sdk": "docker"},
+            host="https://ifcore-org-gateway.example.test",
+        )
+    }
+    rows = status_rows(manifest, live, endpoint="http://127.0.0.1:45678")
+    _print_status_table(rows, width=100)
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 100, lines
+    assert lines[0].split() == ["SPACE", "STAGE", "HARDWARE", "SLEEP", "LAST", "COMMIT"]
+    assert "RUNTIME_ERROR" in lines[1] and "aaaaaaa 2026-12-01 10:55" in lines[1]
+    text = "\n".join(lines)
+    # The URLs the Hub reported, whole (clickable); markup in a message printed as written.
+    assert "https://ifcore-org-gateway.example.test" in text
+    assert f"http://127.0.0.1:45678/spaces/{space_id}" in text
+    assert "[bold]exit 1[/bold]" in text
+    # Piped, the same rows are one line each (what grep and awk read).
+    plain = render_status_text(rows).splitlines()
+    assert plain[1].startswith(f"{space_id}  RUNTIME_ERROR")

@@ -77,8 +77,9 @@ def status(
 
 
 def _print_status_table(rows: list[StatusRow], *, width: int | None = None) -> None:
-    """`status` on a terminal: rich's table, as wide as the terminal (`width` for tests), its
-    URL cells folded rather than pushing past the edge; the notes under it."""
+    """`status` on a terminal: rich's table of the stages, as wide as the terminal (`width` for
+    tests; it fits 100 columns), then each Space's app and page URLs, unbroken so that they stay
+    clickable, then the notes."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -87,19 +88,22 @@ def _print_status_table(rows: list[StatusRow], *, width: int | None = None) -> N
     from spacectl.status import STATUS_HEADER, status_cells, status_notes
 
     color = use_color()
+    console = Console(width=width, no_color=not color, highlight=False)
     # Cells are Text, never markup: a Space's error message is printed as written.
-    table = Table(box=None, pad_edge=False, header_style="bold" if color else "")
-    for name in STATUS_HEADER:
-        table.add_column(name, overflow="fold")
+    stages = Table(box=None, pad_edge=False, header_style="bold" if color else "")
+    urls = Table(box=None, pad_edge=False, header_style="bold" if color else "")
+    for name in STATUS_HEADER[:5]:
+        stages.add_column(name, overflow="fold", no_wrap=name in ("STAGE", "SLEEP", "LAST COMMIT"))
+    urls.add_column("SPACE", overflow="fold")
+    urls.add_column("URLS", no_wrap=True, overflow="ignore")
     for row in rows:
-        style = "red" if row.stage in FAILED_STAGES else ""
-        table.add_row(
-            *(Text(cell, style=style if i == 1 else "") for i, cell in enumerate(status_cells(row)))
-        )
-    console = Console(
-        width=width, no_color=not color, force_terminal=color, highlight=False, soft_wrap=False
-    )
-    console.print(table)
+        cells = status_cells(row)
+        stage = Text(cells[1], style="red" if row.stage in FAILED_STAGES else "")
+        stages.add_row(Text(cells[0]), stage, *(Text(cell) for cell in cells[2:5]))
+        urls.add_row(Text(row.id), Text(f"{row.app_url}\n{row.page_url}"))
+    console.print(stages)
+    console.print()
+    console.print(urls)
     notes = status_notes(rows)
     if notes:
         console.print()

@@ -130,7 +130,9 @@ def plan(
         with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
             the_plan = _make_plan(manifest, file, hub, targets_of(target))
         if fmt is Format.text:
-            typer.echo(render_text(the_plan, color=use_color(), verbose=verbose), nl=False)
+            # click strips ANSI codes off a stream that is no terminal unless told otherwise.
+            color = use_color()
+            typer.echo(render_text(the_plan, color=color, verbose=verbose), nl=False, color=color)
         else:
             typer.echo(RENDERERS[fmt.value](the_plan), nl=False)
         if out is not None:
@@ -205,7 +207,8 @@ def apply(
                 the_plan = _make_plan(manifest, file, hub, targets_of(target))
             as_json = fmt is ResultFormat.json
             # As JSON, stdout carries the one document; the plan a person confirms is on stderr.
-            typer.echo(render_text(the_plan, color=use_color()), nl=False, err=as_json)
+            color = use_color()
+            typer.echo(render_text(the_plan, color=color), nl=False, err=as_json, color=color)
             document: dict[str, object] = {
                 "format_version": JSON_FORMAT_VERSION,
                 "plan": plan_to_dict(the_plan),

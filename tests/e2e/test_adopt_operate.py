@@ -214,7 +214,9 @@ def test_status_and_logs_including_a_build_error(workspace: Workspace) -> None:
     assert result.code == 0, result.both
     requests = ws.sandbox.requests()
     assert [(r["method"], r["path"]) for r in requests] == [("GET", "/api/spaces")], requests
-    rows = {row["id"]: row for row in json.loads(result.out)["spaces"]}
+    document = json.loads(result.out)
+    assert document["format_version"] == "1"
+    rows = {row["id"]: row for row in document["spaces"]}
     assert list(rows) == [f"{ORG}/{name}" for name in [*HAND_MADE, "ghost"]]
     broken = rows[f"{ORG}/broken"]
     assert broken["stage"] == "BUILD_ERROR"
@@ -235,6 +237,14 @@ def test_status_and_logs_including_a_build_error(workspace: Workspace) -> None:
     assert table.out.startswith("SPACE ")
     assert f"! {ORG}/broken: BUILD_ERROR: Build failed" in table.out
     assert f"~ {ORG}/docker-api: 1 change pending: visibility" in table.out
+
+    # --detailed-exitcode: 2 for the BUILD_ERROR and for `ghost`, declared but not on the Hub;
+    # 0 once neither is in the manifest (drift alone is plan's business).
+    assert ws.run("status", "-f", "adopted.yaml", "--detailed-exitcode").code == 2
+    healthy = f"version: 1\nowner: {ORG}\nspaces:\n  site: {{sdk: static}}\n  docker-api: {{}}\n"
+    (ws.root / "healthy.yaml").write_text(healthy)
+    fine = ws.run("status", "-f", "healthy.yaml", "--detailed-exitcode")
+    assert fine.code == 0, fine.both
 
     build = ws.run("logs", "broken", "--build", "-f", "adopted.yaml")
     assert build.code == 0, build.both
