@@ -174,9 +174,10 @@ _OFFLINE = [*_HUB_AND_SERVER, "deepdiff", "rich"]
         (["--help"], _HUB_AND_SERVER),
         (["plan", "--help"], _HUB_AND_SERVER),
         (["validate", "-f", "examples/spaces.yaml"], _OFFLINE),
+        (["validate", "-f", "examples/spaces.yaml", "--format", "json"], _OFFLINE),
         (["schema"], _OFFLINE),
     ],
-    ids=["help", "plan-help", "validate", "schema"],
+    ids=["help", "plan-help", "validate", "validate-json", "schema"],
 )
 def test_offline_commands_load_no_heavy_library(args: list[str], forbidden: list[str]) -> None:
     """A fresh interpreter runs the command, then lists the forbidden libraries it loaded."""
