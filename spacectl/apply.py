@@ -165,16 +165,7 @@ def _execute(
     hub = ctx.hub
     match op:
         case CreateSpace():
-            hub.create_space(
-                sid,
-                sdk=op.sdk,
-                visibility=op.visibility,
-                hardware=op.hardware,
-                sleep_time=op.sleep_time,
-                variables=op.variables,
-                secrets=[inputs.secrets[secret.key] for secret in op.secrets],
-                volumes=op.volumes,
-            )
+            hub.create_space(sid, op, [inputs.secrets[secret.key] for secret in op.secrets])
             _fix_after_create(op, change, ctx, inputs, result)
         case SetVisibility():
             hub.set_visibility(sid, op.visibility)

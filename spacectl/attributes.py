@@ -29,7 +29,7 @@ from deepdiff import DeepDiff
 from spacectl.card import app_warnings, card_fields, desired_readme
 from spacectl.files import LocalFile, planned_files, tree_changes
 from spacectl.inputs import PlanInputs
-from spacectl.manifest import FREE_HARDWARE, SpaceSpec, VolumeSpec
+from spacectl.manifest import FREE_HARDWARE, SpaceSpec
 from spacectl.operations import (
     ABSENT,
     JSON,
@@ -50,7 +50,8 @@ from spacectl.operations import (
     SetVolumes,
 )
 from spacectl.secrets import SECRET_KEY_ENV, rewrite_reason
-from spacectl.state import LiveSpace, LiveVolume
+from spacectl.state import LiveSpace
+from spacectl.volumes import mount_of, volumes_by_mount
 
 
 class _Unmanaged:
@@ -114,6 +115,12 @@ def _path(name: str, parts: tuple[Any, ...]) -> str:
     return text
 
 
+def _top_key(name: str, path: str) -> str:
+    """The first key of a `_path` (`variables.KEY` or `variables[KEY]`) spelled back."""
+    rest = path[len(name) :]
+    return rest[1:] if rest.startswith(".") else rest[1 : rest.index("]")]
+
+
 def _lookup(value: JSON, parts: tuple[Any, ...]) -> JSON:
     for part in parts:
         if isinstance(value, Mapping) and part in value:
@@ -127,7 +134,12 @@ def deep_diff(attr: Attribute, have: JSON, want: JSON, ctx: SpaceContext) -> lis
     """Field changes by path: deepdiff over the normalised forms; a change below `attr.depth`
     is reported at that depth (a changed list in the card is one `card.tags` change)."""
     diff = DeepDiff(
-        have, want, view="tree", ignore_numeric_type_changes=True, threshold_to_diff_deeper=0
+        have,
+        want,
+        view="tree",
+        ignore_numeric_type_changes=True,
+        threshold_to_diff_deeper=0,  # a mapping with no key in common still diffs key by key
+        ignore_private_variables=False,  # `__TOKEN` is a variable like any other
     )
     if not diff:
         return []
@@ -257,12 +269,10 @@ def _only_listed_keys(have: JSON, want: JSON, ctx: SpaceContext) -> JSON:
 def _variable_operations(
     fields: tuple[FieldChange, ...], want: JSON, ctx: SpaceContext
 ) -> list[Operation]:
-    prefix = len("variables.")
+    keys = [_top_key("variables", fc.path) for fc in fields]
     return [
-        DeleteVariable(fc.path[prefix:])
-        if fc.action is Action.DELETE
-        else SetVariable(fc.path[prefix:], str(fc.after))
-        for fc in fields
+        DeleteVariable(key) if fc.action is Action.DELETE else SetVariable(key, str(fc.after))
+        for key, fc in zip(keys, fields, strict=True)
     ]
 
 
@@ -334,32 +344,6 @@ def _secret_stamps(live: LiveSpace | None) -> JSON:
 
 
 # --- volumes --------------------------------------------------------------------------------------
-
-
-def volume_dict(volume: VolumeSpec | LiveVolume) -> dict[str, JSON]:
-    """The Hub's JSON shape of a volume, normalised: `readOnly` is always present with the Hub's
-    default (repositories are forced read-only, buckets default to read-write), other unset
-    optional fields are dropped."""
-    data: dict[str, JSON] = {
-        "type": volume.type,
-        "source": volume.source,
-        "mountPath": volume.mount_path,
-    }
-    if volume.revision is not None:
-        data["revision"] = volume.revision
-    data["readOnly"] = True if volume.type != "bucket" else bool(volume.read_only)
-    if volume.path is not None:
-        data["path"] = volume.path
-    return data
-
-
-def volumes_by_mount(volumes: Any) -> dict[str, dict[str, JSON]]:
-    """Volumes as a set keyed by mount path (their order means nothing to the Hub)."""
-    return {d["mountPath"]: d for d in sorted((volume_dict(v) for v in volumes), key=_mount)}
-
-
-def _mount(data: Mapping[str, JSON]) -> str:
-    return str(data["mountPath"])
 
 
 def _volume_operations(
@@ -506,7 +490,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         stage=STAGE_VOLUMES,
         create=lambda want: ("volumes", tuple(want.values()) or None),
         # The create call's volumes are normalised already (the plan made them).
-        from_create=lambda op: {_mount(v): dict(v) for v in op.volumes or ()} or UNMANAGED,
+        from_create=lambda op: {mount_of(v): dict(v) for v in op.volumes or ()} or UNMANAGED,
         fingerprint=lambda space: list(volumes_by_mount(space.volumes if space else ()).values()),
     ),
     Attribute(
@@ -600,18 +584,11 @@ def diff_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> S
 
 def create_operation(sdk: str, diff: SpaceDiff) -> CreateSpace:
     """The create call, carrying every desired value an attribute can pass to it."""
-    args: dict[str, JSON] = {
-        "visibility": None,
-        "hardware": None,
-        "sleep_time": None,
-        "variables": {},
-        "secrets": (),
-        "volumes": None,
-    }
-    for attr in ATTRIBUTES:
-        if attr.create is not None and attr.name in diff.desired:
-            key, value = attr.create(diff.desired[attr.name])
-            args[key] = value
+    args = dict(
+        attr.create(diff.desired[attr.name])
+        for attr in ATTRIBUTES
+        if attr.create is not None and attr.name in diff.desired
+    )
     return CreateSpace(sdk=sdk, **args)
 
 

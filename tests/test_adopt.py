@@ -149,3 +149,14 @@ def test_import_spells_every_managed_attribute_but_the_files() -> None:
 
     assert set(MANAGED_FIELDS) == {a.name for a in ATTRIBUTES} - {"files"}
     assert set(_IMPORTERS) == set(MANAGED_FIELDS)
+
+
+def test_dev_mode_is_written_when_on_or_when_a_default_would_turn_it_on() -> None:
+    assert entry_from_live(_live(dev_mode=True)).entry["dev_mode"] is True
+    assert "dev_mode" not in entry_from_live(_live()).entry
+    # A default `dev_mode: true` must not reach a Space that has it off (plan would turn it on).
+    off = entry_from_live(_live(), defaults={"dev_mode": True}).entry
+    assert off["dev_mode"] is False
+    assert (
+        "dev_mode" not in entry_from_live(_live(dev_mode=True), defaults={"dev_mode": True}).entry
+    )
