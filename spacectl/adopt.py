@@ -177,9 +177,10 @@ def _import_variables(ctx: _ImportContext) -> Any:
 
 
 def _import_dev_mode(ctx: _ImportContext) -> Any:
-    """Written when on, or when a default would turn it on: a Space without dev mode needs no
-    line to stay without it (static Spaces have none)."""
-    if ctx.static or not (ctx.live.dev_mode or "dev_mode" in ctx.defaults):
+    """Written when on, when the entry already manages it, or when a default would turn it on: a
+    Space without dev mode needs no line to stay without it (static Spaces have none)."""
+    said = "dev_mode" in ctx.existing or "dev_mode" in ctx.defaults
+    if ctx.static or not (ctx.live.dev_mode or said):
         return UNMANAGED
     return ctx.live.dev_mode
 

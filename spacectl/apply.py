@@ -17,15 +17,16 @@ Contract:
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import assert_never
 
 from spacectl.attributes import create_fixes
-from spacectl.errors import ConfigError, HubError, SpacectlError, StalePlanError
+from spacectl.errors import ConfigError, HubError, SpacectlError, SpillError, StalePlanError
 from spacectl.files import checked_content
 from spacectl.operations import (
     PROTECTED_FILES,
@@ -58,6 +59,29 @@ from spacectl.state import (
 )
 
 Reporter = Callable[[str, str], None]
+# Bytes of file content held in memory at once across the Spaces being applied; files beyond it
+# are uploaded from a private copy on disk.
+MEMORY_BUDGET = 64 << 20
+
+
+class _MemoryBudget:
+    """A thread-safe count of the bytes that uploads may still hold in memory."""
+
+    def __init__(self, total: int) -> None:
+        self._left = total
+        self._lock = threading.Lock()
+
+    def reserve(self, size: int) -> int:
+        """`size` when that much is left (now reserved), else 0: the file goes to disk."""
+        with self._lock:
+            if size > self._left:
+                return 0
+            self._left -= size
+            return size
+
+    def release(self, size: int) -> None:
+        with self._lock:
+            self._left += size
 
 
 def _quiet(space_id: str, message: str) -> None:
@@ -72,6 +96,7 @@ class _Context:
     check_stale: bool
     base_dir: Path
     spill_dir: Path
+    memory: _MemoryBudget
 
 
 def _needs_for(change: SpaceChange) -> ReadNeeds:
@@ -106,20 +131,26 @@ def _secret_to_write(
     )
 
 
-def _upload(add: FileAdd, ctx: _Context) -> Upload:
+def _upload(add: FileAdd, ctx: _Context, inputs: _Inputs) -> Upload:
     """What to upload for one planned file: read once, checked against the planned blob id, and
-    uploaded from exactly the bytes that were checked. A relative `source` is relative to the
-    manifest's folder."""
+    uploaded from exactly the bytes that were checked (in memory while the budget allows, else
+    from a private copy). A relative `source` is relative to the manifest's folder."""
     if add.content is not None:
         return Upload(add.path, add.content.encode(), add.blob_id, add.sha256)
     assert add.source is not None
     path = ctx.base_dir / add.source
+    in_memory = ctx.memory.reserve(add.size)
+    inputs.held += in_memory
     try:
-        data, blob_id, sha256 = checked_content(path, ctx.spill_dir)
+        data, blob_id, sha256 = checked_content(path, ctx.spill_dir, in_memory=in_memory)
+    except SpillError:
+        raise  # the temp disk, not the plan: FAILED with its own hint
     except ConfigError as exc:
         raise StalePlanError(
             f"{add.path}: {exc.message.rstrip('.')}", hint="run `spacectl plan` again"
         ) from None
+    if isinstance(data, Path):
+        inputs.copies.append(data)
     if blob_id != add.blob_id:
         raise StalePlanError(
             f"{add.path}: the local file changed after the plan was made",
@@ -128,20 +159,27 @@ def _upload(add: FileAdd, ctx: _Context) -> Upload:
     return Upload(add.path, data, blob_id, sha256)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Inputs:
     """What one Space's operations need from this machine, resolved and checked against the
-    plan before its first write: secret values (from the environment) and file contents."""
+    plan before its first write: secret values (from the environment) and file contents; the
+    bytes of the memory budget they hold and the copies on disk, given back by `release`."""
 
-    secrets: Mapping[str, SecretToWrite]
-    uploads: Mapping[str, Upload]
+    secrets: dict[str, SecretToWrite] = field(default_factory=dict)
+    uploads: dict[str, Upload] = field(default_factory=dict)
+    held: int = 0
+    copies: list[Path] = field(default_factory=list)
+
+    def release(self, ctx: _Context) -> None:
+        ctx.memory.release(self.held)
+        self.held = 0
+        for copy in self.copies:
+            copy.unlink(missing_ok=True)
 
 
-def _resolve_inputs(change: SpaceChange, ctx: _Context) -> _Inputs:
-    """Raises (so nothing is written) when a variable is missing, a secret's value or a local
-    file changed since the plan."""
-    secrets: dict[str, SecretToWrite] = {}
-    uploads: dict[str, Upload] = {}
+def _resolve_inputs(change: SpaceChange, ctx: _Context, inputs: _Inputs) -> None:
+    """Fill `inputs`; raises (so nothing is written) when a variable is missing, a secret's
+    value or a local file changed since the plan."""
     for op in change.operations:
         match op:
             case CreateSpace(secrets=writes):
@@ -150,12 +188,11 @@ def _resolve_inputs(change: SpaceChange, ctx: _Context) -> _Inputs:
                 writes = (write,)
             case Commit(additions=additions):
                 writes = ()
-                uploads.update((add.path, _upload(add, ctx)) for add in additions)
+                inputs.uploads.update((add.path, _upload(add, ctx, inputs)) for add in additions)
             case _:
                 writes = ()
         for write in writes:
-            secrets[write.key] = _secret_to_write(write, change.space_id, ctx.environ)
-    return _Inputs(secrets, uploads)
+            inputs.secrets[write.key] = _secret_to_write(write, change.space_id, ctx.environ)
 
 
 def _execute(
@@ -235,6 +272,7 @@ def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
     result = SpaceResult(sid, Outcome.UNCHANGED)
     if not change.operations:
         return result
+    inputs = _Inputs()
     try:
         if ctx.check_stale:
             reasons = stale_reasons(change.fingerprint, ctx.hub.read_space(sid, _needs_for(change)))
@@ -244,7 +282,7 @@ def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
                     "nothing was written to it",
                     hint="run `spacectl plan` again",
                 )
-        inputs = _resolve_inputs(change, ctx)
+        _resolve_inputs(change, ctx, inputs)
         for op in change.operations:
             ctx.report(sid, op.describe())
             _execute(op, change, ctx, inputs, result)
@@ -258,6 +296,8 @@ def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
         result.outcome = Outcome.FAILED
         result.error, result.hint = exc.message, exc.hint
         ctx.report(sid, f"failed: {exc.message}")
+    finally:
+        inputs.release(ctx)
     return result
 
 
@@ -278,7 +318,8 @@ def apply_plan(
     last = [c for c in plan.changes if _deletes(c)]
     results: list[SpaceResult] = []
     with tempfile.TemporaryDirectory(prefix="spacectl-upload-") as spill:
-        ctx = _Context(hub, environ, report, check_stale, base_dir, Path(spill))
+        memory = _MemoryBudget(MEMORY_BUDGET)
+        ctx = _Context(hub, environ, report, check_stale, base_dir, Path(spill), memory)
         for batch in (first, last):
             with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
                 results.extend(pool.map(lambda c: _apply_space(c, ctx), batch))

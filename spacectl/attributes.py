@@ -235,8 +235,10 @@ def _desired_sleep_time(ctx: SpaceContext) -> JSON:
 def _hardware_operations(
     fields: tuple[FieldChange, ...], want: JSON, ctx: SpaceContext
 ) -> list[Operation]:
-    # One request carries a changed sleep time too: one call, one restart.
-    sleep = ctx.desired.get("sleep_time") if ctx.changed("sleep_time") else None
+    # One request carries a changed sleep time too: one call, one restart. After a create, the
+    # hardware request resends the sleep time the create asked for (a new flavour may reset it).
+    resend = ctx.changed("sleep_time") or ctx.readback
+    sleep = ctx.desired.get("sleep_time") if resend else None
     return [SetHardware(want, sleep)]
 
 
@@ -361,8 +363,9 @@ def _desired_volumes(ctx: SpaceContext) -> JSON:
 
 
 def _desired_card(ctx: SpaceContext) -> JSON:
+    # In JSON form, as the Hub reports cardData (a YAML date is its ISO text there).
     assert ctx.spec is not None
-    return card_fields(ctx.spec.card) or UNMANAGED
+    return card_fields(ctx.spec.card, json=True) or UNMANAGED
 
 
 def _card_scope(have: JSON, want: JSON, ctx: SpaceContext) -> JSON:

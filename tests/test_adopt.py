@@ -160,3 +160,6 @@ def test_dev_mode_is_written_when_on_or_when_a_default_would_turn_it_on() -> Non
     assert (
         "dev_mode" not in entry_from_live(_live(dev_mode=True), defaults={"dev_mode": True}).entry
     )
+    # An entry that keeps dev mode off says so again on re-import.
+    kept = entry_from_live(_live(), existing={"dev_mode": False}).entry
+    assert kept["dev_mode"] is False

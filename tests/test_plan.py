@@ -200,5 +200,12 @@ def test_create_fixes_set_only_what_the_create_call_did_not_apply() -> None:
             "secrets": {},
         },
     )
-    kinds = [fix.kind for fix in create_fixes(op, ignored)]
+    fixes = create_fixes(op, ignored)
+    kinds = [fix.kind for fix in fixes]
     assert kinds == ["set_visibility", "set_variable", "set_secret", "set_volumes", "set_hardware"]
+    # The hardware request resends the sleep time the create asked for, even one the Hub kept.
+    kept_sleep = _live(
+        "o/s", {"sdk": "docker", "requested_hardware": "cpu-basic", "sleep_time": 3600}
+    )
+    hardware = [f for f in create_fixes(op, kept_sleep) if f.kind == "set_hardware"]
+    assert [(f.hardware, f.sleep_time) for f in hardware] == [("t4-small", 3600)]
