@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 
 import spacectl
 from spacectl.cli import app
+from spacectl.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED
 from spacectl.manifest import manifest_json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,6 +183,17 @@ def test_version_and_the_installed_names() -> None:
     assert installed == pyproject["scripts"]
     result = _run("--version")
     assert (result.returncode, result.stdout) == (0, f"spacectl {spacectl.__version__}\n")
+
+
+def test_readme_installs_the_right_name_and_lists_every_exit_code() -> None:
+    readme = (ROOT / "README.md").read_text()
+    docs = [readme, *(path.read_text() for path in (ROOT / "docs").glob("*.md"))]
+    assert not [text for text in docs if re.search(r"install spacectl\b", text)]
+    assert "pipx install hf-spacectl" in readme
+    assert "hf extensions install OWNER/hf-spacectl" in readme and "hf spacectl plan" in readme
+    table = readme.split("## Exit codes", 1)[1]
+    codes = {int(code) for code in re.findall(r"^\| (\d+) \|", table, flags=re.MULTILINE)}
+    assert codes == {0, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERNAL, EXIT_INTERRUPTED}
 
 
 @pytest.mark.parametrize(
