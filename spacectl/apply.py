@@ -7,7 +7,8 @@ Contract:
   (values from the plan's CreateSpace), and the first commit removes the files the Hub's Space
   template added that the source folder does not have (`Commit.mirror_new_space`).
 - Before writing to a Space, a stale check (for saved plans) re-reads it and compares it with the
-  plan's fingerprint; if anything changed, nothing is written to that Space.
+  plan's fingerprint; if anything changed, nothing is written to that Space. For a saved plan,
+  `check_plan_current` does the same for every Space at once before anything is shown or written.
 - Secret values are read from the environment at this point, never earlier and never stored; when
   the plan carries a keyed digest, the value must still match it.
 - One Space's failure does not stop the others. The result lists, per Space, what was applied and
@@ -105,6 +106,28 @@ def _needs_for(change: SpaceChange) -> ReadNeeds:
     return ReadNeeds(
         variables=values.get("variables") is not None, secrets=values.get("secrets") is not None
     )
+
+
+def check_plan_current(plan: Plan, hub: HubPort) -> None:
+    """Refuse a saved plan that no longer holds, as a whole and before anything of it is shown
+    or written: every Space the plan writes to is re-read (with the plan's own needs) and
+    compared with its fingerprint. One StalePlanError names each changed Space and what changed.
+    A plan already applied is refused this way too: applying it changed what it fingerprinted."""
+    writes = [c for c in plan.changes if c.operations]
+    if not writes:
+        return
+    live = hub.read_live({c.space_id: _needs_for(c) for c in writes})
+    stale = [
+        f"{c.space_id} ({', '.join(reasons)})"
+        for c in writes
+        if (reasons := stale_reasons(c.fingerprint, live[c.space_id]))
+    ]
+    if stale:
+        raise StalePlanError(
+            "the saved plan is stale (applied already, or the Hub changed since it was made); "
+            f"nothing was applied: {'; '.join(stale)}",
+            hint="run `spacectl plan --out FILE` again, review it, and apply the new plan",
+        )
 
 
 def _secret_to_write(

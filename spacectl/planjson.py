@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from spacectl import __version__
 from spacectl.errors import PlanFileError
 from spacectl.operations import ABSENT, JSON, Action, FieldChange, FileAdd, Operation
 from spacectl.plan import FORMAT_VERSION, Fingerprint, Plan, PlanHeader, SpaceChange
@@ -70,6 +71,7 @@ def plan_to_dict(plan: Plan) -> dict[str, JSON]:
     header = plan.header
     return {
         "format_version": plan.format_version,
+        "spacectl_version": __version__,
         "manifest": header.manifest_path,
         "manifest_digest": header.manifest_digest,
         "endpoint": header.endpoint,

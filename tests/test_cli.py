@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
 from test_manifest import ERROR_CASES
 from typer.testing import CliRunner
 
+import spacectl
 from spacectl.cli import app
+from spacectl.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED
 from spacectl.manifest import manifest_json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,6 +164,65 @@ def test_a_manifest_given_as_plan_file_suggests_dash_f(tmp_path: Path) -> None:
         "Error: spaces.yaml: not a spacectl plan file (JSONDecodeError)",
         "Hint: to apply a manifest, run `spacectl apply -f spaces.yaml`",
     ]
+
+
+def test_version_and_the_installed_names() -> None:
+    """The distribution is hf-spacectl; both console scripts run the one entry point."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert pyproject["name"] == spacectl.DISTRIBUTION == "hf-spacectl"
+    assert pyproject["version"] == spacectl.SOURCE_VERSION == spacectl.__version__
+    assert pyproject["scripts"] == {
+        "spacectl": "spacectl.cli:main",
+        "hf-spacectl": "spacectl.cli:main",
+    }
+    installed = {
+        ep.name: ep.value
+        for ep in importlib.metadata.distribution("hf-spacectl").entry_points
+        if ep.group == "console_scripts"
+    }
+    assert installed == pyproject["scripts"]
+    result = _run("--version")
+    assert (result.returncode, result.stdout) == (0, f"spacectl {spacectl.__version__}\n")
+
+
+def test_readme_installs_the_right_name_and_lists_every_exit_code() -> None:
+    readme = (ROOT / "README.md").read_text()
+    docs = [readme, *(path.read_text() for path in (ROOT / "docs").glob("*.md"))]
+    assert not [text for text in docs if re.search(r"install spacectl\b", text)]
+    assert "pipx install hf-spacectl" in readme
+    assert "hf extensions install OWNER/hf-spacectl" in readme and "hf spacectl plan" in readme
+    table = readme.split("## Exit codes", 1)[1]
+    codes = {int(code) for code in re.findall(r"^\| (\d+) \|", table, flags=re.MULTILINE)}
+    assert codes == {0, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERNAL, EXIT_INTERRUPTED}
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "command"),
+    [
+        (["plan", "--bogus"], "No such option: --bogus", "spacectl plan"),
+        (["plan", "--format", "yaml"], "Invalid value for '--format'", "spacectl plan"),
+        (["apply", "--parallelism", "0"], "Invalid value for '--parallelism'", "spacectl apply"),
+        (["sandbox"], "Missing command.", "spacectl sandbox"),
+        (["plna"], "No such command 'plna'.", "spacectl"),
+        (["validate", "-f"], "Option '-f' requires an argument.", "spacectl"),
+    ],
+    ids=["unknown-option", "bad-choice", "out-of-range", "missing-command", "typo", "no-value"],
+)
+def test_usage_errors_exit_1_not_2(args: list[str], message: str, command: str) -> None:
+    """2 means only "changes present" (plan --detailed-exitcode): a mistyped flag in CI must
+    fail the step, not pass it as "there are changes"."""
+    result = _run(*args)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.replace("python -m spacectl", "spacectl").splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"Error: {message}"), result.stderr
+    assert lines[1] == f"Hint: run `{command} --help`"
+    assert result.stdout == ""
+
+
+def test_bare_spacectl_shows_the_help_and_exits_1() -> None:
+    result = _run()
+    assert result.returncode == 1
+    assert "spacectl [OPTIONS] COMMAND" in result.stdout and "plan" in result.stdout
 
 
 # The Hub client, its HTTP stack and the sandbox's server: only commands that talk to a Hub load

@@ -117,7 +117,7 @@ def apply(
     sandbox: SandboxOpt = False,
 ) -> None:
     """Make the Hub match the manifest (or apply a saved plan)."""
-    from spacectl.apply import apply_plan
+    from spacectl.apply import apply_plan, check_plan_current
     from spacectl.cli.progress import ApplyProgress
     from spacectl.manifest_loader import load_manifest
     from spacectl.planfile import check_plan_endpoint, check_saved_plan, open_saved_plan
@@ -137,13 +137,15 @@ def apply(
         with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
             if saved is not None:
                 check_plan_endpoint(saved, hub.identity)
+                # Stale or applied already: one refusal, before any of the plan is printed.
+                check_plan_current(saved, hub)
                 the_plan = saved
             else:
                 the_plan = _make_plan(manifest, file, hub, targets_of(target))
             typer.echo(render_text(the_plan, color=use_color()), nl=False)
             if the_plan.is_empty:
                 return
-            asked = _confirm(yes)
+            asked = saved is None and _confirm(yes)  # a saved plan is the approval
             changed = [c.space_id for c in the_plan.changes if c.operations]
             with ApplyProgress(changed) as progress:
                 result = apply_plan(
