@@ -21,7 +21,7 @@ ENV = {"API_KEY": "secret-value-for-tests", "SPACECTL_SECRET_KEY": "k" * 32}
 
 
 def _plan(hub: FakeHub, text: str, base: Path, environ: dict[str, str] = ENV) -> Plan:
-    manifest = parse_manifest(text, "spaces.yaml", base_dir=base, environ=environ)
+    manifest = parse_manifest(text, "spaces.yaml", base_dir=base)
     inputs = plan_inputs(manifest, environ=environ, targets=None)
     needs = {s.id: read_needs(s, inputs.files.get(s.id)) for s in targeted(manifest, None)}
     return compute_plan(manifest, hub.read_live(needs), inputs)
