@@ -133,14 +133,14 @@ def secret_digests(
         for key, secret in spec.secrets.items():
             value = environ.get(secret.from_env)
             digests[(spec.id, key)] = (
-                secret_digest(key_material, spec.id, key, value)
-                if key_material and value
-                else None
+                secret_digest(key_material, spec.id, key, value) if key_material and value else None
             )
     return digests
 
 
-def unknown_secrets(specs: list[SpaceSpec], environ: Mapping[str, str]) -> dict[tuple[str, str], str]:
+def unknown_secrets(
+    specs: list[SpaceSpec], environ: Mapping[str, str]
+) -> dict[tuple[str, str], str]:
     """The present Spaces' secrets whose value `environ` does not give, with why."""
     return {
         (spec.id, key): reason
