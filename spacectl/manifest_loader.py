@@ -222,8 +222,8 @@ class _Problems:
         )
         others = len(errors) - 1
         hint = (
-            f"{others} more problem{'s' if others > 1 else ''} in this file; fix this one and "
-            "run 'spacectl validate' again."
+            f"{others} more problem{'s' if others > 1 else ''} in this file; "
+            "'spacectl validate' lists them all."
             if others
             else None
         )

@@ -82,7 +82,7 @@ def test_validate_reports_every_problem_one_line_each(
     assert plan.returncode == 1
     assert plan.stderr.splitlines() == [
         result.stderr.splitlines()[0],
-        "Hint: 1 more problem in this file; fix this one and run 'spacectl validate' again.",
+        "Hint: 1 more problem in this file; 'spacectl validate' lists them all.",
     ]
 
 

@@ -441,9 +441,7 @@ def test_first_problem_in_file_order_with_a_hint_counting_the_rest(workdir: Path
     with pytest.raises(ManifestError) as info:
         load_manifest(Path("spaces.yaml"))
     assert str(info.value).startswith("spaces.yaml:4:5: spaces.b.sdk: ")
-    assert info.value.hint == (
-        "1 more problem in this file; fix this one and run 'spacectl validate' again."
-    )
+    assert info.value.hint == ("1 more problem in this file; 'spacectl validate' lists them all.")
 
 
 def test_every_problem_is_kept_in_file_order_with_missing_keys_last(workdir: Path) -> None:
