@@ -428,7 +428,7 @@ def read_merge_target(output: Path) -> str | None:
         existing = output.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpacectlError(f"cannot read {output}: {os_reason(exc)}") from None
-    parse_manifest(existing, str(output), base_dir=output.parent, environ=None, check_sources=False)
+    parse_manifest(existing, str(output), base_dir=output.parent, check_sources=False)
     return existing
 
 
@@ -436,7 +436,7 @@ def check_imported(text: str, output: Path | None, base_dir: Path) -> None:
     """Validate the manifest import made (named `output`, or `spaces.yaml` when printed) before
     it is printed or written: an invalid one is a bug, and must not replace a good file."""
     name = str(output) if output is not None else "spaces.yaml"
-    parse_manifest(text, name, base_dir=base_dir, environ=None, check_sources=False)
+    parse_manifest(text, name, base_dir=base_dir, check_sources=False)
 
 
 def write_merged(output: Path, text: str, existing: str | None) -> None:

@@ -134,12 +134,14 @@ def _secret_to_write(
     secret: SecretWrite, space_id: str, environ: Mapping[str, str]
 ) -> SecretToWrite:
     """The value from the environment, checked against the plan's digest (when both sides have
-    the key), with the description marker to stamp at write time."""
+    the key), with the description marker to stamp at write time. Unset or empty refuses. A
+    write planned without a digest (no key, or a plan made where the variable was unset) takes
+    the value found now: that plan approved writing the variable, and could not see a value."""
     value = environ.get(secret.from_env)
-    if value is None:
+    if not value:  # CI expands an undefined secret to "": never write that as the value
         raise SpacectlError(
             f"{space_id}: environment variable {secret.from_env} "
-            f"for secret {secret.key} is not set",
+            f"for secret {secret.key} is {'not set' if value is None else 'empty'}",
             hint=f"export {secret.from_env}=... before running apply",
         )
     key_material = environ.get(SECRET_KEY_ENV)

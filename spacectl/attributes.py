@@ -295,24 +295,55 @@ def _desired_secrets(ctx: SpaceContext) -> JSON:
 
 
 def _secret_diff(attr: Attribute, have: JSON, want: JSON, ctx: SpaceContext) -> list[FieldChange]:
+    """A secret missing on the Hub is created; one that exists is written again for a reason
+    `rewrite_reason` finds. Without the value here (`PlanInputs.unknown_secrets`) whatever can
+    be told without it still counts, but a value change cannot be seen: the secret is shown as
+    not verified and no write is planned (a plan made in a fork's pull request shows no false
+    change, and the next plan made with the value finds any real one)."""
     changes = []
     unverifiable = []
+    unverified: list[str] = []
+    needed: list[str] = []
+    unknown = ctx.inputs.unknown_secrets if ctx.inputs is not None else {}
+    space_id = ctx.spec.id if ctx.spec is not None else ""
     for key, write in want.items():
         path = f"secrets.{key}"
+        why = unknown.get((space_id, key), "")
         if key not in have:
-            changes.append(
-                FieldChange(path, Action.CREATE, sensitive=True, reason="missing on the Hub")
-            )
+            reason = f"missing on the Hub; {why}: apply needs it" if why else "missing on the Hub"
+            changes.append(FieldChange(path, Action.CREATE, sensitive=True, reason=reason))
+            needed += [f"{key} ({why})"] if why else []
             continue
         if ctx.readback:
             continue
         reason = rewrite_reason(write, have[key])
-        if reason:
+        if reason and why:
+            changes.append(
+                FieldChange(path, Action.UPDATE, sensitive=True, reason=f"{reason}; {why}")
+            )
+            needed.append(f"{key} ({why})")
+        elif reason:
             changes.append(
                 FieldChange(path, Action.UPDATE, None, None, sensitive=True, reason=reason)
             )
+        elif why:
+            changes.append(
+                FieldChange(path, Action.NOOP, sensitive=True, reason=f"not verified: {why}")
+            )
+            unverified.append(f"{key} ({why})")
         elif write.digest is None:
             unverifiable.append(key)
+    if unverified:
+        ctx.warnings.append(
+            f"{space_id}: secret(s) {', '.join(unverified)} not verified: without the value "
+            "this plan cannot tell whether it changed and plans no write for it; plan with the "
+            "variable set to check it"
+        )
+    if needed:
+        ctx.warnings.append(
+            f"{space_id}: secret(s) {', '.join(needed)} must be written: apply refuses this "
+            "Space until the variable is set"
+        )
     if unverifiable and ctx.spec is not None:
         ctx.warnings.append(
             f"{ctx.spec.id}: cannot tell whether secret value(s) {', '.join(unverifiable)} "
@@ -336,6 +367,7 @@ def _secret_operations(
         if fc.action is Action.DELETE
         else SetSecret(want[fc.path[prefix:]])
         for fc in fields
+        if fc.action is not Action.NOOP  # not verified: shown, never written
     ]
 
 

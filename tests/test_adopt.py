@@ -134,7 +134,7 @@ def test_new_manifest_is_valid_and_keys_foreign_owners_fully() -> None:
         header=["imported"],
     )
     assert result.text.startswith("# imported\nversion: 1\nowner: acme\n")
-    manifest = parse_manifest(result.text, "spaces.yaml", base_dir=Path("."), environ=None)
+    manifest = parse_manifest(result.text, "spaces.yaml", base_dir=Path("."))
     assert [s.id for s in manifest.spaces] == ["acme/one", "acme/site"]
     other = merge_spaces_into_manifest(
         result.text, [("bob/tool", {"sdk": "docker"})], managed=("sdk",)

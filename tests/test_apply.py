@@ -24,7 +24,7 @@ ENV = {"API_KEY": "secret-value-for-tests", "SPACECTL_SECRET_KEY": "k" * 32}
 
 
 def _plan(hub: FakeHub, text: str, base: Path, environ: dict[str, str] = ENV) -> Plan:
-    manifest = parse_manifest(text, "spaces.yaml", base_dir=base, environ=environ)
+    manifest = parse_manifest(text, "spaces.yaml", base_dir=base)
     inputs = plan_inputs(manifest, environ=environ, targets=None)
     needs = {s.id: read_needs(s, inputs.files.get(s.id)) for s in targeted(manifest, None)}
     return compute_plan(manifest, hub.read_live(needs), inputs)
@@ -133,6 +133,36 @@ spaces:
     assert result.outcome is Outcome.FAILED
     assert "API_KEY" in (result.error or "") and "secret-value" not in repr(result)
     assert hub.writes("acme/app") == []
+
+
+def test_an_empty_secret_variable_fails_the_space_before_its_first_write(tmp_path: Path) -> None:
+    """CI expands an undefined secret to "": that is never written as the value."""
+    hub = FakeHub()
+    hub.add_space("acme/app")
+    text = "owner: acme\nspaces:\n  app: {sdk: docker, secrets: {K: {from_env: API_KEY}}}\n"
+    plan = _plan(hub, text, tmp_path, environ={})
+    result = _apply(hub, plan, tmp_path, environ={**ENV, "API_KEY": ""}).spaces[0]
+    assert result.outcome is Outcome.FAILED
+    assert "API_KEY" in (result.error or "") and "empty" in (result.error or "")
+    assert hub.writes("acme/app") == []
+
+
+def test_a_plan_made_without_the_value_writes_the_value_found_at_apply(tmp_path: Path) -> None:
+    """A plan made where the variable was unset (a saved plan from a fork's job) planned the
+    write without a digest: applied where the variable is set, it writes that value and stamps
+    its digest, so the next plan with the same value is empty."""
+    hub = FakeHub()
+    hub.add_space("acme/app")
+    text = "owner: acme\nspaces:\n  app: {sdk: docker, secrets: {K: {from_env: API_KEY}}}\n"
+    plan = _plan(hub, text, tmp_path, environ={"SPACECTL_SECRET_KEY": ENV["SPACECTL_SECRET_KEY"]})
+    [op] = plan.changes[0].operations
+    assert op.kind == "set_secret" and op.secret.digest is None  # type: ignore[union-attr]
+    result = _apply(hub, plan, tmp_path).spaces[0]
+    assert result.outcome is Outcome.APPLIED
+    assert hub.writes("acme/app") == ["set_secret"]
+    assert _plan(hub, text, tmp_path).is_empty
+    changed = _plan(hub, text, tmp_path, environ={**ENV, "API_KEY": "rotated"})
+    assert [fc.reason for fc in changed.changes[0].fields] == ["value of $API_KEY changed"]
 
 
 def test_a_secret_value_changed_since_the_plan_is_refused(tmp_path: Path) -> None:

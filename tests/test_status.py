@@ -19,7 +19,7 @@ spaces:
 
 
 def _rows(tmp_path: Path):
-    manifest = parse_manifest(MANIFEST, "spaces.yaml", base_dir=tmp_path, environ=None)
+    manifest = parse_manifest(MANIFEST, "spaces.yaml", base_dir=tmp_path)
     live = {
         "acme/app": LiveSpace(
             id="acme/app",

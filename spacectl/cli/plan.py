@@ -30,7 +30,7 @@ from spacectl.cli.options import (
     targets_of,
 )
 from spacectl.cli.output import err, use_color
-from spacectl.errors import EXIT_CHANGES, ApplyError, ConfirmationError, ManifestError
+from spacectl.errors import EXIT_CHANGES, EXIT_ERROR, ApplyError, ConfirmationError, ManifestError
 
 if TYPE_CHECKING:
     from spacectl.hub import Hub
@@ -40,11 +40,20 @@ if TYPE_CHECKING:
 
 
 def validate(file: ManifestOpt = DEFAULT_MANIFEST) -> None:
-    """Check a manifest offline (syntax, fields, names, source folders, secret variables)."""
-    from spacectl.manifest_loader import load_manifest
+    """Check a manifest offline (syntax, fields, names, source folders) and report every
+    problem found, one `FILE:LINE:COL: where: what` line each. Needs no secret: environment
+    variables are not read."""
+    from spacectl.manifest_loader import ManifestProblems, load_manifest
 
     with error_boundary():
-        manifest = load_manifest(file, environ=os.environ)
+        try:
+            manifest = load_manifest(file)
+        except ManifestProblems as exc:
+            for problem in exc.problems:
+                err(f"Error: {problem.message}")
+            if len(exc.problems) > 1:
+                err(f"{len(exc.problems)} problems in {file}.")
+            raise typer.Exit(EXIT_ERROR) from None
         typer.echo(f"{file}: valid ({len(manifest.spaces)} Spaces)")
 
 
@@ -80,7 +89,7 @@ def plan(
     from spacectl.render import RENDERERS, render_text
 
     with error_boundary():
-        manifest = load_manifest(file, environ=os.environ)
+        manifest = load_manifest(file)
         with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
             the_plan = _make_plan(manifest, file, hub, targets_of(target))
         if fmt is Format.text:
@@ -129,9 +138,7 @@ def apply(
         if planfile is not None:
             saved = open_saved_plan(planfile, manifest_flag=file, targets=target)
         file = file or DEFAULT_MANIFEST
-        manifest = load_manifest(
-            Path(saved.header.manifest_path) if saved is not None else file, environ=os.environ
-        )
+        manifest = load_manifest(Path(saved.header.manifest_path) if saved is not None else file)
         if saved is not None:
             check_saved_plan(saved, manifest.digest)
         with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:

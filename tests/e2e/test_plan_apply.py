@@ -325,7 +325,7 @@ def test_saved_plan_refuses_what_changed_locally_after_it(
     # CI turns an unset secret into an empty variable: that is missing too.
     missing = ws.run("apply", str(planfile), "--yes", env={**key, "GEMINI_API_KEY": ""})
     assert missing.code == 1
-    assert "GEMINI_API_KEY" in missing.err
+    assert "environment variable GEMINI_API_KEY for secret GEMINI_API_KEY is empty" in missing.out
     assert ws.writes() == []
 
 
