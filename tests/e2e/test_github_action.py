@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from spacectl.ci.github import BODY_LIMIT, FOLD_LINES, compose
 from spacectl.yamlio import read_manifest_document
@@ -313,3 +314,32 @@ def test_a_long_plan_is_folded_and_cut_under_the_comment_limit() -> None:
     assert "**Plan truncated**" in body and "(https://github.example/o/r/actions/runs/1)" in body
     assert body.rstrip().endswith("</sub>")
     assert len(long.splitlines()) > FOLD_LINES
+
+
+def test_pre_commit_hook_validates_several_manifests_at_once(tmp_path: Path) -> None:
+    """The hook's entry with the files pre-commit passes: each is reported, exit 1 if any fails."""
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    [hook] = [h for h in hooks if h["id"] == "spacectl-validate"]
+    names = ["spaces.yaml", "infra/spaces.yml", "myspaces.yaml", "spaces.yaml.bak"]
+    assert [n for n in names if re.search(hook["files"], n)] == names[:2]
+
+    good = "version: 1\nowner: ifcore-org\nspaces:\n  docs: {sdk: static}\n"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "spaces.yaml").write_text(good)
+    (tmp_path / "b" / "spaces.yml").write_text(good.replace("static", "statik"))
+    (tmp_path / "spaces.yaml").write_text(good)
+    args = ["a/spaces.yaml", "b/spaces.yml", "spaces.yaml"]
+    entry = hook["entry"].split()
+    assert entry[0] == "spacectl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "spacectl", *entry[1:], *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout == "a/spaces.yaml: valid (1 Spaces)\nspaces.yaml: valid (1 Spaces)\n"
+    assert proc.stderr.startswith("Error: b/spaces.yml:4:10: spaces.docs.sdk: Input should be")
+    assert "Traceback" not in proc.stderr
