@@ -35,7 +35,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from spacectl.ci.workflow import workflow_command
+from spacectl.ci.workflow import append_step_summary, workflow_command
 
 # GitHub refuses a comment or issue body longer than this many characters.
 BODY_LIMIT = 65_536
@@ -44,6 +44,8 @@ FOLD_LINES = 20
 PER_PAGE = 100
 PLAN_MARKER = "<!-- spacectl-plan: {path} -->"
 DRIFT_MARKER = "<!-- spacectl-drift: {path} -->"
+# Any of these lets spacectl read the Hub (HF_OIDC_RESOURCE: room for a keyless credential).
+HUB_CREDENTIALS = ("HF_TOKEN", "HF_OIDC_RESOURCE")
 
 
 class GitHubError(Exception):
@@ -202,7 +204,10 @@ class Action:
         )
 
     def plan(self) -> int:
-        """Plan each manifest; on a pull request, put each plan in its comment."""
+        """Plan each manifest; on a pull request, put each plan in its comment. Without a Hub
+        credential (a pull request from a fork gets no secrets) only validate, and say so."""
+        if not any(self.environ.get(name) for name in HUB_CREDENTIALS):
+            return self._validate_only()
         number = self._pull_request_number()
         failed = changed = False
         for path in self.manifests:
@@ -220,6 +225,16 @@ class Action:
                 self._comment(number, path, report)
         self._output("changes", "true" if changed else "false")
         return 1 if failed else 0
+
+    def _validate_only(self) -> int:
+        note = (
+            "No Hub token (HF_TOKEN is empty, as on a pull request from a fork, which gets no "
+            "secrets): the manifests were validated offline, not planned."
+        )
+        print(workflow_command("warning", note), flush=True)
+        append_step_summary(f"### spacectl\n\n{note}\n")
+        codes = [spacectl(["validate", path], capture=False).code for path in self.manifests]
+        return 1 if any(codes) else 0
 
     def apply(self) -> int:
         """Apply each manifest, in the order given; every one is tried."""

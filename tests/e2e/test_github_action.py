@@ -302,6 +302,23 @@ def test_fork_pull_request_plans_without_secrets(
     assert github.comments_on(PR) == []
 
 
+def test_fork_pull_request_without_a_hub_token_validates_only(
+    workspace: Workspace, github: FakeGitHub
+) -> None:
+    """GitHub passes a fork's pull request no secrets at all: no Hub token, so no plan; the
+    manifest is still checked offline and the job says why it did not plan."""
+    ws = workspace
+    text = ws.manifest.read_text()
+    start, end = text.index("    secrets:\n"), text.index("    card: # merged into")
+    ws.manifest.write_text(text[:start] + text[end:])
+    ws.sandbox.clear_requests()
+    run = run_action(ws, github, "plan.yml", event="pull_request", secrets={}, github_token=READ_GH)
+    assert run.code == 0, run.log
+    assert "spaces.yaml: valid (7 Spaces)" in run.log
+    assert "::warning::No Hub token" in run.log and "validated offline" in run.summary
+    assert ws.sandbox.requests() == [] and github.requests == []
+
+
 def test_a_long_plan_is_folded_and_cut_under_the_comment_limit() -> None:
     short = "### plan\n\n```diff\n+ a\n```\n"
     assert "<details>" not in compose("head", short, "LOG")
