@@ -167,6 +167,18 @@ def test_action_passes_inputs_through_env_only() -> None:
         assert "${{" not in step.get("run", ""), step
 
 
+def test_readme_workflow_is_the_example_plan_workflow() -> None:
+    """The README's CI snippet uses the action as examples/github-actions/plan.yml does."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Using spacectl in CI") :]
+    start = section.index("```yaml\n") + len("```yaml\n")
+    snippet = section[start : section.index("\n```", start)]
+    [step] = [s for s in read_manifest_document(snippet)["jobs"]["plan"]["steps"] if "with" in s]
+    example = _action_step("plan.yml")
+    assert step["uses"] == example["uses"] and step["with"] == example["with"]
+    assert step["env"].items() <= example["env"].items()
+
+
 def test_pull_request_comment_is_created_once_then_updated(
     workspace: Workspace, github: FakeGitHub
 ) -> None:
