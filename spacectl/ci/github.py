@@ -101,8 +101,16 @@ class GitHub:
             page += 1
 
     def find(self, path: str, marker: str) -> dict[str, Any] | None:
-        """The first item of a listing whose body carries `marker`."""
-        return next((i for i in self.paged(path) if marker in (i.get("body") or "")), None)
+        """The first item of a listing whose body carries `marker` (never a pull request: the
+        issue listing has them too)."""
+        return next(
+            (
+                item
+                for item in self.paged(path)
+                if marker in (item.get("body") or "") and "pull_request" not in item
+            ),
+            None,
+        )
 
 
 @dataclass(frozen=True)

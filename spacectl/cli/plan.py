@@ -46,18 +46,21 @@ def validate(
     files: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Manifest files, several at once (as pre-commit passes them); default: -f.",
+            metavar="FILE",
+            help="Manifest files, several at once (as pre-commit passes them).",
             show_default=False,
         ),
     ] = None,
-    file: ManifestOpt = DEFAULT_MANIFEST,
+    file: Annotated[
+        Path | None, typer.Option("-f", "--file", help="Manifest file (default: spaces.yaml).")
+    ] = None,
 ) -> None:
     """Check manifests offline (syntax, fields, names, source folders, secret variables). Each
     file is checked and reported; exit 1 when any is invalid."""
     from spacectl.manifest_loader import load_manifest
 
     worst = 0
-    for path in files or [file]:
+    for path in [*(files or []), *([file] if file else [])] or [DEFAULT_MANIFEST]:
         try:
             with error_boundary():
                 manifest = load_manifest(path, environ=os.environ)

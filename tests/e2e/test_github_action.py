@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from spacectl.ci.github import BODY_LIMIT, FOLD_LINES, compose
+from spacectl.ci.workflow import workflow_command
 from spacectl.yamlio import read_manifest_document
 from tests.e2e.conftest import BOT_TOKEN, CANARY, READ_TOKEN, Workspace
 from tests.fakegithub import FakeGitHub, fake_github
@@ -329,6 +330,12 @@ def test_fork_pull_request_without_a_hub_token_validates_only(
     assert "spaces.yaml: valid (7 Spaces)" in run.log
     assert "::warning::No Hub token" in run.log and "validated offline" in run.summary
     assert ws.sandbox.requests() == [] and github.requests == []
+
+
+def test_workflow_commands_are_escaped() -> None:
+    """A value can neither end a command early nor start another line of commands."""
+    line = workflow_command("error", "50% done\r\n::warning::x", file="a,b:c.yaml", line="3")
+    assert line == "::error file=a%2Cb%3Ac.yaml,line=3::50%25 done%0D%0A::warning::x"
 
 
 def test_a_long_plan_is_folded_and_cut_under_the_comment_limit() -> None:
