@@ -139,13 +139,14 @@ class PlanReport:
     has_changes: bool
     title: str
     markdown: str
+    text: str  # for the job log, as `spacectl plan` prints it
 
 
 def plan_report(plan_json: str) -> PlanReport:
     """The counts and the Markdown of a `plan --format json` (rendered as `--format markdown`
-    would, from the one JSON plan, so the comment and the summary agree)."""
+    would, from the one JSON plan, so the comment and the summary agree; without its heading)."""
     from spacectl.planjson import plan_from_dict
-    from spacectl.render import render_markdown
+    from spacectl.render import render_markdown, render_text
 
     data = json.loads(plan_json)
     counts = data["summary"]
@@ -154,7 +155,13 @@ def plan_report(plan_json: str) -> PlanReport:
         if data["has_changes"]
         else "no changes"
     )
-    return PlanReport(bool(data["has_changes"]), title, render_markdown(plan_from_dict(data)))
+    plan = plan_from_dict(data)
+    markdown = render_markdown(plan)
+    # The comment's and the issue's own title name the manifest: drop the renderer's heading.
+    first, _, rest = markdown.partition("\n")
+    if first.startswith("#"):
+        markdown = rest.lstrip("\n")
+    return PlanReport(bool(data["has_changes"]), title, markdown, render_text(plan))
 
 
 def compose(head: str, markdown: str, log_url: str, limit: int = BODY_LIMIT) -> str:
@@ -224,11 +231,13 @@ class Action:
             )
             if run.code not in (0, 2):
                 failed = True
-                report = PlanReport(False, "failed", "spacectl could not plan: see the job log.")
+                report = PlanReport(
+                    False, "failed", "spacectl could not plan: see the job log.", ""
+                )
             else:
                 report = plan_report(run.out)
                 changed |= report.has_changes
-                _log_group(f"Plan of {path}: {report.title}", report.markdown)
+                _log_group(f"Plan of {path}: {report.title}", report.text)
             if number is not None:
                 self._comment(number, path, report)
         self._output("changes", "true" if changed else "false")
@@ -264,7 +273,7 @@ class Action:
                 continue
             report = plan_report(run.out)
             changed |= report.has_changes
-            _log_group(f"Plan of {path}: {report.title}", report.markdown)
+            _log_group(f"Plan of {path}: {report.title}", report.text)
             self._drift_issue(path, report)
         self._output("changes", "true" if changed else "false")
         return 1 if failed else 0
