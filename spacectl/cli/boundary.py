@@ -11,20 +11,53 @@ from contextlib import contextmanager
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer >= 0.29 vendors click
 
+from spacectl.ci.workflow import annotation_path, github_actions, workflow_command
 from spacectl.cli.output import err
-from spacectl.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, SpacectlError
+from spacectl.errors import (
+    EXIT_ERROR,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    ManifestError,
+    SpacectlError,
+)
 
 
 @contextmanager
-def error_boundary() -> Iterator[None]:
-    """Turn a SpacectlError into `Error: ...` (and `Hint: ...`) on stderr and its exit code."""
+def error_boundary(*, every_problem_in: object = None) -> Iterator[None]:
+    """Turn a SpacectlError into `Error: ...` (and `Hint: ...`) on stderr and its exit code; in
+    GitHub Actions also into an `::error` annotation (on the manifest's line when known).
+
+    `every_problem_in` (the manifest as the user named it): a manifest error that carries every
+    problem of the file (`problems`) prints each, one annotation each, then their count."""
     try:
         yield
     except SpacectlError as exc:
+        problems = getattr(exc, "problems", None) if every_problem_in is not None else None
+        if problems and len(problems) > 1:
+            for problem in problems:
+                err(f"Error: {problem.message}")
+                if github_actions():
+                    err(_annotation(problem))
+            err(f"{len(problems)} problems in {every_problem_in}.")
+            raise typer.Exit(exc.exit_code) from None
         err(f"Error: {exc.message}")
-        if exc.hint:
+        if exc.hint and not problems:
             err(f"Hint: {exc.hint}")
+        if github_actions():
+            err(_annotation(exc))
         raise typer.Exit(exc.exit_code) from None
+
+
+def _annotation(exc: SpacectlError) -> str:
+    """`::error file=F,line=L,col=C::message` for a located manifest error, else
+    `::error::message`."""
+    if not isinstance(exc, ManifestError) or exc.location is None:
+        return workflow_command("error", exc.message)
+    at = exc.location
+    message = f"{exc.where}: {exc.reason}" if exc.where else exc.reason
+    return workflow_command(
+        "error", message, file=annotation_path(at.path), line=str(at.line), col=str(at.column)
+    )
 
 
 def run_app(app: typer.Typer) -> None:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from spacectl.ci.workflow import append_step_summary, github_actions, workflow_command
 from spacectl.cli.boundary import error_boundary
 from spacectl.cli.options import (
     DEFAULT_MANIFEST,
@@ -30,7 +33,7 @@ from spacectl.cli.options import (
     targets_of,
 )
 from spacectl.cli.output import err, use_color
-from spacectl.errors import EXIT_CHANGES, EXIT_ERROR, ApplyError, ConfirmationError, ManifestError
+from spacectl.errors import EXIT_CHANGES, ApplyError, ConfirmationError, ManifestError
 
 if TYPE_CHECKING:
     from spacectl.hub import Hub
@@ -39,22 +42,34 @@ if TYPE_CHECKING:
     from spacectl.results import ApplyResult
 
 
-def validate(file: ManifestOpt = DEFAULT_MANIFEST) -> None:
-    """Check a manifest offline (syntax, fields, names, source folders) and report every
-    problem found, one `FILE:LINE:COL: where: what` line each. Needs no secret: environment
-    variables are not read."""
-    from spacectl.manifest_loader import ManifestProblems, load_manifest
+def validate(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="FILE",
+            help="Manifest files, several at once (as pre-commit passes them).",
+            show_default=False,
+        ),
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("-f", "--file", help="Manifest file (default: spaces.yaml).")
+    ] = None,
+) -> None:
+    """Check manifests offline (syntax, fields, names, source folders) and report every problem
+    found, one `FILE:LINE:COL: where: what` line each. Needs no secret: environment variables
+    are not read. Each file is checked and reported; exit 1 when any is invalid."""
+    from spacectl.manifest_loader import load_manifest
 
-    with error_boundary():
+    worst = 0
+    for path in [*(files or []), *([file] if file else [])] or [DEFAULT_MANIFEST]:
         try:
-            manifest = load_manifest(file)
-        except ManifestProblems as exc:
-            for problem in exc.problems:
-                err(f"Error: {problem.message}")
-            if len(exc.problems) > 1:
-                err(f"{len(exc.problems)} problems in {file}.")
-            raise typer.Exit(EXIT_ERROR) from None
-        typer.echo(f"{file}: valid ({len(manifest.spaces)} Spaces)")
+            with error_boundary(every_problem_in=path):
+                manifest = load_manifest(path)
+                typer.echo(f"{path}: valid ({len(manifest.spaces)} Spaces)")
+        except typer.Exit as exc:
+            worst = max(worst, exc.exit_code)
+    if worst:
+        raise typer.Exit(worst)
 
 
 def schema() -> None:
@@ -86,16 +101,18 @@ def plan(
     --detailed-exitcode 2 = changes), 1 = error."""
     from spacectl.manifest_loader import load_manifest
     from spacectl.planfile import save_plan
-    from spacectl.render import RENDERERS, render_text
+    from spacectl.render import RENDERERS, render_markdown, render_text
 
     with error_boundary():
         manifest = load_manifest(file)
         with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
             the_plan = _make_plan(manifest, file, hub, targets_of(target))
         if fmt is Format.text:
-            typer.echo(render_text(the_plan, color=use_color(), verbose=verbose), nl=False)
+            with _log_group(f"spacectl plan -f {file}"):
+                typer.echo(render_text(the_plan, color=use_color(), verbose=verbose), nl=False)
         else:
             typer.echo(RENDERERS[fmt.value](the_plan), nl=False)
+        append_step_summary(render_markdown(the_plan))
         if out is not None:
             save_plan(the_plan, out)
             err(f"Saved the plan to {out}; apply it with `spacectl apply {out}`.")
@@ -130,7 +147,7 @@ def apply(
     from spacectl.cli.progress import ApplyProgress
     from spacectl.manifest_loader import load_manifest
     from spacectl.planfile import check_plan_endpoint, check_saved_plan, open_saved_plan
-    from spacectl.render import render_apply_result, render_text
+    from spacectl.render import render_apply_result, render_markdown, render_text
     from spacectl.results import Outcome
 
     with error_boundary():
@@ -149,8 +166,10 @@ def apply(
                 the_plan = saved
             else:
                 the_plan = _make_plan(manifest, file, hub, targets_of(target))
-            typer.echo(render_text(the_plan, color=use_color()), nl=False)
+            with _log_group(f"spacectl apply: plan of {the_plan.header.manifest_path}"):
+                typer.echo(render_text(the_plan, color=use_color()), nl=False)
             if the_plan.is_empty:
+                append_step_summary(render_markdown(the_plan))
                 return
             asked = saved is None and _confirm(yes)  # a saved plan is the approval
             changed = [c.space_id for c in the_plan.changes if c.operations]
@@ -166,7 +185,9 @@ def apply(
                     check_stale=saved is not None or asked,
                     report=progress.report,
                 )
-            typer.echo(render_apply_result(result), nl=False)
+            applied = render_apply_result(result)
+            typer.echo(applied, nl=False)
+            append_step_summary(f"{render_markdown(the_plan)}\n```\n{applied}```\n")
             waited = _wait(hub, the_plan, result, timeout, parallelism) if wait else True
             failed = [r for r in result.spaces if r.outcome in (Outcome.FAILED, Outcome.REFUSED)]
             problems = [f"{len(failed)} Space(s) failed or were refused"] if failed else []
@@ -178,6 +199,19 @@ def apply(
                     hint="fix what is reported above, then run `spacectl apply` again; changes "
                     "already made are not repeated",
                 )
+
+
+@contextmanager
+def _log_group(title: str) -> Iterator[None]:
+    """Fold what is printed inside into one collapsible group of a GitHub Actions log."""
+    if not github_actions():
+        yield
+        return
+    typer.echo(workflow_command("group", title))
+    try:
+        yield
+    finally:
+        typer.echo(workflow_command("endgroup"))
 
 
 def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str] | None) -> Plan:
