@@ -33,7 +33,6 @@ from spacectl.attributes import (
     UNMANAGED,
     live_hardware,
     live_sleep_time,
-    volume_dict,
 )
 from spacectl.card import README, readme_front_matter
 from spacectl.errors import SpacectlError
@@ -42,6 +41,7 @@ from spacectl.manifest import FREE_HARDWARE, VolumeSpec
 from spacectl.manifest_loader import parse_manifest
 from spacectl.secrets import parse_description
 from spacectl.state import LiveSpace, LiveVolume
+from spacectl.volumes import manifest_volume, volumes_by_mount
 from spacectl.yamlio import (
     MergeResult,
     merge_spaces_into_manifest,
@@ -161,7 +161,7 @@ def _import_volumes(ctx: _ImportContext) -> Any:
     if ctx.live.volumes and _same_volumes(written, ctx.live.volumes):
         return written
     if ctx.live.volumes:
-        return [_volume(v) for v in ctx.live.volumes]
+        return [manifest_volume(v) for v in ctx.live.volumes]
     # The default list does not apply to this Space.
     return [] if ctx.defaults.get("volumes") else UNMANAGED
 
@@ -174,6 +174,15 @@ def _import_variables(ctx: _ImportContext) -> Any:
         for key, var in (ctx.live.variables or {}).items()
     }
     return variables or UNMANAGED
+
+
+def _import_dev_mode(ctx: _ImportContext) -> Any:
+    """Written when on, when the entry already manages it, or when a default would turn it on: a
+    Space without dev mode needs no line to stay without it (static Spaces have none)."""
+    said = "dev_mode" in ctx.existing or "dev_mode" in ctx.defaults
+    if ctx.static or not (ctx.live.dev_mode or said):
+        return UNMANAGED
+    return ctx.live.dev_mode
 
 
 def _import_card(ctx: _ImportContext) -> Any:
@@ -199,8 +208,7 @@ _IMPORTERS: dict[str, Callable[[_ImportContext], Any]] = {
     "variables": _import_variables,
     "secrets": lambda ctx: _secrets(ctx.live, ctx.existing.get("secrets") or {}) or UNMANAGED,
     "card": _import_card,
-    # Written only when on: a Space without dev mode needs no line to stay without it.
-    "dev_mode": lambda ctx: True if ctx.live.dev_mode else UNMANAGED,
+    "dev_mode": _import_dev_mode,
 }
 
 
@@ -274,10 +282,7 @@ def _same_volumes(written: Any, live: Sequence[LiveVolume]) -> bool:
     except ValueError:  # not valid volume entries: rewrite them from the Hub
         return False
 
-    def normalised(volumes: Sequence[VolumeSpec | LiveVolume]) -> list[dict[str, Any]]:
-        return sorted((volume_dict(v) for v in volumes), key=lambda d: str(d["mountPath"]))
-
-    return normalised(specs) == normalised(live)
+    return volumes_by_mount(specs) == volumes_by_mount(live)
 
 
 def _variable_text(value: Any) -> str | None:
@@ -287,22 +292,6 @@ def _variable_text(value: Any) -> str | None:
     if isinstance(value, (int, float, str)):
         return str(value)
     return None
-
-
-def _volume(volume: LiveVolume) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "type": volume.type,
-        "source": volume.source,
-        "mount_path": volume.mount_path,
-    }
-    if volume.revision is not None:
-        data["revision"] = volume.revision
-    # Repository volumes are always read-only on the Hub; only a bucket's flag carries meaning.
-    if volume.type == "bucket" and volume.read_only:
-        data["read_only"] = True
-    if volume.path is not None:
-        data["path"] = volume.path
-    return data
 
 
 def _secrets(live: LiveSpace, declared: Mapping[str, Any]) -> dict[str, dict[str, str]]:
@@ -439,7 +428,7 @@ def read_merge_target(output: Path) -> str | None:
         existing = output.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpacectlError(f"cannot read {output}: {os_reason(exc)}") from None
-    parse_manifest(existing, str(output), base_dir=output.parent, environ=None, check_sources=False)
+    parse_manifest(existing, str(output), base_dir=output.parent, check_sources=False)
     return existing
 
 
@@ -447,7 +436,7 @@ def check_imported(text: str, output: Path | None, base_dir: Path) -> None:
     """Validate the manifest import made (named `output`, or `spaces.yaml` when printed) before
     it is printed or written: an invalid one is a bug, and must not replace a good file."""
     name = str(output) if output is not None else "spaces.yaml"
-    parse_manifest(text, name, base_dir=base_dir, environ=None, check_sources=False)
+    parse_manifest(text, name, base_dir=base_dir, check_sources=False)
 
 
 def write_merged(output: Path, text: str, existing: str | None) -> None:

@@ -7,7 +7,8 @@ Contract:
   (values from the plan's CreateSpace), and the first commit removes the files the Hub's Space
   template added that the source folder does not have (`Commit.mirror_new_space`).
 - Before writing to a Space, a stale check (for saved plans) re-reads it and compares it with the
-  plan's fingerprint; if anything changed, nothing is written to that Space.
+  plan's fingerprint; if anything changed, nothing is written to that Space. For a saved plan,
+  `check_plan_current` does the same for every Space at once before anything is shown or written.
 - Secret values are read from the environment at this point, never earlier and never stored; when
   the plan carries a keyed digest, the value must still match it.
 - One Space's failure does not stop the others. The result lists, per Space, what was applied and
@@ -17,15 +18,16 @@ Contract:
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import assert_never
 
 from spacectl.attributes import create_fixes
-from spacectl.errors import ConfigError, HubError, SpacectlError, StalePlanError
+from spacectl.errors import ConfigError, HubError, SpacectlError, SpillError, StalePlanError
 from spacectl.files import checked_content
 from spacectl.operations import (
     PROTECTED_FILES,
@@ -58,6 +60,29 @@ from spacectl.state import (
 )
 
 Reporter = Callable[[str, str], None]
+# Bytes of file content held in memory at once across the Spaces being applied; files beyond it
+# are uploaded from a private copy on disk.
+MEMORY_BUDGET = 64 << 20
+
+
+class _MemoryBudget:
+    """A thread-safe count of the bytes that uploads may still hold in memory."""
+
+    def __init__(self, total: int) -> None:
+        self._left = total
+        self._lock = threading.Lock()
+
+    def reserve(self, size: int) -> int:
+        """`size` when that much is left (now reserved), else 0: the file goes to disk."""
+        with self._lock:
+            if size > self._left:
+                return 0
+            self._left -= size
+            return size
+
+    def release(self, size: int) -> None:
+        with self._lock:
+            self._left += size
 
 
 def _quiet(space_id: str, message: str) -> None:
@@ -72,6 +97,7 @@ class _Context:
     check_stale: bool
     base_dir: Path
     spill_dir: Path
+    memory: _MemoryBudget
 
 
 def _needs_for(change: SpaceChange) -> ReadNeeds:
@@ -82,16 +108,40 @@ def _needs_for(change: SpaceChange) -> ReadNeeds:
     )
 
 
+def check_plan_current(plan: Plan, hub: HubPort) -> None:
+    """Refuse a saved plan that no longer holds, as a whole and before anything of it is shown
+    or written: every Space the plan writes to is re-read (with the plan's own needs) and
+    compared with its fingerprint. One StalePlanError names each changed Space and what changed.
+    A plan already applied is refused this way too: applying it changed what it fingerprinted."""
+    writes = [c for c in plan.changes if c.operations]
+    if not writes:
+        return
+    live = hub.read_live({c.space_id: _needs_for(c) for c in writes})
+    stale = [
+        f"{c.space_id} ({', '.join(reasons)})"
+        for c in writes
+        if (reasons := stale_reasons(c.fingerprint, live[c.space_id]))
+    ]
+    if stale:
+        raise StalePlanError(
+            "the saved plan is stale (applied already, or the Hub changed since it was made); "
+            f"nothing was applied: {'; '.join(stale)}",
+            hint="run `spacectl plan --out FILE` again, review it, and apply the new plan",
+        )
+
+
 def _secret_to_write(
     secret: SecretWrite, space_id: str, environ: Mapping[str, str]
 ) -> SecretToWrite:
     """The value from the environment, checked against the plan's digest (when both sides have
-    the key), with the description marker to stamp at write time."""
+    the key), with the description marker to stamp at write time. Unset or empty refuses. A
+    write planned without a digest (no key, or a plan made where the variable was unset) takes
+    the value found now: that plan approved writing the variable, and could not see a value."""
     value = environ.get(secret.from_env)
-    if value is None:
+    if not value:  # CI expands an undefined secret to "": never write that as the value
         raise SpacectlError(
             f"{space_id}: environment variable {secret.from_env} "
-            f"for secret {secret.key} is not set",
+            f"for secret {secret.key} is {'not set' if value is None else 'empty'}",
             hint=f"export {secret.from_env}=... before running apply",
         )
     key_material = environ.get(SECRET_KEY_ENV)
@@ -106,20 +156,26 @@ def _secret_to_write(
     )
 
 
-def _upload(add: FileAdd, ctx: _Context) -> Upload:
+def _upload(add: FileAdd, ctx: _Context, inputs: _Inputs) -> Upload:
     """What to upload for one planned file: read once, checked against the planned blob id, and
-    uploaded from exactly the bytes that were checked. A relative `source` is relative to the
-    manifest's folder."""
+    uploaded from exactly the bytes that were checked (in memory while the budget allows, else
+    from a private copy). A relative `source` is relative to the manifest's folder."""
     if add.content is not None:
         return Upload(add.path, add.content.encode(), add.blob_id, add.sha256)
     assert add.source is not None
     path = ctx.base_dir / add.source
+    in_memory = ctx.memory.reserve(add.size)
+    inputs.held += in_memory
     try:
-        data, blob_id, sha256 = checked_content(path, ctx.spill_dir)
+        data, blob_id, sha256 = checked_content(path, ctx.spill_dir, in_memory=in_memory)
+    except SpillError:
+        raise  # the temp disk, not the plan: FAILED with its own hint
     except ConfigError as exc:
         raise StalePlanError(
             f"{add.path}: {exc.message.rstrip('.')}", hint="run `spacectl plan` again"
         ) from None
+    if isinstance(data, Path):
+        inputs.copies.append(data)
     if blob_id != add.blob_id:
         raise StalePlanError(
             f"{add.path}: the local file changed after the plan was made",
@@ -128,20 +184,27 @@ def _upload(add: FileAdd, ctx: _Context) -> Upload:
     return Upload(add.path, data, blob_id, sha256)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Inputs:
     """What one Space's operations need from this machine, resolved and checked against the
-    plan before its first write: secret values (from the environment) and file contents."""
+    plan before its first write: secret values (from the environment) and file contents; the
+    bytes of the memory budget they hold and the copies on disk, given back by `release`."""
 
-    secrets: Mapping[str, SecretToWrite]
-    uploads: Mapping[str, Upload]
+    secrets: dict[str, SecretToWrite] = field(default_factory=dict)
+    uploads: dict[str, Upload] = field(default_factory=dict)
+    held: int = 0
+    copies: list[Path] = field(default_factory=list)
+
+    def release(self, ctx: _Context) -> None:
+        ctx.memory.release(self.held)
+        self.held = 0
+        for copy in self.copies:
+            copy.unlink(missing_ok=True)
 
 
-def _resolve_inputs(change: SpaceChange, ctx: _Context) -> _Inputs:
-    """Raises (so nothing is written) when a variable is missing, a secret's value or a local
-    file changed since the plan."""
-    secrets: dict[str, SecretToWrite] = {}
-    uploads: dict[str, Upload] = {}
+def _resolve_inputs(change: SpaceChange, ctx: _Context, inputs: _Inputs) -> None:
+    """Fill `inputs`; raises (so nothing is written) when a variable is missing, a secret's
+    value or a local file changed since the plan."""
     for op in change.operations:
         match op:
             case CreateSpace(secrets=writes):
@@ -150,12 +213,11 @@ def _resolve_inputs(change: SpaceChange, ctx: _Context) -> _Inputs:
                 writes = (write,)
             case Commit(additions=additions):
                 writes = ()
-                uploads.update((add.path, _upload(add, ctx)) for add in additions)
+                inputs.uploads.update((add.path, _upload(add, ctx, inputs)) for add in additions)
             case _:
                 writes = ()
         for write in writes:
-            secrets[write.key] = _secret_to_write(write, change.space_id, ctx.environ)
-    return _Inputs(secrets, uploads)
+            inputs.secrets[write.key] = _secret_to_write(write, change.space_id, ctx.environ)
 
 
 def _execute(
@@ -165,16 +227,7 @@ def _execute(
     hub = ctx.hub
     match op:
         case CreateSpace():
-            hub.create_space(
-                sid,
-                sdk=op.sdk,
-                visibility=op.visibility,
-                hardware=op.hardware,
-                sleep_time=op.sleep_time,
-                variables=op.variables,
-                secrets=[inputs.secrets[secret.key] for secret in op.secrets],
-                volumes=op.volumes,
-            )
+            hub.create_space(sid, op, [inputs.secrets[secret.key] for secret in op.secrets])
             _fix_after_create(op, change, ctx, inputs, result)
         case SetVisibility():
             hub.set_visibility(sid, op.visibility)
@@ -244,6 +297,7 @@ def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
     result = SpaceResult(sid, Outcome.UNCHANGED)
     if not change.operations:
         return result
+    inputs = _Inputs()
     try:
         if ctx.check_stale:
             reasons = stale_reasons(change.fingerprint, ctx.hub.read_space(sid, _needs_for(change)))
@@ -253,7 +307,7 @@ def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
                     "nothing was written to it",
                     hint="run `spacectl plan` again",
                 )
-        inputs = _resolve_inputs(change, ctx)
+        _resolve_inputs(change, ctx, inputs)
         for op in change.operations:
             ctx.report(sid, op.describe())
             _execute(op, change, ctx, inputs, result)
@@ -267,6 +321,8 @@ def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
         result.outcome = Outcome.FAILED
         result.error, result.hint = exc.message, exc.hint
         ctx.report(sid, f"failed: {exc.message}")
+    finally:
+        inputs.release(ctx)
     return result
 
 
@@ -287,7 +343,8 @@ def apply_plan(
     last = [c for c in plan.changes if _deletes(c)]
     results: list[SpaceResult] = []
     with tempfile.TemporaryDirectory(prefix="spacectl-upload-") as spill:
-        ctx = _Context(hub, environ, report, check_stale, base_dir, Path(spill))
+        memory = _MemoryBudget(MEMORY_BUDGET)
+        ctx = _Context(hub, environ, report, check_stale, base_dir, Path(spill), memory)
         for batch in (first, last):
             with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
                 results.extend(pool.map(lambda c: _apply_space(c, ctx), batch))

@@ -29,7 +29,7 @@ from deepdiff import DeepDiff
 from spacectl.card import app_warnings, card_fields, desired_readme
 from spacectl.files import LocalFile, planned_files, tree_changes
 from spacectl.inputs import PlanInputs
-from spacectl.manifest import FREE_HARDWARE, SpaceSpec, VolumeSpec
+from spacectl.manifest import FREE_HARDWARE, SpaceSpec
 from spacectl.operations import (
     ABSENT,
     JSON,
@@ -50,7 +50,8 @@ from spacectl.operations import (
     SetVolumes,
 )
 from spacectl.secrets import SECRET_KEY_ENV, rewrite_reason
-from spacectl.state import LiveSpace, LiveVolume
+from spacectl.state import LiveSpace
+from spacectl.volumes import mount_of, volumes_by_mount
 
 
 class _Unmanaged:
@@ -114,6 +115,12 @@ def _path(name: str, parts: tuple[Any, ...]) -> str:
     return text
 
 
+def _top_key(name: str, path: str) -> str:
+    """The first key of a `_path` (`variables.KEY` or `variables[KEY]`) spelled back."""
+    rest = path[len(name) :]
+    return rest[1:] if rest.startswith(".") else rest[1 : rest.index("]")]
+
+
 def _lookup(value: JSON, parts: tuple[Any, ...]) -> JSON:
     for part in parts:
         if isinstance(value, Mapping) and part in value:
@@ -127,7 +134,12 @@ def deep_diff(attr: Attribute, have: JSON, want: JSON, ctx: SpaceContext) -> lis
     """Field changes by path: deepdiff over the normalised forms; a change below `attr.depth`
     is reported at that depth (a changed list in the card is one `card.tags` change)."""
     diff = DeepDiff(
-        have, want, view="tree", ignore_numeric_type_changes=True, threshold_to_diff_deeper=0
+        have,
+        want,
+        view="tree",
+        ignore_numeric_type_changes=True,
+        threshold_to_diff_deeper=0,  # a mapping with no key in common still diffs key by key
+        ignore_private_variables=False,  # `__TOKEN` is a variable like any other
     )
     if not diff:
         return []
@@ -223,8 +235,10 @@ def _desired_sleep_time(ctx: SpaceContext) -> JSON:
 def _hardware_operations(
     fields: tuple[FieldChange, ...], want: JSON, ctx: SpaceContext
 ) -> list[Operation]:
-    # One request carries a changed sleep time too: one call, one restart.
-    sleep = ctx.desired.get("sleep_time") if ctx.changed("sleep_time") else None
+    # One request carries a changed sleep time too: one call, one restart. After a create, the
+    # hardware request resends the sleep time the create asked for (a new flavour may reset it).
+    resend = ctx.changed("sleep_time") or ctx.readback
+    sleep = ctx.desired.get("sleep_time") if resend else None
     return [SetHardware(want, sleep)]
 
 
@@ -257,12 +271,10 @@ def _only_listed_keys(have: JSON, want: JSON, ctx: SpaceContext) -> JSON:
 def _variable_operations(
     fields: tuple[FieldChange, ...], want: JSON, ctx: SpaceContext
 ) -> list[Operation]:
-    prefix = len("variables.")
+    keys = [_top_key("variables", fc.path) for fc in fields]
     return [
-        DeleteVariable(fc.path[prefix:])
-        if fc.action is Action.DELETE
-        else SetVariable(fc.path[prefix:], str(fc.after))
-        for fc in fields
+        DeleteVariable(key) if fc.action is Action.DELETE else SetVariable(key, str(fc.after))
+        for key, fc in zip(keys, fields, strict=True)
     ]
 
 
@@ -283,24 +295,55 @@ def _desired_secrets(ctx: SpaceContext) -> JSON:
 
 
 def _secret_diff(attr: Attribute, have: JSON, want: JSON, ctx: SpaceContext) -> list[FieldChange]:
+    """A secret missing on the Hub is created; one that exists is written again for a reason
+    `rewrite_reason` finds. Without the value here (`PlanInputs.unknown_secrets`) whatever can
+    be told without it still counts, but a value change cannot be seen: the secret is shown as
+    not verified and no write is planned (a plan made in a fork's pull request shows no false
+    change, and the next plan made with the value finds any real one)."""
     changes = []
     unverifiable = []
+    unverified: list[str] = []
+    needed: list[str] = []
+    unknown = ctx.inputs.unknown_secrets if ctx.inputs is not None else {}
+    space_id = ctx.spec.id if ctx.spec is not None else ""
     for key, write in want.items():
         path = f"secrets.{key}"
+        why = unknown.get((space_id, key), "")
         if key not in have:
-            changes.append(
-                FieldChange(path, Action.CREATE, sensitive=True, reason="missing on the Hub")
-            )
+            reason = f"missing on the Hub; {why}: apply needs it" if why else "missing on the Hub"
+            changes.append(FieldChange(path, Action.CREATE, sensitive=True, reason=reason))
+            needed += [f"{key} ({why})"] if why else []
             continue
         if ctx.readback:
             continue
         reason = rewrite_reason(write, have[key])
-        if reason:
+        if reason and why:
+            changes.append(
+                FieldChange(path, Action.UPDATE, sensitive=True, reason=f"{reason}; {why}")
+            )
+            needed.append(f"{key} ({why})")
+        elif reason:
             changes.append(
                 FieldChange(path, Action.UPDATE, None, None, sensitive=True, reason=reason)
             )
+        elif why:
+            changes.append(
+                FieldChange(path, Action.NOOP, sensitive=True, reason=f"not verified: {why}")
+            )
+            unverified.append(f"{key} ({why})")
         elif write.digest is None:
             unverifiable.append(key)
+    if unverified:
+        ctx.warnings.append(
+            f"{space_id}: secret(s) {', '.join(unverified)} not verified: without the value "
+            "this plan cannot tell whether it changed and plans no write for it; plan with the "
+            "variable set to check it"
+        )
+    if needed:
+        ctx.warnings.append(
+            f"{space_id}: secret(s) {', '.join(needed)} must be written: apply refuses this "
+            "Space until the variable is set"
+        )
     if unverifiable and ctx.spec is not None:
         ctx.warnings.append(
             f"{ctx.spec.id}: cannot tell whether secret value(s) {', '.join(unverifiable)} "
@@ -324,6 +367,7 @@ def _secret_operations(
         if fc.action is Action.DELETE
         else SetSecret(want[fc.path[prefix:]])
         for fc in fields
+        if fc.action is not Action.NOOP  # not verified: shown, never written
     ]
 
 
@@ -334,32 +378,6 @@ def _secret_stamps(live: LiveSpace | None) -> JSON:
 
 
 # --- volumes --------------------------------------------------------------------------------------
-
-
-def volume_dict(volume: VolumeSpec | LiveVolume) -> dict[str, JSON]:
-    """The Hub's JSON shape of a volume, normalised: `readOnly` is always present with the Hub's
-    default (repositories are forced read-only, buckets default to read-write), other unset
-    optional fields are dropped."""
-    data: dict[str, JSON] = {
-        "type": volume.type,
-        "source": volume.source,
-        "mountPath": volume.mount_path,
-    }
-    if volume.revision is not None:
-        data["revision"] = volume.revision
-    data["readOnly"] = True if volume.type != "bucket" else bool(volume.read_only)
-    if volume.path is not None:
-        data["path"] = volume.path
-    return data
-
-
-def volumes_by_mount(volumes: Any) -> dict[str, dict[str, JSON]]:
-    """Volumes as a set keyed by mount path (their order means nothing to the Hub)."""
-    return {d["mountPath"]: d for d in sorted((volume_dict(v) for v in volumes), key=_mount)}
-
-
-def _mount(data: Mapping[str, JSON]) -> str:
-    return str(data["mountPath"])
 
 
 def _volume_operations(
@@ -377,8 +395,9 @@ def _desired_volumes(ctx: SpaceContext) -> JSON:
 
 
 def _desired_card(ctx: SpaceContext) -> JSON:
+    # In JSON form, as the Hub reports cardData (a YAML date is its ISO text there).
     assert ctx.spec is not None
-    return card_fields(ctx.spec.card) or UNMANAGED
+    return card_fields(ctx.spec.card, json=True) or UNMANAGED
 
 
 def _card_scope(have: JSON, want: JSON, ctx: SpaceContext) -> JSON:
@@ -506,7 +525,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         stage=STAGE_VOLUMES,
         create=lambda want: ("volumes", tuple(want.values()) or None),
         # The create call's volumes are normalised already (the plan made them).
-        from_create=lambda op: {_mount(v): dict(v) for v in op.volumes or ()} or UNMANAGED,
+        from_create=lambda op: {mount_of(v): dict(v) for v in op.volumes or ()} or UNMANAGED,
         fingerprint=lambda space: list(volumes_by_mount(space.volumes if space else ()).values()),
     ),
     Attribute(
@@ -600,18 +619,11 @@ def diff_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> S
 
 def create_operation(sdk: str, diff: SpaceDiff) -> CreateSpace:
     """The create call, carrying every desired value an attribute can pass to it."""
-    args: dict[str, JSON] = {
-        "visibility": None,
-        "hardware": None,
-        "sleep_time": None,
-        "variables": {},
-        "secrets": (),
-        "volumes": None,
-    }
-    for attr in ATTRIBUTES:
-        if attr.create is not None and attr.name in diff.desired:
-            key, value = attr.create(diff.desired[attr.name])
-            args[key] = value
+    args = dict(
+        attr.create(diff.desired[attr.name])
+        for attr in ATTRIBUTES
+        if attr.create is not None and attr.name in diff.desired
+    )
     return CreateSpace(sdk=sdk, **args)
 
 

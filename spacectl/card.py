@@ -104,9 +104,12 @@ def _stale_sdk_keys(old_sdk: Any, new_sdk: str) -> tuple[str, ...]:
     )
 
 
-def card_fields(card: CardSpec | None) -> dict[str, Any]:
-    """The front-matter keys a `CardSpec` sets, in declaration order, extras last."""
-    return card.model_dump(exclude_none=True) if card is not None else {}
+def card_fields(card: CardSpec | None, *, json: bool = False) -> dict[str, Any]:
+    """The front-matter keys a `CardSpec` sets, in declaration order, extras last; with `json`,
+    each value in its JSON form (a date as ISO text), as the Hub reports `cardData`."""
+    if card is None:
+        return {}
+    return card.model_dump(exclude_none=True, mode="json" if json else "python")
 
 
 def _source_readme(spec: SpaceSpec, source: Path, local: LocalFile) -> LocalFile:
@@ -164,7 +167,7 @@ def desired_files(
 
 def readme_out_of_date(spec: SpaceSpec, live: LiveSpace) -> bool:
     """Whether the live README front matter lacks a card field or the SDK the manifest sets."""
-    wanted = card_fields(spec.card)
+    wanted = card_fields(spec.card, json=True)  # as the Hub reports cardData
     if spec.sdk is not None:
         wanted["sdk"] = spec.sdk
     return any(live.card_data.get(k) != v for k, v in wanted.items())

@@ -2,7 +2,7 @@
 
 Each check returns a `Check` (PASS, WARN or FAIL, a message and, for a problem, the fix). The
 check functions are pure: they take the manifest entry, scanned files, the environment or data the
-Hub returned. `run_checks` reads the Hub through a `DoctorHub` (in practice `hub.Hub`): one
+Hub returned. `run_checks` reads the Hub through a `CatalogPort` (in practice `hub.Hub`): one
 `whoami`, one hardware listing, and one README validation per Space whose README spacectl writes.
 
 Secret values are never read into a message: only whether a variable is set.
@@ -16,13 +16,14 @@ import re
 import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from spacectl.card import README, card_fields, desired_files, readme_front_matter, render_readme
 from spacectl.errors import AuthError, HubError, SpacectlError
 from spacectl.files import LocalFile
 from spacectl.manifest import FREE_HARDWARE, Manifest, SpaceSpec
-from spacectl.state import Identity, ReadmeCheck
+from spacectl.port import CatalogPort
+from spacectl.state import Identity
 
 DEFAULT_APP_PORT = 7860
 # The Hub stores these as large files (LFS/Xet), as the sandbox and the Hub's preupload decide.
@@ -64,18 +65,6 @@ class Check:
         }
 
 
-class DoctorHub(Protocol):
-    """The Hub reads doctor needs (`hub.Hub` provides them)."""
-
-    endpoint: str
-
-    def whoami(self) -> Identity: ...
-
-    def hardware_flavors(self) -> list[str]: ...
-
-    def validate_readme(self, content: str) -> ReadmeCheck: ...
-
-
 def failed(checks: Iterable[Check]) -> bool:
     return any(check.verdict is Verdict.FAIL for check in checks)
 
@@ -93,14 +82,14 @@ def render_checks(checks: Iterable[Check]) -> str:
 # --- the whole run ------------------------------------------------------------------------------
 
 
-def run_checks(manifest: Manifest, hub: DoctorHub, environ: Mapping[str, str]) -> list[Check]:
+def run_checks(manifest: Manifest, hub: CatalogPort, environ: Mapping[str, str]) -> list[Check]:
     """Every check for `manifest`, in report order: the token, write access per owner, then per
     Space (secrets, source, Dockerfile and port, README, hardware, platform limits)."""
     checks: list[Check] = []
     token, identity, reachable = check_token(hub)
     checks.append(token)
     # An unreachable Hub would make every later read retry for a minute before failing.
-    online: DoctorHub | None = hub if reachable else None
+    online: CatalogPort | None = hub if reachable else None
     if identity is not None:
         owners = dict.fromkeys([manifest.owner, *(spec.owner for spec in manifest.spaces)])
         checks += [check_write_access(identity.raw, owner) for owner in owners]
@@ -116,7 +105,7 @@ def run_checks(manifest: Manifest, hub: DoctorHub, environ: Mapping[str, str]) -
 
 def _space_checks(
     spec: SpaceSpec,
-    hub: DoctorHub | None,
+    hub: CatalogPort | None,
     environ: Mapping[str, str],
     flavors: list[str] | Exception | None,
 ) -> list[Check]:
@@ -147,7 +136,7 @@ def _space_checks(
     return checks
 
 
-def _flavors(hub: DoctorHub) -> list[str] | Exception:
+def _flavors(hub: CatalogPort) -> list[str] | Exception:
     try:
         return hub.hardware_flavors()
     except HubError as exc:
@@ -186,7 +175,7 @@ def _label(kind: str, spec: SpaceSpec) -> str:
 # --- identity -----------------------------------------------------------------------------------
 
 
-def check_token(hub: DoctorHub) -> tuple[Check, Identity | None, bool]:
+def check_token(hub: CatalogPort) -> tuple[Check, Identity | None, bool]:
     """A token is found and the Hub accepts it. Also returns the identity (None on failure) and
     whether the Hub answered at all."""
     try:
@@ -423,7 +412,7 @@ def check_port(
 
 
 def check_readme(
-    spec: SpaceSpec, files: Mapping[str, LocalFile] | None, hub: DoctorHub | None
+    spec: SpaceSpec, files: Mapping[str, LocalFile] | None, hub: CatalogPort | None
 ) -> Check | None:
     """The README.md spacectl will commit has front matter the Hub accepts (validated by the
     Hub itself, unless `hub` is None) and names an SDK. None when spacectl does not write

@@ -75,6 +75,11 @@ class ConfigError(SpacectlError):
     sandbox flag."""
 
 
+class SpillError(ConfigError):
+    """A temporary copy of a file being uploaded cannot be written (the temp disk is full or not
+    writable): not the source file's fault, so not a stale plan."""
+
+
 class HubError(SpacectlError):
     """The Hub refused or failed a request. `status` is the HTTP status when there was one."""
 

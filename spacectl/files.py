@@ -18,7 +18,7 @@ from typing import Any
 
 import pathspec
 
-from spacectl.errors import ConfigError
+from spacectl.errors import ConfigError, SpillError
 from spacectl.operations import PROTECTED_FILES, Action, FieldChange, FileAdd
 from spacectl.state import LiveFile
 
@@ -221,32 +221,39 @@ def _hash_file(rel: str, path: Path) -> LocalFile:
     return LocalFile(rel, size, blob_id, sha256, source_path=path)
 
 
-# Files up to this size are uploaded from memory; larger ones from a private copy on disk.
-IN_MEMORY_LIMIT = 8 << 20
-
-
-def checked_content(path: Path, spill_dir: Path) -> tuple[bytes | Path, str, str]:
+def checked_content(
+    path: Path, spill_dir: Path, *, in_memory: int
+) -> tuple[bytes | Path, str, str]:
     """The content of `path` to upload, read once: (data, blob SHA-1, SHA-256).
 
-    `data` is bytes up to IN_MEMORY_LIMIT; a larger file is copied into `spill_dir` while it is
-    hashed and `data` is that copy. Either way the hashes are of exactly the bytes that will be
-    uploaded, so the caller can check them against the plan and an edit of the file after the
-    check cannot reach the Hub. Memory stays bounded by the limit."""
+    `data` is bytes when the file has at most `in_memory` bytes; a larger file is copied into
+    `spill_dir` while it is hashed and `data` is that copy. Either way the hashes are of exactly
+    the bytes that will be uploaded, so the caller can check them against the plan and an edit
+    of the file after the check cannot reach the Hub. At most `in_memory` bytes are held.
+    Raises ConfigError when the file cannot be read, SpillError when the copy cannot be
+    written."""
     chunks: list[bytes] = []
     copy = None
     held = 0
 
     def sink(chunk: bytes) -> None:
         nonlocal copy, held
-        if copy is None and held + len(chunk) <= IN_MEMORY_LIMIT:
+        if copy is None and held + len(chunk) <= in_memory:
             chunks.append(chunk)
             held += len(chunk)
             return
-        if copy is None:
-            copy = tempfile.NamedTemporaryFile(dir=spill_dir, delete=False)  # noqa: SIM115
-            copy.writelines(chunks)
-            chunks.clear()
-        copy.write(chunk)
+        try:
+            if copy is None:
+                copy = tempfile.NamedTemporaryFile(dir=spill_dir, delete=False)  # noqa: SIM115
+                copy.writelines(chunks)
+                chunks.clear()
+            copy.write(chunk)
+        except OSError as exc:
+            raise SpillError(
+                f"cannot write a temporary copy of '{path}' under {spill_dir}: {exc.strerror}",
+                hint="free space there, or point TMPDIR at a folder with room for the largest "
+                "files of a Space",
+            ) from None
 
     try:
         _, blob_id, sha256 = _read_hashed(path, sink)

@@ -69,6 +69,7 @@ from spacectl.errors import (
     NotFoundError,
     TransientHubError,
 )
+from spacectl.operations import CreateSpace
 from spacectl.port import SecretToWrite, Upload
 from spacectl.state import (
     Identity,
@@ -505,37 +506,30 @@ class Hub:
     # --- writing ------------------------------------------------------------------------------
 
     def create_space(
-        self,
-        space_id: str,
-        *,
-        sdk: str,
-        visibility: str | None,
-        hardware: str | None,
-        sleep_time: int | None,
-        variables: Mapping[str, str],
-        secrets: Sequence[SecretToWrite],
-        volumes: Sequence[Mapping[str, Any]] | None,
+        self, space_id: str, create: CreateSpace, secrets: Sequence[SecretToWrite]
     ) -> None:
-        """Create a Space with every setting the create call accepts.
+        """Create a Space with every setting `create` carries (the create call accepts them all);
+        `secrets` are the values of `create.secrets`.
 
         Creates are serialised: the Hub rejects concurrent creates by one user. A 409 on a retry
         means our first attempt landed, which is success."""
         attempts = 0
 
-        def create() -> None:
+        def run() -> None:
             nonlocal attempts
             attempts += 1
             try:
                 self.api.create_repo(
                     space_id,
                     repo_type="space",
-                    space_sdk=sdk,
-                    visibility=visibility,  # type: ignore[arg-type]
-                    space_hardware=hardware,  # type: ignore[arg-type]
-                    space_sleep_time=sleep_time,
-                    space_variables=[{"key": k, "value": v} for k, v in variables.items()] or None,
+                    space_sdk=create.sdk,
+                    visibility=create.visibility,  # type: ignore[arg-type]
+                    space_hardware=create.hardware,  # type: ignore[arg-type]
+                    space_sleep_time=create.sleep_time,
+                    space_variables=[{"key": k, "value": v} for k, v in create.variables.items()]
+                    or None,
                     space_secrets=[s.payload(SERVER_CLOCK.now()) for s in secrets] or None,
-                    space_volumes=[_volume(v) for v in volumes] if volumes else None,
+                    space_volumes=[_volume(v) for v in create.volumes] if create.volumes else None,
                 )
             except HfHubHTTPError as exc:
                 if attempts > 1 and exc.response is not None and exc.response.status_code == 409:
@@ -545,7 +539,7 @@ class Hub:
 
         with self._create_lock:
             try:
-                self._call(f"{space_id}: create", create)
+                self._call(f"{space_id}: create", run)
             except ConflictError as exc:
                 raise ConflictError(
                     f"{space_id}: cannot create it: a Space with this name already exists (created "

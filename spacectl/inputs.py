@@ -1,14 +1,16 @@
 """The local inputs of a plan: scanned source folders, secret digests and what to read live.
 
 This is the I/O half that `compute_plan` (pure) needs: it reads the source folders and the
-environment. Secret values are read only to compute keyed digests, and are not kept.
+environment. Secret values are read only to compute keyed digests, and are not kept. A secret
+whose variable is unset or empty is not an error here: the plan reports it as not verified
+(`unknown_secrets`), and apply refuses to write it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from spacectl.card import desired_files, readme_out_of_date
@@ -24,7 +26,10 @@ class PlanInputs:
     """Everything compute_plan needs from this machine besides the manifest and live state.
 
     `files`: per Space id, the local file set (None when the Space has no `source`).
-    `secret_digests`: per (space id, key), the HMAC digest of the value, or None without a key.
+    `secret_digests`: per (space id, key), the HMAC digest of the value, or None without a key
+    or without the value.
+    `unknown_secrets`: per (space id, key) whose value this machine does not have, why
+    (`$VAR is not set`, `$VAR is empty`); such a secret is compared without its value.
     `base_dir`: the manifest's folder, which file paths in the plan are relative to.
     `targets`: the `--target` names (None: every Space).
     """
@@ -33,6 +38,7 @@ class PlanInputs:
     secret_digests: Mapping[tuple[str, str], str | None]
     base_dir: Path
     targets: frozenset[str] | None = None
+    unknown_secrets: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
 
 def matches_target(space_id: str, targets: frozenset[str] | None) -> bool:
@@ -107,31 +113,54 @@ def _readme_in_memory(files: dict[str, LocalFile]) -> dict[str, LocalFile]:
     return files
 
 
+def missing_value(environ: Mapping[str, str], variable: str) -> str:
+    """Why `variable` gives no secret value (`$VAR is not set`, `$VAR is empty`), or "" when it
+    does. Empty counts as missing: CI systems expand an undefined secret (a fork's pull request)
+    to ""."""
+    value = environ.get(variable)
+    if value is None:
+        return f"${variable} is not set"
+    return f"${variable} is empty" if value == "" else ""
+
+
 def secret_digests(
     specs: list[SpaceSpec], environ: Mapping[str, str]
 ) -> dict[tuple[str, str], str | None]:
-    """Keyed digests of every secret value (None without SPACECTL_SECRET_KEY)."""
+    """Keyed digests of every secret value (None without SPACECTL_SECRET_KEY or the value)."""
     key_material = environ.get(SECRET_KEY_ENV) or None
     digests: dict[tuple[str, str], str | None] = {}
     for spec in specs:
         for key, secret in spec.secrets.items():
             value = environ.get(secret.from_env)
             digests[(spec.id, key)] = (
-                secret_digest(key_material, spec.id, key, value)
-                if key_material and value is not None
-                else None
+                secret_digest(key_material, spec.id, key, value) if key_material and value else None
             )
     return digests
+
+
+def unknown_secrets(
+    specs: list[SpaceSpec], environ: Mapping[str, str]
+) -> dict[tuple[str, str], str]:
+    """The present Spaces' secrets whose value `environ` does not give, with why."""
+    return {
+        (spec.id, key): reason
+        for spec in specs
+        if spec.state == "present"
+        for key, secret in spec.secrets.items()
+        if (reason := missing_value(environ, secret.from_env))
+    }
 
 
 def plan_inputs(
     manifest: Manifest, *, environ: Mapping[str, str], targets: frozenset[str] | None
 ) -> PlanInputs:
-    """Scan the targeted Spaces' source folders and digest their secret values."""
+    """Scan the targeted Spaces' source folders and digest their secret values: only the
+    targeted Spaces' variables are read."""
     specs = targeted(manifest, targets)
     return PlanInputs(
         files=scan_all(specs),
         secret_digests=secret_digests(specs, environ),
         base_dir=manifest.path.parent,
         targets=targets,
+        unknown_secrets=unknown_secrets(specs, environ),
     )

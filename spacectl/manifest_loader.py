@@ -1,15 +1,18 @@
 """The manifest loader: YAML file -> `Manifest`, or a `ManifestError` saying FILE:LINE:COL.
 
-First stage of the pipeline. No network; the only I/O is reading the file, checking that
-`source` folders exist and (on request) that secrets' environment variables are set. The YAML is
-parsed by `yamlio` (which knows where each key was written) and checked against the models of
-`manifest.py`.
+First stage of the pipeline. No network and no environment: the only I/O is reading the file and
+checking that `source` folders exist. Secrets' environment variables are not looked at here (a
+plan without them still plans; `inputs` and `apply` deal with a missing value), so `validate`
+runs without any secret. The YAML is parsed by `yamlio` (which knows where each key was written)
+and checked against the models of `manifest.py`.
 
 CONTRACT:
 - `load_manifest(path) -> Manifest` validates strictly and raises `ManifestError` with
   `FILE:LINE:COL: where: what` for any problem (unknown key with "did you mean", wrong type,
   duplicate key, invalid name, variable/secret key clash, hardware on a static Space, missing
-  `source` folder, missing environment variable for a secret, literal secret value).
+  `source` folder, literal secret value). When the checks found several problems the error is a
+  `ManifestProblems`: its message is the first in file order, `problems` holds every one
+  (`validate` prints them all; other commands stop at the first).
 - `parse_manifest(text, ...)` does the same for text already read.
 
 A separate module from `manifest.py` because the checks and the defaults merge are as long as
@@ -59,13 +62,9 @@ _SETTINGS = ("visibility", "hardware", "sleep_time", "dev_mode")
 _MAPPING_FIELDS = ("variables", "secrets", "card")
 
 
-def load_manifest(
-    path: Path, *, environ: Mapping[str, str] | None = None, check_sources: bool = True
-) -> Manifest:
+def load_manifest(path: Path, *, check_sources: bool = True) -> Manifest:
     """Read and validate the manifest at `path`.
 
-    `environ=None` skips the check that secrets' environment variables are set (`validate`,
-    `schema`); pass `os.environ` when the values will be needed (plan, apply).
     `check_sources=False` skips the check that `source` folders exist (`doctor` reports every
     missing one itself instead of stopping at the first). Error messages show `path` exactly as
     given. Raises `ManifestError` for every problem.
@@ -85,9 +84,7 @@ def load_manifest(
         raise ManifestError(
             "The file is not UTF-8 text.", location=SourceLocation(str(path), line, 1)
         ) from None
-    return parse_manifest(
-        text, str(path), base_dir=path.parent, environ=environ, check_sources=check_sources
-    )
+    return parse_manifest(text, str(path), base_dir=path.parent, check_sources=check_sources)
 
 
 def parse_manifest(
@@ -95,12 +92,12 @@ def parse_manifest(
     filename: str,
     *,
     base_dir: Path,
-    environ: Mapping[str, str] | None,
     check_sources: bool = True,
 ) -> Manifest:
     """Validate manifest `text`; `filename` is used in messages, `base_dir` resolves `source`.
 
-    Reports the first problem in file order as a `ManifestError` (its hint counts the others).
+    Reports the first problem in file order as a `ManifestError` (its hint counts the others;
+    a `ManifestProblems` carries them all).
     """
     try:
         document = parse_document(text)
@@ -146,7 +143,6 @@ def parse_manifest(
         document,
         problems,
         base_dir=base_dir,
-        environ=environ,
         check_sources=check_sources,
     )
     specs = resolver.resolve()
@@ -215,20 +211,35 @@ class _Problems:
         if not self.items:
             return
         # A missing key is reported last: it is often the consequence of a misspelt one.
-        first = min(self.items, key=lambda p: (p.missing, p.line, p.column))
-        others = len(self.items) - 1
+        ordered = sorted(self.items, key=lambda p: (p.missing, p.line, p.column))
+        errors = tuple(
+            ManifestError(
+                p.message,
+                location=SourceLocation(self.filename, p.line, p.column),
+                where=_dotted(p.loc),
+            )
+            for p in ordered
+        )
+        others = len(errors) - 1
         hint = (
-            f"{others} more problem{'s' if others > 1 else ''} in this file; fix this one and "
-            "run 'spacectl validate' again."
+            f"{others} more problem{'s' if others > 1 else ''} in this file; "
+            "'spacectl validate' lists them all."
             if others
             else None
         )
-        raise ManifestError(
-            first.message,
-            location=SourceLocation(self.filename, first.line, first.column),
-            where=_dotted(first.loc),
-            hint=hint,
-        )
+        raise ManifestProblems(errors, hint=hint)
+
+
+class ManifestProblems(ManifestError):
+    """Every problem the checks found in one manifest, in file order (missing keys last).
+
+    As a `ManifestError` it is the first of them with a hint counting the others, so a command
+    that stops at the first problem needs nothing special; `validate` lists `problems`."""
+
+    def __init__(self, problems: tuple[ManifestError, ...], *, hint: str | None) -> None:
+        first = problems[0]
+        super().__init__(first.reason, location=first.location, where=first.where, hint=hint)
+        self.problems = problems
 
 
 def _keys_at(parent: Loc) -> list[str]:
@@ -332,14 +343,12 @@ class _Resolver:
         problems: _Problems,
         *,
         base_dir: Path,
-        environ: Mapping[str, str] | None,
         check_sources: bool = True,
     ) -> None:
         self.parsed = parsed
         self.document = document
         self.problems = problems
         self.base_dir = base_dir
-        self.environ = environ
         self.check_sources = check_sources
 
     def resolve(self) -> list[SpaceSpec]:
@@ -481,8 +490,6 @@ class _Resolver:
             source = (self.base_dir / values["source"]).resolve()
             if state == "present" and self.check_sources:
                 self._check_source(values["source"], source, self._origin(loc, ("source",)))
-        if state == "present" and self.environ is not None:
-            self._check_environ(secrets, loc)
         return SpaceSpec(
             id=space_id,
             sdk=sdk,
@@ -508,25 +515,6 @@ class _Resolver:
             self.problems.add(f"Source folder '{raw}' does not exist ({source}).", loc)
         elif not source.is_dir():
             self.problems.add(f"Source '{raw}' is not a folder ({source}).", loc)
-
-    def _check_environ(self, secrets: Mapping[str, SecretSpec], loc: Loc) -> None:
-        assert self.environ is not None
-        for key, secret in secrets.items():
-            where = self._origin(loc, ("secrets", key, "from_env"))
-            value = self.environ.get(secret.from_env)
-            if value is None:
-                self.problems.add(
-                    f"Environment variable '{secret.from_env}' is not set; secret '{key}' reads "
-                    "its value from it.",
-                    where,
-                )
-            elif value == "":
-                # CI systems expand an undefined secret to "": almost always a misconfiguration.
-                self.problems.add(
-                    f"Environment variable '{secret.from_env}' is empty; secret '{key}' reads its "
-                    "value from it.",
-                    where,
-                )
 
 
 def _merge_card(defaults: CardSpec | None, own: CardSpec | None) -> CardSpec | None:

@@ -87,12 +87,12 @@ class CreateSpace:
     """Create the Space with every setting the create call accepts (`attributes` fill these)."""
 
     sdk: str
-    visibility: str | None
-    hardware: str | None
-    sleep_time: int | None
-    variables: Mapping[str, str]
-    secrets: tuple[SecretWrite, ...]
-    volumes: tuple[Mapping[str, JSON], ...] | None
+    visibility: str | None = None
+    hardware: str | None = None
+    sleep_time: int | None = None
+    variables: Mapping[str, str] = field(default_factory=dict)
+    secrets: tuple[SecretWrite, ...] = ()
+    volumes: tuple[Mapping[str, JSON], ...] | None = None
     kind: Literal["create_space"] = field(default="create_space", init=False)
 
     def describe(self) -> str:

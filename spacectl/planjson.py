@@ -13,9 +13,10 @@ import dataclasses
 import enum
 import types
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from spacectl import __version__
 from spacectl.errors import PlanFileError
 from spacectl.operations import ABSENT, JSON, Action, FieldChange, FileAdd, Operation
 from spacectl.plan import FORMAT_VERSION, Fingerprint, Plan, PlanHeader, SpaceChange
@@ -35,14 +36,16 @@ def _jsonable(value: Any) -> JSON:
         return [_jsonable(v) for v in value]
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, datetime):
+    if isinstance(value, (datetime, date)):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         names = [f.name for f in dataclasses.fields(value)]
         if "kind" in names:  # an operation: its kind first, as a reader expects
             names = ["kind", *(n for n in names if n != "kind")]
         return {name: _jsonable(getattr(value, name)) for name in names}
-    return value
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)  # a YAML value of another type (a timestamp with a zone, ...) as text
 
 
 def field_to_dict(fc: FieldChange) -> dict[str, JSON]:
@@ -68,6 +71,7 @@ def plan_to_dict(plan: Plan) -> dict[str, JSON]:
     header = plan.header
     return {
         "format_version": plan.format_version,
+        "spacectl_version": __version__,
         "manifest": header.manifest_path,
         "manifest_digest": header.manifest_digest,
         "endpoint": header.endpoint,
@@ -120,6 +124,9 @@ def _from_json(hint: Any, value: JSON) -> Any:
         return dict(value)
     if dataclasses.is_dataclass(hint):
         return _dataclass_from_json(hint, value)
+    if hint in (str, int, bool) and (type(value) is not hint):
+        # "false" must not enable dev mode, nor "0" count as a size.
+        raise TypeError(f"expected {hint.__name__}, got {type(value).__name__}")
     return value
 
 
@@ -136,6 +143,8 @@ def _dataclass_from_json(cls: Any, data: JSON) -> Any:
 
 
 def _op_from_dict(data: Mapping[str, JSON]) -> Operation:
+    if not isinstance(data, Mapping):
+        raise TypeError(f"an operation must be an object, not {type(data).__name__}")
     kind = data.get("kind")
     if kind not in _OP_TYPES:
         raise PlanFileError(f"unknown operation {kind!r} in plan file")
@@ -147,6 +156,8 @@ def _op_from_dict(data: Mapping[str, JSON]) -> Operation:
 
 
 def _fingerprint_from_dict(data: Mapping[str, JSON]) -> Fingerprint:
+    if not isinstance(data, Mapping):
+        raise TypeError(f"a fingerprint must be an object, not {type(data).__name__}")
     values = {k: v for k, v in data.items() if k not in ("exists", "sha")}
     return Fingerprint(exists=bool(data["exists"]), sha=data.get("sha"), values=values)
 
@@ -180,5 +191,5 @@ def plan_from_dict(data: Mapping[str, JSON]) -> Plan:
             created_at=data["created_at"],
         )
         return Plan(changes=changes, header=header)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFileError(f"plan file is damaged or not a spacectl plan ({exc})") from None

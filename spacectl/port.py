@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from spacectl.operations import CreateSpace
 from spacectl.state import Identity, LiveFile, LiveSpace, ReadmeCheck, ReadNeeds, Runtime
 
 
@@ -51,15 +52,22 @@ class Upload:
         return live is not None and live.matches(self.blob_id, self.sha256)
 
 
-class HubPort(Protocol):
-    endpoint: str
-    identity: str
+class CatalogPort(Protocol):
+    """Who the token is and what the Hub offers: all `doctor` needs to read."""
 
-    # identity and catalogues
+    endpoint: str
+
     def whoami(self) -> Identity: ...
-    def can_write(self, space_id: str) -> bool: ...
     def hardware_flavors(self) -> list[str]: ...
     def validate_readme(self, content: str) -> ReadmeCheck: ...
+
+
+class HubPort(CatalogPort, Protocol):
+    """The whole Hub as apply, status and import use it."""
+
+    identity: str
+
+    def can_write(self, space_id: str) -> bool: ...
 
     # reads
     def list_owner(self, owner: str) -> dict[str, LiveSpace]: ...
@@ -80,16 +88,7 @@ class HubPort(Protocol):
 
     # writes
     def create_space(
-        self,
-        space_id: str,
-        *,
-        sdk: str,
-        visibility: str | None,
-        hardware: str | None,
-        sleep_time: int | None,
-        variables: Mapping[str, str],
-        secrets: Sequence[SecretToWrite],
-        volumes: Sequence[Mapping[str, Any]] | None,
+        self, space_id: str, create: CreateSpace, secrets: Sequence[SecretToWrite]
     ) -> None: ...
     def set_visibility(self, space_id: str, visibility: str) -> None: ...
     def set_variable(self, space_id: str, key: str, value: str) -> None: ...

@@ -23,6 +23,9 @@ _HEADLINES = {
     "create": "will be created",
     "update": "will be updated in-place",
     "delete": "will be deleted",
+    # A Space with nothing to do is shown only for what could not be verified (a secret whose
+    # variable is not set).
+    "no-op": "has nothing to change, as far as could be verified",
 }
 
 
@@ -58,9 +61,10 @@ def _summary(counts: dict[str, int]) -> str:
 
 
 def _space_lines(data: dict[str, Any], color: bool) -> list[str]:
-    """The per-Space blocks of the text plan (empty when nothing changes)."""
+    """The per-Space blocks of the text plan: the Spaces that change, and those showing a value
+    that could not be verified (empty when there are neither)."""
     lines: list[str] = []
-    for space in (s for s in data["spaces"] if s["operations"]):
+    for space in (s for s in data["spaces"] if s["operations"] or s["fields"]):
         action = space["action"]
         lines.append(f"  # {space['id']} {_HEADLINES[action]}")
         lines.append(f"  {_paint(_SYMBOLS[action], action, color)} {space['id']}")
@@ -79,11 +83,16 @@ def _space_lines(data: dict[str, Any], color: bool) -> list[str]:
     return lines
 
 
+_UNVERIFIED = "The Hub matches the manifest as far as could be verified"
+
+
 def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
     data = plan_to_dict(plan)
     blocks = _space_lines(data, color)
-    if blocks:
+    if data["has_changes"]:
         lines = ["spacectl will perform the following actions:", "", *blocks]
+    elif blocks:
+        lines = [f"No changes. {_UNVERIFIED}:", "", *blocks]
     else:
         lines = ["No changes. The Hub matches the manifest."]
     if verbose:
@@ -105,14 +114,20 @@ def render_markdown(plan: Plan) -> str:
     data = plan_to_dict(plan)
     counts = data["summary"]
     lines = [f"### spacectl plan: `{PurePath(data['manifest']).name}`", ""]
+    blocks = _space_lines(data, False)
     if not data["has_changes"]:
-        lines.append("**No changes.** The Hub matches the manifest.")
+        lines.append(
+            f"**No changes.** {_UNVERIFIED}."
+            if blocks
+            else "**No changes.** The Hub matches the manifest."
+        )
     else:
         lines.append(
             f"**{counts['create']}** to create, **{counts['update']}** to update, "
             f"**{counts['delete']}** to delete, {counts['no-op']} unchanged."
         )
-        lines += ["", "```diff", *(_diff_line(line) for line in _space_lines(data, False))]
+    if blocks:
+        lines += ["", "```diff", *(_diff_line(line) for line in blocks)]
         lines.append("```")
     for warning in data["warnings"]:
         lines += ["", f"> [!WARNING]\n> {warning}"]

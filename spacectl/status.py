@@ -5,8 +5,8 @@ listing per owner, whatever the number of Spaces) and passes the result in.
 
 Drift is the settings part of a plan: `compute_plan` runs on a copy of the manifest without
 variables, secrets and source folders, so everything it still compares (SDK, visibility,
-hardware, sleep time, volumes, card) comes from the listing. Variables, secrets and files would
-cost one to three requests per Space; `spacectl plan` compares them.
+hardware, sleep time, dev mode, volumes, card) comes from the listing. Variables, secrets and
+files would cost one to three requests per Space; `spacectl plan` compares them.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from spacectl.errors import ConflictError, HubError, NotFoundError
+from spacectl.operations import CreateSpace
 from spacectl.port import SecretToWrite, Upload
 from spacectl.state import (
     Identity,
@@ -182,16 +183,7 @@ class FakeHub:
     # --- writes -------------------------------------------------------------------------------
 
     def create_space(
-        self,
-        space_id: str,
-        *,
-        sdk: str,
-        visibility: str | None,
-        hardware: str | None,
-        sleep_time: int | None,
-        variables: Mapping[str, str],
-        secrets: Sequence[SecretToWrite],
-        volumes: Sequence[Mapping[str, Any]] | None,
+        self, space_id: str, create: CreateSpace, secrets: Sequence[SecretToWrite]
     ) -> None:
         with self._lock:
             self.calls.append((space_id, "create_space"))
@@ -200,14 +192,16 @@ class FakeHub:
         dropped = self.ignored_on_create
         space = self.add_space(
             space_id,
-            sdk,
-            visibility=visibility or "public",
-            requested_hardware=hardware if "hardware" not in dropped else "cpu-basic",
-            sleep_time=sleep_time if "sleep_time" not in dropped else None,
-            volumes=tuple(_volume(v) for v in volumes or ()) if "volumes" not in dropped else (),
+            create.sdk,
+            visibility=create.visibility or "public",
+            requested_hardware=create.hardware if "hardware" not in dropped else "cpu-basic",
+            sleep_time=create.sleep_time if "sleep_time" not in dropped else None,
+            volumes=tuple(_volume(v) for v in create.volumes or ())
+            if "volumes" not in dropped
+            else (),
         )
         if "variables" not in dropped:
-            space.variables.update(variables)
+            space.variables.update(create.variables)
         if "secrets" not in dropped:
             for secret in secrets:
                 self._store_secret(space, secret)

@@ -134,7 +134,7 @@ def test_new_manifest_is_valid_and_keys_foreign_owners_fully() -> None:
         header=["imported"],
     )
     assert result.text.startswith("# imported\nversion: 1\nowner: acme\n")
-    manifest = parse_manifest(result.text, "spaces.yaml", base_dir=Path("."), environ=None)
+    manifest = parse_manifest(result.text, "spaces.yaml", base_dir=Path("."))
     assert [s.id for s in manifest.spaces] == ["acme/one", "acme/site"]
     other = merge_spaces_into_manifest(
         result.text, [("bob/tool", {"sdk": "docker"})], managed=("sdk",)
@@ -149,3 +149,17 @@ def test_import_spells_every_managed_attribute_but_the_files() -> None:
 
     assert set(MANAGED_FIELDS) == {a.name for a in ATTRIBUTES} - {"files"}
     assert set(_IMPORTERS) == set(MANAGED_FIELDS)
+
+
+def test_dev_mode_is_written_when_on_or_when_a_default_would_turn_it_on() -> None:
+    assert entry_from_live(_live(dev_mode=True)).entry["dev_mode"] is True
+    assert "dev_mode" not in entry_from_live(_live()).entry
+    # A default `dev_mode: true` must not reach a Space that has it off (plan would turn it on).
+    off = entry_from_live(_live(), defaults={"dev_mode": True}).entry
+    assert off["dev_mode"] is False
+    assert (
+        "dev_mode" not in entry_from_live(_live(dev_mode=True), defaults={"dev_mode": True}).entry
+    )
+    # An entry that keeps dev mode off says so again on re-import.
+    kept = entry_from_live(_live(), existing={"dev_mode": False}).entry
+    assert kept["dev_mode"] is False

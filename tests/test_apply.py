@@ -4,12 +4,15 @@ deletions last, and a commit whose answer was lost. tests/e2e runs the same flow
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
-from fakehub import FakeHub
+from fakehub import FakeHub, git_blob
 
+import spacectl.apply
 from spacectl.apply import apply_plan
 from spacectl.errors import HubError
 from spacectl.inputs import plan_inputs, read_needs, targeted
@@ -21,7 +24,7 @@ ENV = {"API_KEY": "secret-value-for-tests", "SPACECTL_SECRET_KEY": "k" * 32}
 
 
 def _plan(hub: FakeHub, text: str, base: Path, environ: dict[str, str] = ENV) -> Plan:
-    manifest = parse_manifest(text, "spaces.yaml", base_dir=base, environ=environ)
+    manifest = parse_manifest(text, "spaces.yaml", base_dir=base)
     inputs = plan_inputs(manifest, environ=environ, targets=None)
     needs = {s.id: read_needs(s, inputs.files.get(s.id)) for s in targeted(manifest, None)}
     return compute_plan(manifest, hub.read_live(needs), inputs)
@@ -132,6 +135,36 @@ spaces:
     assert hub.writes("acme/app") == []
 
 
+def test_an_empty_secret_variable_fails_the_space_before_its_first_write(tmp_path: Path) -> None:
+    """CI expands an undefined secret to "": that is never written as the value."""
+    hub = FakeHub()
+    hub.add_space("acme/app")
+    text = "owner: acme\nspaces:\n  app: {sdk: docker, secrets: {K: {from_env: API_KEY}}}\n"
+    plan = _plan(hub, text, tmp_path, environ={})
+    result = _apply(hub, plan, tmp_path, environ={**ENV, "API_KEY": ""}).spaces[0]
+    assert result.outcome is Outcome.FAILED
+    assert "API_KEY" in (result.error or "") and "empty" in (result.error or "")
+    assert hub.writes("acme/app") == []
+
+
+def test_a_plan_made_without_the_value_writes_the_value_found_at_apply(tmp_path: Path) -> None:
+    """A plan made where the variable was unset (a saved plan from a fork's job) planned the
+    write without a digest: applied where the variable is set, it writes that value and stamps
+    its digest, so the next plan with the same value is empty."""
+    hub = FakeHub()
+    hub.add_space("acme/app")
+    text = "owner: acme\nspaces:\n  app: {sdk: docker, secrets: {K: {from_env: API_KEY}}}\n"
+    plan = _plan(hub, text, tmp_path, environ={"SPACECTL_SECRET_KEY": ENV["SPACECTL_SECRET_KEY"]})
+    [op] = plan.changes[0].operations
+    assert op.kind == "set_secret" and op.secret.digest is None  # type: ignore[union-attr]
+    result = _apply(hub, plan, tmp_path).spaces[0]
+    assert result.outcome is Outcome.APPLIED
+    assert hub.writes("acme/app") == ["set_secret"]
+    assert _plan(hub, text, tmp_path).is_empty
+    changed = _plan(hub, text, tmp_path, environ={**ENV, "API_KEY": "rotated"})
+    assert [fc.reason for fc in changed.changes[0].fields] == ["value of $API_KEY changed"]
+
+
 def test_a_secret_value_changed_since_the_plan_is_refused(tmp_path: Path) -> None:
     hub = FakeHub()
     hub.add_space("acme/app")
@@ -217,34 +250,67 @@ def test_a_commit_whose_answer_was_lost_counts_as_landed(tmp_path: Path, content
     assert _plan(hub, text, tmp_path).is_empty
 
 
-def test_a_large_file_is_uploaded_from_the_bytes_that_were_checked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Above the in-memory limit apply uploads a private copy made while hashing; the copy is
-    what the Hub receives, and it is removed afterwards."""
-    import spacectl.files
-
-    monkeypatch.setattr(spacectl.files, "IN_MEMORY_LIMIT", 1024)
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "Dockerfile").write_text("FROM python:3.12\n")
-    big = bytes(range(256)) * 64  # 16 KiB, spilled to disk
-    (tmp_path / "app" / "weights.bin").write_bytes(big)
-    hub = FakeHub()
-    hub.add_space("acme/app")
-    text = "owner: acme\nspaces:\n  app: {sdk: docker, source: ./app}\n"
-    plan = _plan(hub, text, tmp_path)
+def _spy_commits(hub: FakeHub) -> list[object]:
+    """The `data` of every upload, as the Hub adapter receives it."""
     seen: list[object] = []
     real_commit = hub.commit
 
-    def spy(space_id: str, **kwargs: object):  # type: ignore[no-untyped-def]
-        seen.extend(add.data for add in kwargs["additions"])  # type: ignore[attr-defined]
-        return real_commit(space_id, **kwargs)  # type: ignore[arg-type]
+    def spy(space_id: str, **kwargs: Any) -> str:
+        seen.extend(add.data for add in kwargs["additions"])
+        return real_commit(space_id, **kwargs)
 
     hub.commit = spy  # type: ignore[method-assign]
-    assert _apply(hub, plan, tmp_path).ok
+    return seen
+
+
+def test_uploads_beyond_the_memory_budget_go_from_a_checked_copy_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files are read once; while the budget allows they are held in memory, beyond it apply
+    uploads a private copy made while hashing. The copies are removed when the Space is done."""
+    monkeypatch.setattr(spacectl.apply, "MEMORY_BUDGET", 20 * 1024)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM python:3.12\n")
+    weights = {f"w{i}.bin": bytes([i]) * (16 * 1024) for i in range(3)}
+    for name, data in weights.items():
+        (tmp_path / "app" / name).write_bytes(data)
+    hub = FakeHub()
+    hub.add_space("acme/app")
+    text = "owner: acme\nspaces:\n  app: {sdk: docker, source: ./app}\n"
+    seen = _spy_commits(hub)
+    assert _apply(hub, _plan(hub, text, tmp_path), tmp_path).ok
+    in_memory = [d for d in seen if isinstance(d, bytes)]
     spilled = [d for d in seen if isinstance(d, Path)]
-    assert len(spilled) == 1 and not spilled[0].exists()
-    assert hub.spaces["acme/app"].files["weights.bin"].size == len(big)
+    # 16 KiB + the Dockerfile fit the 20 KiB budget; the two other files went to disk.
+    assert sum(len(d) for d in in_memory) <= 20 * 1024
+    assert len(spilled) == 2 and not any(p.exists() for p in spilled)
+    for name, data in weights.items():
+        stored = hub.spaces["acme/app"].files[name]
+        assert stored.matches(git_blob(data), hashlib.sha256(data).hexdigest())
+
+
+def test_a_full_temp_disk_fails_the_space_with_its_own_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import tempfile
+
+    monkeypatch.setattr(spacectl.apply, "MEMORY_BUDGET", 0)
+
+    def full(*args: object, **kwargs: object) -> object:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", full)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM python:3.12\n")
+    hub = FakeHub()
+    hub.add_space("acme/app")
+    plan = _plan(hub, "owner: acme\nspaces:\n  app: {sdk: docker, source: ./app}\n", tmp_path)
+    result = _apply(hub, plan, tmp_path).spaces[0]
+    assert result.outcome is Outcome.FAILED  # not REFUSED: planning again would not help
+    assert "cannot write a temporary copy" in (result.error or "")
+    assert "TMPDIR" in (result.hint or "")
+    assert hub.writes("acme/app") == []
 
 
 def test_a_file_edited_after_the_plan_is_refused(tmp_path: Path) -> None:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import itertools
 import json
 import os
 import re
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
 from test_manifest import ERROR_CASES
 from typer.testing import CliRunner
 
+import spacectl
 from spacectl.cli import app
+from spacectl.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED
 from spacectl.manifest import manifest_json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,8 +44,10 @@ def test_committed_schema_matches_the_models() -> None:
     assert committed == manifest_json_schema(), "run: spacectl schema > examples/spaces.schema.json"
 
 
-def test_validate_the_example() -> None:
-    result = _run("validate", "-f", "examples/spaces.yaml", env={"GEMINI_API_KEY": "x"})
+def test_validate_the_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No secret in the environment: validate is offline and secret-free (pre-commit runs it).
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    result = _run("validate", "-f", "examples/spaces.yaml")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "examples/spaces.yaml: valid (7 Spaces)\n"
 
@@ -56,19 +63,32 @@ def test_validate_reports_one_line_with_position_and_no_traceback(tmp_path: Path
     assert "Traceback" not in result.stderr and result.stdout == ""
 
 
-def test_missing_secret_variable_is_named_without_touching_the_hub(tmp_path: Path) -> None:
+def test_validate_reports_every_problem_one_line_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MY_SECRET_VAR", raising=False)
     manifest = tmp_path / "spaces.yaml"
     manifest.write_text(
-        "owner: acme\nspaces:\n  app:\n    sdk: gradio\n"
-        "    secrets:\n      KEY: {from_env: MY_SECRET_VAR}\n"
+        "owner: acme\nspaces:\n  app:\n    sdk: gradio\n    hardwear: t4-small\n"
+        "    secrets:\n      KEY: {from_env: MY_SECRET_VAR}\n  site:\n    sdk: statik\n"
     )
-    # An unreachable endpoint: the error must come before any Hub call.
-    result = _run(
-        "plan", "-f", str(manifest), env={"HF_ENDPOINT": "http://127.0.0.1:9", "HF_TOKEN": "x"}
-    )
+    result = _run("validate", "-f", str(manifest))
     assert result.returncode == 1
-    assert "MY_SECRET_VAR" in result.stderr and "not set" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"Error: {manifest}:5:5: spaces.app.hardwear: Unknown key 'hardwear'; did you mean "
+        "'hardware'?",
+        f"Error: {manifest}:9:5: spaces.site.sdk: Input should be 'gradio', 'streamlit', "
+        "'docker' or 'static'.",
+        f"2 problems in {manifest}.",
+    ]
+    assert result.stdout == ""
+    # Another command stops at the first problem, with a hint counting the rest.
+    plan = _run("plan", "-f", str(manifest))
+    assert plan.returncode == 1
+    assert plan.stderr.splitlines() == [
+        result.stderr.splitlines()[0],
+        "Hint: 1 more problem in this file; 'spacectl validate' lists them all.",
+    ]
 
 
 def test_no_token_is_a_clear_error(tmp_path: Path) -> None:
@@ -128,8 +148,9 @@ def test_sandbox_mode_plans_and_applies_in_the_working_directory(tmp_path: Path)
 def test_every_manifest_error_through_the_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: str
 ) -> None:
-    """Each manifest error of tests/test_manifest.py, as a user meets it: exactly one line on
-    stderr, `Error: FILE:LINE:COL: where: what`, exit code 1, nothing on stdout."""
+    """Each manifest error of tests/test_manifest.py, as a user meets it: first on stderr,
+    `Error: FILE:LINE:COL: where: what`, exit code 1, nothing on stdout; any other problem in
+    the file on a line of its own, then their count."""
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "app.py").write_text("print('hi')\n")
     (tmp_path / "spaces.yaml").write_text(textwrap.dedent(text))
@@ -139,7 +160,12 @@ def test_every_manifest_error_through_the_cli(
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert lines[0] == "Error: " + expected.replace("{cwd}", str(tmp_path.resolve()))
-    assert all(line.startswith("Hint: ") for line in lines[1:])
+    errors = list(itertools.takewhile(lambda line: line.startswith("Error: "), lines))
+    rest = lines[len(errors) :]
+    if len(errors) > 1:
+        assert rest == [f"{len(errors)} problems in spaces.yaml."]
+    else:
+        assert all(line.startswith("Hint: ") for line in rest)
 
 
 def test_plan_out_into_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
@@ -160,6 +186,65 @@ def test_a_manifest_given_as_plan_file_suggests_dash_f(tmp_path: Path) -> None:
         "Error: spaces.yaml: not a spacectl plan file (JSONDecodeError)",
         "Hint: to apply a manifest, run `spacectl apply -f spaces.yaml`",
     ]
+
+
+def test_version_and_the_installed_names() -> None:
+    """The distribution is hf-spacectl; both console scripts run the one entry point."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert pyproject["name"] == spacectl.DISTRIBUTION == "hf-spacectl"
+    assert pyproject["version"] == spacectl.SOURCE_VERSION == spacectl.__version__
+    assert pyproject["scripts"] == {
+        "spacectl": "spacectl.cli:main",
+        "hf-spacectl": "spacectl.cli:main",
+    }
+    installed = {
+        ep.name: ep.value
+        for ep in importlib.metadata.distribution("hf-spacectl").entry_points
+        if ep.group == "console_scripts"
+    }
+    assert installed == pyproject["scripts"]
+    result = _run("--version")
+    assert (result.returncode, result.stdout) == (0, f"spacectl {spacectl.__version__}\n")
+
+
+def test_readme_installs_the_right_name_and_lists_every_exit_code() -> None:
+    readme = (ROOT / "README.md").read_text()
+    docs = [readme, *(path.read_text() for path in (ROOT / "docs").glob("*.md"))]
+    assert not [text for text in docs if re.search(r"install spacectl\b", text)]
+    assert "pipx install hf-spacectl" in readme
+    assert "hf extensions install OWNER/hf-spacectl" in readme and "hf spacectl plan" in readme
+    table = readme.split("## Exit codes", 1)[1]
+    codes = {int(code) for code in re.findall(r"^\| (\d+) \|", table, flags=re.MULTILINE)}
+    assert codes == {0, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERNAL, EXIT_INTERRUPTED}
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "command"),
+    [
+        (["plan", "--bogus"], "No such option: --bogus", "spacectl plan"),
+        (["plan", "--format", "yaml"], "Invalid value for '--format'", "spacectl plan"),
+        (["apply", "--parallelism", "0"], "Invalid value for '--parallelism'", "spacectl apply"),
+        (["sandbox"], "Missing command.", "spacectl sandbox"),
+        (["plna"], "No such command 'plna'.", "spacectl"),
+        (["validate", "-f"], "Option '-f' requires an argument.", "spacectl"),
+    ],
+    ids=["unknown-option", "bad-choice", "out-of-range", "missing-command", "typo", "no-value"],
+)
+def test_usage_errors_exit_1_not_2(args: list[str], message: str, command: str) -> None:
+    """2 means only "changes present" (plan --detailed-exitcode): a mistyped flag in CI must
+    fail the step, not pass it as "there are changes"."""
+    result = _run(*args)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.replace("python -m spacectl", "spacectl").splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"Error: {message}"), result.stderr
+    assert lines[1] == f"Hint: run `{command} --help`"
+    assert result.stdout == ""
+
+
+def test_bare_spacectl_shows_the_help_and_exits_1() -> None:
+    result = _run()
+    assert result.returncode == 1
+    assert "spacectl [OPTIONS] COMMAND" in result.stdout and "plan" in result.stdout
 
 
 # The Hub client, its HTTP stack and the sandbox's server: only commands that talk to a Hub load
@@ -251,29 +336,31 @@ def test_root_help_and_shell_completion() -> None:
 
 
 def test_validate_json_is_the_document_alone(tmp_path: Path) -> None:
-    good = _run(
-        "validate", "-f", "examples/spaces.yaml", "--format", "json", env={"GEMINI_API_KEY": "x"}
-    )
+    good = _run("validate", "examples/spaces.yaml", "--format", "json")
     assert good.returncode == 0, good.stderr
     assert json.loads(good.stdout) == {
         "format_version": "1",
-        "file": "examples/spaces.yaml",
         "ok": True,
-        "spaces": 7,
+        "files": [{"file": "examples/spaces.yaml", "ok": True, "spaces": 7}],
         "problems": [],
     }
     manifest = tmp_path / "spaces.yaml"
-    manifest.write_text("owner: acme\nspaces:\n  app:\n    sdk: gradio\n    hardwear: t4-small\n")
-    bad = _run("validate", "-f", str(manifest), "--format", "json")
+    manifest.write_text(
+        "owner: acme\nspaces:\n  app:\n    sdk: gradio\n    hardwear: t4-small\n"
+        "  web:\n    sdk: rust\n"
+    )
+    bad = _run("validate", "examples/spaces.yaml", str(manifest), "--format", "json")
     assert bad.returncode == 1 and bad.stderr == ""
     document = json.loads(bad.stdout)
-    assert document["ok"] is False and document["spaces"] is None
-    (problem,) = document["problems"]
-    assert (problem["file"], problem["line"], problem["column"]) == (str(manifest), 5, 5)
+    assert document["ok"] is False
+    assert [f["ok"] for f in document["files"]] == [True, False]
+    # Every problem of the file, each with its FILE:LINE:COL parts.
+    first, second = document["problems"]
+    assert (first["file"], first["line"], first["column"]) == (str(manifest), 5, 5)
     assert (
-        problem["where"] == "spaces.app.hardwear"
-        and "did you mean 'hardware'?" in problem["message"]
+        first["where"] == "spaces.app.hardwear" and "did you mean 'hardware'?" in (first["message"])
     )
+    assert (second["line"], second["where"]) == (7, "spaces.web.sdk")
 
 
 def test_colour_switches(monkeypatch: pytest.MonkeyPatch) -> None:

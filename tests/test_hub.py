@@ -4,6 +4,8 @@ Unit tests on hand-built client exceptions; the same paths run for real in tests
 
 from __future__ import annotations
 
+import hashlib
+
 import httpx2
 import pytest
 from huggingface_hub.errors import (
@@ -87,3 +89,69 @@ def test_retry_delay_follows_the_hubs_headers() -> None:
     assert _retry_after(_response(503, {"Retry-After": "3"})) == 4.0
     assert _retry_after(_response(503)) is None
     assert _retry_after(None) is None
+
+
+class _CommitApi:
+    """A stand-in for HfApi's commit path: the first attempt lands but its answer is lost (a
+    connection error), the retry gets 412; space_info and list_repo_tree show the landed head."""
+
+    def __init__(self, landed_files: list[object]) -> None:
+        self.attempts = 0
+        self.landed_files = landed_files
+
+    def create_commit(self, *args: object, **kwargs: object) -> object:
+        self.attempts += 1
+        if self.attempts == 1:
+            raise httpx2.RemoteProtocolError("Server disconnected without sending a response.")
+        raise _http_error(412)
+
+    def space_info(self, space_id: str, **kwargs: object) -> object:
+        return type("Info", (), {"sha": "b" * 40})()
+
+    def list_repo_tree(self, space_id: str, **kwargs: object) -> list[object]:
+        return self.landed_files
+
+
+def _lfs_file(path: str, content: bytes) -> object:
+    from huggingface_hub import RepoFile
+
+    sha256 = hashlib.sha256(content).hexdigest()
+    pointer = (
+        f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\nsize {len(content)}\n"
+    )
+    blob = hashlib.sha1(b"blob %d\0" % len(pointer) + pointer.encode()).hexdigest()
+    return RepoFile(
+        path=path,
+        size=len(content),
+        oid=blob,
+        lfs={"oid": sha256, "size": len(content), "pointerSize": len(pointer)},
+    )
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["landed", "another-commit"])
+def test_a_retried_commit_that_gets_412_checks_the_lfs_content_at_the_head(landed: bool) -> None:
+    """The real adapter's retry path (not the fake's): an LFS file at the head is compared by its
+    content's SHA-256 (its blob id is the pointer's), and only an exact match counts as landed."""
+    from spacectl.hub import Hub
+    from spacectl.port import Upload
+
+    content = bytes(range(256)) * 8
+    at_head = content if landed else content[::-1]
+    api = _CommitApi([_lfs_file("logo.bin", at_head)])
+    hub = Hub("http://hub.test", "token", max_wait=0.01)
+    hub.api = api  # type: ignore[assignment]
+    upload = Upload(
+        "logo.bin",
+        content,
+        hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest(),
+        hashlib.sha256(content).hexdigest(),
+    )
+    commit = lambda: hub.commit(  # noqa: E731
+        "acme/app", parent="a" * 40, message="m", additions=[upload], deletions=[]
+    )
+    if landed:
+        assert commit() == "b" * 40
+    else:
+        with pytest.raises(ConflictError):
+            commit()
+    assert api.attempts == 2

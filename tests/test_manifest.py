@@ -11,7 +11,7 @@ import pytest
 
 from spacectl.errors import ManifestError
 from spacectl.manifest import CardSpec, SecretSpec, SpaceSpec, VolumeSpec, manifest_json_schema
-from spacectl.manifest_loader import load_manifest, parse_manifest
+from spacectl.manifest_loader import ManifestProblems, load_manifest, parse_manifest
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "spaces.yaml"
 
@@ -31,10 +31,10 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _error(workdir: Path, text: str, environ: dict[str, str] | None = None) -> str:
+def _error(workdir: Path, text: str) -> str:
     _write(workdir, text)
     with pytest.raises(ManifestError) as info:
-        load_manifest(Path("spaces.yaml"), environ=environ)
+        load_manifest(Path("spaces.yaml"))
     message = str(info.value)
     assert "\n" not in message
     return message
@@ -402,46 +402,24 @@ def test_manifest_error_message(workdir: Path, text: str, expected: str) -> None
     assert _error(workdir, text) == expected.replace("{cwd}", str(workdir.resolve()))
 
 
-def test_missing_environment_variable_names_it(workdir: Path) -> None:
+def test_secret_variables_are_never_read(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """validate runs without any secret (pre-commit, a fork's pull request): the loader never
+    looks at the environment; plan and apply deal with a missing value."""
     text = """\
     owner: o
+    defaults:
+      secrets: {D: {from_env: EMPTY_VAR}}
     spaces:
       a:
-        secrets:
-          GEMINI_API_KEY: {from_env: CI_GEMINI_KEY}
+        secrets: {K: {from_env: UNSET_VAR}}
     """
-    assert _error(workdir, text, environ={"OTHER": "x"}) == (
-        "spaces.yaml:5:24: spaces.a.secrets.GEMINI_API_KEY.from_env: Environment variable "
-        "'CI_GEMINI_KEY' is not set; secret 'GEMINI_API_KEY' reads its value from it."
-    )
-
-
-def test_empty_environment_variable_is_an_error(workdir: Path) -> None:
-    text = "owner: o\ndefaults:\n  secrets:\n    K: {from_env: K}\nspaces:\n  a: {}\n"
-    assert _error(workdir, text, environ={"K": ""}) == (
-        "spaces.yaml:4:9: defaults.secrets.K.from_env: Environment variable 'K' is empty; "
-        "secret 'K' reads its value from it."
-    )
-
-
-def test_environment_is_checked_only_when_given_and_only_for_present_spaces(
-    workdir: Path,
-) -> None:
-    text = """\
-    owner: o
-    spaces:
-      a:
-        secrets: {K: {from_env: K}}
-      gone:
-        state: absent
-        secrets: {G: {from_env: G}}
-    """
+    monkeypatch.delenv("UNSET_VAR", raising=False)
+    monkeypatch.setenv("EMPTY_VAR", "")
     _write(workdir, text)
     assert load_manifest(Path("spaces.yaml")).space("o/a").secrets == {
-        "K": SecretSpec(from_env="K")
+        "D": SecretSpec(from_env="EMPTY_VAR"),
+        "K": SecretSpec(from_env="UNSET_VAR"),
     }
-    loaded = load_manifest(Path("spaces.yaml"), environ={"K": "value"})
-    assert [s.id for s in loaded.spaces] == ["o/a", "o/gone"]
 
 
 def test_literal_secret_value_is_never_echoed(workdir: Path) -> None:
@@ -463,9 +441,25 @@ def test_first_problem_in_file_order_with_a_hint_counting_the_rest(workdir: Path
     with pytest.raises(ManifestError) as info:
         load_manifest(Path("spaces.yaml"))
     assert str(info.value).startswith("spaces.yaml:4:5: spaces.b.sdk: ")
-    assert info.value.hint == (
-        "1 more problem in this file; fix this one and run 'spacectl validate' again."
+    assert info.value.hint == ("1 more problem in this file; 'spacectl validate' lists them all.")
+
+
+def test_every_problem_is_kept_in_file_order_with_missing_keys_last(workdir: Path) -> None:
+    _write(
+        workdir,
+        "spaces:\n  b:\n    sdk: nope\n  a:\n    sdkk: docker\n",
     )
+    with pytest.raises(ManifestProblems) as info:
+        load_manifest(Path("spaces.yaml"))
+    assert [str(p) for p in info.value.problems] == [
+        "spaces.yaml:3:5: spaces.b.sdk: Input should be 'gradio', 'streamlit', 'docker' or "
+        "'static'.",
+        "spaces.yaml:5:5: spaces.a.sdkk: Unknown key 'sdkk'; did you mean 'sdk'?",
+        "spaces.yaml:1:1: owner: Required key is missing; set it to the user or organisation "
+        "that owns the Spaces.",
+    ]
+    assert str(info.value) == str(info.value.problems[0])
+    assert info.value.hint is not None and info.value.hint.startswith("2 more problems")
 
 
 def test_file_name_is_shown_as_given(workdir: Path) -> None:
@@ -616,13 +610,12 @@ def test_parse_manifest_resolves_source_against_base_dir(tmp_path: Path) -> None
         "owner: o\nspaces:\n  a: {source: site}\n",
         "inline.yaml",
         base_dir=tmp_path,
-        environ=None,
     )
     assert manifest.space("o/a").source == (tmp_path / "site").resolve()
 
 
 def test_example_manifest_loads() -> None:
-    manifest = load_manifest(EXAMPLE, environ={"GEMINI_API_KEY": "test-value"})
+    manifest = load_manifest(EXAMPLE)
     assert manifest.owner == "ifcore-org"
     assert [s.id for s in manifest.spaces] == [
         "ifcore-org/platform",
@@ -651,12 +644,6 @@ def test_example_manifest_loads() -> None:
     gpu = manifest.space("ifcore-org/vision-lab")
     assert (gpu.hardware, gpu.sleep_time) == ("t4-small", 3600)
     assert manifest.space("ifcore-org/old-demo").state == "absent"
-
-
-def test_example_manifest_without_the_secret_in_the_environment(monkeypatch: Any) -> None:
-    with pytest.raises(ManifestError) as info:
-        load_manifest(EXAMPLE, environ={})
-    assert "Environment variable 'GEMINI_API_KEY' is not set" in str(info.value)
 
 
 def _refs(node: Any) -> set[str]:

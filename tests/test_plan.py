@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml_cases
 
-from spacectl.inputs import PlanInputs, scan_all, secret_digests
+from spacectl.inputs import plan_inputs
 from spacectl.manifest_loader import parse_manifest
 from spacectl.plan import PlanHeader, compute_plan
 from spacectl.planjson import plan_from_dict, plan_to_dict
@@ -84,20 +84,18 @@ def _plan(case: dict[str, Any], tmp_path: Path):
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content)
     environ = {str(k): str(v) for k, v in (case.get("env") or {}).items()}
-    manifest = parse_manifest(case["manifest"], "spaces.yaml", base_dir=tmp_path, environ=environ)
+    manifest = parse_manifest(case["manifest"], "spaces.yaml", base_dir=tmp_path)
     specs = list(manifest.spaces)
-    digests = secret_digests(specs, environ)
     targets = frozenset(case["targets"]) if case.get("targets") else None
-    inputs = PlanInputs(
-        files=scan_all(specs), secret_digests=digests, base_dir=tmp_path, targets=targets
-    )
+    inputs = plan_inputs(manifest, environ=environ, targets=targets)
     header = PlanHeader("spaces.yaml", "test", "http://hub.test", "2026-01-01T00:00:00Z")
     live = {sid: _live(sid, data) for sid, data in (case.get("live") or {}).items()}
     return compute_plan(manifest, {s.id: live.get(s.id) for s in specs}, inputs).with_header(header)
 
 
 def _field_line(field: dict[str, Any]) -> str:
-    symbol = {"create": "+", "update": "~", "delete": "-"}[field["action"]]
+    # "=": shown but not changed (a secret that could not be verified).
+    symbol = {"create": "+", "update": "~", "delete": "-", "no-op": "="}[field["action"]]
     return f"{symbol} {field['path']}"
 
 
@@ -141,7 +139,7 @@ def test_plan_case(case_path: Path, tmp_path: Path) -> None:
     # The JSON form round-trips to the same plan: a saved plan applies exactly what was shown.
     assert plan_to_dict(plan_from_dict(data)) == data
     for value in (case.get("env") or {}).values():
-        assert str(value) not in repr(data), "a secret value leaked into the plan"
+        assert not value or str(value) not in repr(data), "a secret value leaked into the plan"
 
 
 def test_every_resource_kind_has_a_noop_case() -> None:
@@ -200,5 +198,12 @@ def test_create_fixes_set_only_what_the_create_call_did_not_apply() -> None:
             "secrets": {},
         },
     )
-    kinds = [fix.kind for fix in create_fixes(op, ignored)]
+    fixes = create_fixes(op, ignored)
+    kinds = [fix.kind for fix in fixes]
     assert kinds == ["set_visibility", "set_variable", "set_secret", "set_volumes", "set_hardware"]
+    # The hardware request resends the sleep time the create asked for, even one the Hub kept.
+    kept_sleep = _live(
+        "o/s", {"sdk": "docker", "requested_hardware": "cpu-basic", "sleep_time": 3600}
+    )
+    hardware = [f for f in create_fixes(op, kept_sleep) if f.kind == "set_hardware"]
+    assert [(f.hardware, f.sleep_time) for f in hardware] == [("t4-small", 3600)]

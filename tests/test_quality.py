@@ -67,6 +67,15 @@ def test_each_library_has_one_home() -> None:
         "manifest",
         "manifest_loader",
         "inputs",
+        "attributes",
+        "operations",
+        "planjson",
+        "port",
+        "volumes",
+        "apply",
+        "status",
+        "adopt",
+        "doctor",
     ],
 )
 def test_pure_modules_never_load_the_hub_client(module: str) -> None:

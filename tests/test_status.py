@@ -22,7 +22,7 @@ spaces:
 
 
 def _rows(tmp_path: Path):
-    manifest = parse_manifest(MANIFEST, "spaces.yaml", base_dir=tmp_path, environ=None)
+    manifest = parse_manifest(MANIFEST, "spaces.yaml", base_dir=tmp_path)
     live = {
         "acme/app": LiveSpace(
             id="acme/app",
@@ -89,7 +89,6 @@ def test_terminal_table_fits_100_columns_and_keeps_urls_whole(
         f"owner: ifcore-org\nspaces:\n  {name}: {{sdk: docker, hardware: t4-small}}\n",
         "spaces.yaml",
         base_dir=tmp_path,
-        environ=None,
     )
     space_id = f"ifcore-org/{name}"
     live = {

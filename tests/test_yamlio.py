@@ -80,7 +80,7 @@ def test_syntax_errors_and_duplicate_keys_carry_positions() -> None:
 
 def test_merge_keeps_the_example_manifest_byte_for_byte() -> None:
     text = (EXAMPLES / "spaces.yaml").read_text(encoding="utf-8")
-    manifest = parse_manifest(text, "spaces.yaml", base_dir=EXAMPLES, environ=None)
+    manifest = parse_manifest(text, "spaces.yaml", base_dir=EXAMPLES)
     spec = manifest.space("ifcore-org/vision-lab")
     entry = {
         "sdk": spec.sdk,

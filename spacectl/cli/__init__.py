@@ -67,7 +67,8 @@ class _Argument(TyperArgument):
         return None
 
     def _usage_display_name(self) -> str:
-        return self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name if self.nargs == 1 else f"{name}..."
 
 
 class _Command(TyperCommand):
@@ -86,7 +87,7 @@ def _command(name: str | None = None, *, epilog: str) -> Any:
 _command(
     epilog=examples(
         "spacectl validate",
-        "spacectl validate -f prod.yaml",
+        "spacectl validate prod.yaml staging.yaml",
         "spacectl validate --format json | jq '.problems[]'",
     )
 )(plan.validate)

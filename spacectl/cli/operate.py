@@ -59,7 +59,7 @@ def status(
     from spacectl.status import render_status_text, status_rows, unhealthy
 
     with error_boundary():
-        manifest = load_manifest(file, environ=None, check_sources=False)
+        manifest = load_manifest(file, check_sources=False)
         with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
             # No per-Space reads: the bulk listing carries everything status shows.
             live = hub.read_live({spec.id: ReadNeeds() for spec in manifest.spaces})
@@ -142,7 +142,7 @@ def logs(
         manifest_path = file or DEFAULT_MANIFEST
         manifest = None
         if file is not None or manifest_path.exists():
-            manifest = load_manifest(manifest_path, environ=None, check_sources=False)
+            manifest = load_manifest(manifest_path, check_sources=False)
         owners = manifest_owners(manifest) if manifest else set()
         with connect(endpoint, token, sandbox, owners) as hub:
             space_id = _resolve_space(name, manifest, hub)
@@ -203,7 +203,7 @@ def doctor(
 
     with error_boundary():
         try:
-            manifest = load_manifest(file, environ=None, check_sources=False)
+            manifest = load_manifest(file, check_sources=False)
         except ManifestError as exc:
             check = Check(
                 "manifest", Verdict.FAIL, exc.message, f"run `spacectl validate -f {file}`"

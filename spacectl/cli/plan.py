@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from spacectl.ci.workflow import append_step_summary, github_actions, workflow_command
 from spacectl.cli.boundary import error_boundary
 from spacectl.cli.options import (
     DEFAULT_MANIFEST,
@@ -34,7 +37,7 @@ from spacectl.cli.options import (
     targets_of,
 )
 from spacectl.cli.output import echo_json, err, use_color
-from spacectl.errors import EXIT_CHANGES, ApplyError, ConfirmationError, ManifestError
+from spacectl.errors import EXIT_CHANGES, EXIT_ERROR, ApplyError, ConfirmationError, ManifestError
 
 if TYPE_CHECKING:
     from spacectl.hub import Hub
@@ -44,37 +47,68 @@ if TYPE_CHECKING:
 
 
 def validate(
-    file: ManifestOpt = DEFAULT_MANIFEST, fmt: ResultFormatOpt = ResultFormat.text
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="FILE",
+            help="Manifest files, several at once (as pre-commit passes them).",
+            show_default=False,
+        ),
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("-f", "--file", metavar="FILE", help="Manifest file (default: spaces.yaml)."),
+    ] = None,
+    fmt: ResultFormatOpt = ResultFormat.text,
 ) -> None:
-    """Check a manifest offline (syntax, fields, names, source folders, secret variables).
-    Exit 0 = valid, 1 = invalid. With --format json the problems are a JSON document on stdout:
-    {format_version, file, ok, spaces, problems: [{file, line, column, where, message, hint}]}."""
+    """Check manifests offline (syntax, fields, names, source folders) and report every problem
+    found, one `FILE:LINE:COL: where: what` line each. Needs no secret: environment variables
+    are not read. Each file is checked and reported; exit 1 when any is invalid. --format json:
+    {format_version, ok, files: [{file, ok, spaces}], problems: [{file, line, column, where,
+    message, hint}]} on stdout."""
     from spacectl.manifest_loader import load_manifest
 
-    if fmt is ResultFormat.text:
-        with error_boundary():
-            manifest = load_manifest(file, environ=os.environ)
-            typer.echo(f"{file}: valid ({len(manifest.spaces)} Spaces)")
+    paths = [*(files or []), *([file] if file else [])] or [DEFAULT_MANIFEST]
+    if fmt is ResultFormat.json:
+        _validate_json(paths)
         return
-    try:
-        manifest = load_manifest(file, environ=os.environ)
-    except ManifestError as exc:
-        echo_json(_validation(file, None, [_problem(exc)]))
-        raise typer.Exit(1) from None
-    echo_json(_validation(file, len(manifest.spaces), []))
+    worst = 0
+    for path in paths:
+        try:
+            with error_boundary(every_problem_in=path):
+                manifest = load_manifest(path)
+                typer.echo(f"{path}: valid ({len(manifest.spaces)} Spaces)")
+        except typer.Exit as exc:
+            worst = max(worst, exc.exit_code)
+    if worst:
+        raise typer.Exit(worst)
 
 
-def _validation(
-    file: Path, spaces: int | None, problems: list[dict[str, object]]
-) -> dict[str, object]:
-    """`validate --format json`: `spaces` counts the Spaces of a valid manifest (None if not)."""
-    return {
-        "format_version": JSON_FORMAT_VERSION,
-        "file": str(file),
-        "ok": not problems,
-        "spaces": spaces,
-        "problems": problems,
-    }
+def _validate_json(paths: list[Path]) -> None:
+    """`validate --format json`: one document for every file; exit 1 when any is invalid."""
+    from spacectl.manifest_loader import load_manifest
+
+    reports: list[dict[str, object]] = []
+    problems: list[dict[str, object]] = []
+    for path in paths:
+        try:
+            manifest = load_manifest(path)
+        except ManifestError as exc:
+            found = [_problem(p) for p in getattr(exc, "problems", None) or (exc,)]
+            problems.extend(found)
+            reports.append({"file": str(path), "ok": False, "spaces": None})
+        else:
+            reports.append({"file": str(path), "ok": True, "spaces": len(manifest.spaces)})
+    echo_json(
+        {
+            "format_version": JSON_FORMAT_VERSION,
+            "ok": not problems,
+            "files": reports,
+            "problems": problems,
+        }
+    )
+    if problems:
+        raise typer.Exit(EXIT_ERROR)
 
 
 def _problem(exc: ManifestError) -> dict[str, object]:
@@ -123,18 +157,21 @@ def plan(
     --detailed-exitcode 2 = changes), 1 = error."""
     from spacectl.manifest_loader import load_manifest
     from spacectl.planfile import save_plan
-    from spacectl.render import RENDERERS, render_text
+    from spacectl.render import RENDERERS, render_markdown, render_text
 
     with error_boundary():
-        manifest = load_manifest(file, environ=os.environ)
+        manifest = load_manifest(file)
         with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
             the_plan = _make_plan(manifest, file, hub, targets_of(target))
         if fmt is Format.text:
-            # click strips ANSI codes off a stream that is no terminal unless told otherwise.
-            color = use_color()
-            typer.echo(render_text(the_plan, color=color, verbose=verbose), nl=False, color=color)
+            with _log_group(f"spacectl plan -f {file}"):
+                # click strips ANSI codes off a stream that is no terminal unless told otherwise.
+                color = use_color()
+                text = render_text(the_plan, color=color, verbose=verbose)
+                typer.echo(text, nl=False, color=color)
         else:
             typer.echo(RENDERERS[fmt.value](the_plan), nl=False)
+        append_step_summary(render_markdown(the_plan))
         if out is not None:
             save_plan(the_plan, out)
             err(f"Saved the plan to {out}; apply it with `spacectl apply {out}`.")
@@ -174,8 +211,8 @@ def apply(
     """Make the Hub match the manifest (or apply a saved plan). Exit 0 = applied (and, with
     --wait, running), 1 = error or a Space failed. With --format json, stdout is one JSON
     document: {format_version, plan, spaces: [{id, outcome, operations_done, committed, error,
-    hint}], wait: [...] or null, ok}; the plan text goes to stderr."""
-    from spacectl.apply import apply_plan
+    hint}], summary, wait: [...] or null, ok}; the plan text goes to stderr."""
+    from spacectl.apply import apply_plan, check_plan_current
     from spacectl.cli.progress import ApplyProgress
     from spacectl.manifest_loader import load_manifest
     from spacectl.planfile import check_plan_endpoint, check_saved_plan, open_saved_plan
@@ -183,6 +220,7 @@ def apply(
     from spacectl.render import (
         apply_result_to_dict,
         render_apply_result,
+        render_markdown,
         render_text,
         render_wait,
         wait_results_to_dict,
@@ -194,30 +232,35 @@ def apply(
         if planfile is not None:
             saved = open_saved_plan(planfile, manifest_flag=file, targets=target)
         file = file or DEFAULT_MANIFEST
-        manifest = load_manifest(
-            Path(saved.header.manifest_path) if saved is not None else file, environ=os.environ
-        )
+        manifest = load_manifest(Path(saved.header.manifest_path) if saved is not None else file)
         if saved is not None:
             check_saved_plan(saved, manifest.digest)
         with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
             if saved is not None:
                 check_plan_endpoint(saved, hub.identity)
+                # Stale or applied already: one refusal, before any of the plan is printed.
+                check_plan_current(saved, hub)
                 the_plan = saved
             else:
                 the_plan = _make_plan(manifest, file, hub, targets_of(target))
             as_json = fmt is ResultFormat.json
             # As JSON, stdout carries the one document; the plan a person confirms is on stderr.
-            color = use_color()
-            typer.echo(render_text(the_plan, color=color), nl=False, err=as_json, color=color)
+            title = f"spacectl apply: plan of {the_plan.header.manifest_path}"
+            with _log_group(title, err=as_json):
+                color = use_color()
+                text = render_text(the_plan, color=color)
+                typer.echo(text, nl=False, err=as_json, color=color)
             document: dict[str, object] = {
                 "format_version": JSON_FORMAT_VERSION,
                 "plan": plan_to_dict(the_plan),
             }
             if the_plan.is_empty:
+                append_step_summary(render_markdown(the_plan))
                 if as_json:
                     echo_json({**document, "spaces": [], "wait": None, "ok": True})
                 return
-            asked = _confirm(yes, err=as_json)
+            # A saved plan is the approval.
+            asked = saved is None and _confirm(yes, err=as_json)
             changed = [c.space_id for c in the_plan.changes if c.operations]
             with ApplyProgress(changed) as progress:
                 result = apply_plan(
@@ -231,8 +274,10 @@ def apply(
                     check_stale=saved is not None or asked,
                     report=progress.report,
                 )
+            applied = render_apply_result(result)
             if not as_json:
-                typer.echo(render_apply_result(result), nl=False)
+                typer.echo(applied, nl=False)
+            append_step_summary(f"{render_markdown(the_plan)}\n```\n{applied}```\n")
             waits, urls = _wait(hub, the_plan, result, timeout, parallelism) if wait else ([], {})
             if as_json:
                 wait_json = wait_results_to_dict(waits, urls) if wait else None
@@ -251,6 +296,20 @@ def apply(
                     hint="fix what is reported above, then run `spacectl apply` again; changes "
                     "already made are not repeated",
                 )
+
+
+@contextmanager
+def _log_group(title: str, *, err: bool = False) -> Iterator[None]:
+    """Fold what is printed inside into one collapsible group of a GitHub Actions log (on
+    stderr with `err`, where that output goes)."""
+    if not github_actions():
+        yield
+        return
+    typer.echo(workflow_command("group", title), err=err)
+    try:
+        yield
+    finally:
+        typer.echo(workflow_command("endgroup"), err=err)
 
 
 def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str] | None) -> Plan:

@@ -11,6 +11,6 @@ Layers, each importing only those below it:
 - `records` (the state as data), `store` (one lock, atomic persistence), `frontmatter` (the
   sandbox's own README parser), `hub_data` (hardware and name catalogues), `errors` (`ApiError`).
 
-The sandbox imports nothing of spacectl but `spacectl.errors`, so that it checks the client
-independently. See docs/sandbox.md for users.
+The sandbox imports nothing of spacectl but `spacectl.errors` and `spacectl.fsio` (the one
+atomic file writer), so that it checks the client independently. See docs/sandbox.md for users.
 """

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from huggingface_hub import HfApi
 
+import spacectl
 from tests.e2e.conftest import BOT_TOKEN, CANARY, ORG, Workspace, is_write
 
 SPACES = ["platform", "team-a", "team-b", "team-c", "docs", "vision-lab"]
@@ -74,6 +75,7 @@ def test_plan_formats_and_saved_plan_hold_no_secret(workspace: Workspace, tmp_pa
     assert text.code == 0, text.both
     data = json.loads(out.read_text())
     assert data["format_version"] == "1" and data["has_changes"] is True
+    assert data["spacectl_version"] == spacectl.__version__
     assert CANARY not in out.read_text()
     as_json = ws.run("plan", "--format", "json")
     assert json.loads(as_json.out)["summary"] == {"create": 6, "update": 0, "delete": 0, "no-op": 1}
@@ -146,22 +148,54 @@ def test_removed_variable_is_deleted_only_with_prune(workspace: Workspace) -> No
     assert "TEAM_NAME" in api.get_space_variables(f"{ORG}/team-a")
 
 
-def test_saved_plan_refused_after_out_of_band_change(workspace: Workspace, tmp_path: Path) -> None:
+def test_stale_saved_plan_is_refused_whole_before_any_output(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """One refusal naming each Space that changed and what, before anything of the plan is
+    printed or written: not the plan in full, then a refusal Space by Space."""
     ws = workspace
     assert ws.run("apply", "--yes").code == 0
     ws.manifest.write_text(ws.manifest.read_text().replace("LOG_LEVEL: info", "LOG_LEVEL: debug"))
     planfile = tmp_path / "tfplan.json"
     assert ws.run("plan", "--out", str(planfile)).code == 0
-    # Someone changes team-b by hand after the plan was saved.
+    # Someone changes team-b and team-c by hand after the plan was saved.
     _api(ws).add_space_variable(f"{ORG}/team-b", "MODEL_ID", "someone/else")
+    _api(ws).update_repo_settings(f"{ORG}/team-c", private=True, repo_type="space")
     ws.sandbox.clear_requests()
-    result = ws.run("apply", str(planfile), "--yes")
+    result = ws.run("apply", str(planfile))
     assert result.code == 1, result.both
-    assert "ifcore-org/team-b: refused" in result.out
-    assert "run `spacectl plan` again" in result.both
-    team_b_writes = [w for w in ws.writes() if "/team-b" in str(w["path"])]
-    assert team_b_writes == []
-    assert any("/team-a/variables" in str(w["path"]) for w in ws.writes())
+    assert result.out == ""
+    error, hint = result.err.splitlines()
+    assert error.startswith("Error: the saved plan is stale"), error
+    assert "nothing was applied: " in error
+    assert f"{ORG}/team-b (variables)" in error and f"{ORG}/team-c (visibility)" in error
+    assert f"{ORG}/team-a" not in error
+    assert hint == ("Hint: run `spacectl plan --out FILE` again, review it, and apply the new plan")
+    assert ws.writes() == []
+
+
+def test_saved_plan_applies_without_asking_and_only_once(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """The saved plan is the approval: no prompt, no --yes (and no terminal here). Applied, it
+    no longer matches the Hub: a second apply of it is refused before any output."""
+    ws = workspace
+    planfile = tmp_path / "p.json"
+    targets = ("--target", "docs", "--target", "team-a")
+    assert ws.run("plan", "--out", str(planfile), *targets).code == 0
+    result = ws.run("apply", str(planfile))
+    assert result.code == 0, result.both
+    assert "Apply complete: 2 applied" in result.out
+    assert "Apply these changes?" not in result.both
+    ws.sandbox.clear_requests()
+    again = ws.run("apply", str(planfile))
+    assert again.code == 1 and again.out == "", again.both
+    error = again.err.splitlines()[0]
+    assert error.startswith("Error: the saved plan is stale"), error
+    assert "(applied already, or the Hub changed since it was made)" in error
+    assert f"{ORG}/docs (it now exists on the Hub)" in error
+    assert f"{ORG}/team-a (it now exists on the Hub)" in error
+    assert ws.writes() == []
 
 
 def test_saved_plan_from_another_manifest_or_endpoint_is_refused(
@@ -233,7 +267,7 @@ def test_saved_plan_applies_from_another_checkout(workspace: Workspace, tmp_path
     shutil.copytree(ws.root, other)
     shutil.rmtree(ws.root)
     moved = Workspace(other, ws.sandbox, ws.env)
-    result = moved.run("apply", str(planfile), "--yes")
+    result = moved.run("apply", str(planfile))
     assert result.code == 0, result.both
     assert moved.run("plan", "--detailed-exitcode", "--target", "docs").code == 0
     narrowed = moved.run("apply", str(planfile), "--yes", "--target", "docs")
@@ -291,7 +325,7 @@ def test_saved_plan_refuses_what_changed_locally_after_it(
     # CI turns an unset secret into an empty variable: that is missing too.
     missing = ws.run("apply", str(planfile), "--yes", env={**key, "GEMINI_API_KEY": ""})
     assert missing.code == 1
-    assert "GEMINI_API_KEY" in missing.err
+    assert "environment variable GEMINI_API_KEY for secret GEMINI_API_KEY is empty" in missing.out
     assert ws.writes() == []
 
 
