@@ -39,6 +39,7 @@ from huggingface_hub.errors import (
     BadRequestError,
     HfHubHTTPError,
     LocalTokenNotFoundError,
+    OIDCError,
     RemoteEntryNotFoundError,
     RepositoryNotFoundError,
 )
@@ -155,8 +156,24 @@ def resolve_endpoint(flag: str | None) -> str:
 
 
 def resolve_token(flag: str | None) -> str | None:
-    """`--token`, then HF_TOKEN, then the stored `hf auth login` token."""
-    return flag or get_token()
+    """`--token`, then HF_TOKEN, then the stored `hf auth login` token (or, with
+    HF_OIDC_RESOURCE, the client's keyless exchange: its failures are AuthErrors)."""
+    if flag:
+        return flag
+    try:
+        return get_token()
+    except OIDCError as exc:
+        raise _oidc_error(exc) from None
+
+
+def _oidc_error(exc: OIDCError) -> AuthError:
+    """A keyless-token failure is configuration, not a bug: one line and the fix."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else "the OIDC exchange failed"
+    return AuthError(
+        f"keyless token (HF_OIDC_RESOURCE): {first}",
+        hint="in GitHub Actions give the job `permissions: id-token: write`; elsewhere set "
+        "HF_OIDC_ID_TOKEN; or unset HF_OIDC_RESOURCE and set HF_TOKEN",
+    )
 
 
 class _Retryable(Exception):
@@ -184,6 +201,8 @@ def translate(exc: BaseException, *, what: str, endpoint: str) -> HubError:
         return exc
     if isinstance(exc, LocalTokenNotFoundError):
         return _no_token()
+    if isinstance(exc, OIDCError):
+        return _oidc_error(exc)
     if isinstance(exc, RepositoryNotFoundError):
         return NotFoundError(
             f"{what}: not found, or not visible to this token",

@@ -126,6 +126,14 @@ def render_markdown(plan: Plan) -> str:
             f"**{counts['create']}** to create, **{counts['update']}** to update, "
             f"**{counts['delete']}** to delete, {counts['no-op']} unchanged."
         )
+        deleted = [s["id"] for s in data["spaces"] if s["action"] == "delete"]
+        if deleted:
+            # A deletion is not undone by another apply: say it before the diff, not only in it.
+            names = ", ".join(f"`{space_id}`" for space_id in deleted)
+            lines += [
+                "",
+                f"> [!CAUTION]\n> Deletes {len(deleted)} Space(s) and their files: {names}",
+            ]
     if blocks:
         lines += ["", "```diff", *(_diff_line(line) for line in blocks)]
         lines.append("```")

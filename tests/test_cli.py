@@ -378,3 +378,23 @@ def test_colour_switches(monkeypatch: pytest.MonkeyPatch) -> None:
     assert output.use_color()
     output.no_color_flag(True)
     assert not output.use_color()
+
+
+def test_a_misconfigured_keyless_token_is_a_configuration_error(tmp_path: Path) -> None:
+    """HF_OIDC_RESOURCE outside a CI that can mint an id token: one line and the fix, exit 1,
+    not an internal error (the client raises OIDCError when the token is resolved)."""
+    manifest = tmp_path / "spaces.yaml"
+    manifest.write_text("owner: acme\nspaces:\n  app: {sdk: docker}\n")
+    result = _run(
+        "plan",
+        "-f",
+        str(manifest),
+        "--endpoint",
+        "http://127.0.0.1:9",
+        env={"HF_OIDC_RESOURCE": "spaces/acme/app", "HF_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("Error: keyless token (HF_OIDC_RESOURCE): ")
+    assert lines[1].startswith("Hint: in GitHub Actions give the job `permissions: id-token")
+    assert "Internal error" not in result.stderr and "Traceback" not in result.stderr

@@ -171,7 +171,7 @@ def test_action_passes_inputs_through_env_only() -> None:
 def test_readme_workflow_is_the_example_plan_workflow() -> None:
     """The README's CI snippet uses the action as examples/github-actions/plan.yml does."""
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Using spacectl in CI") :]
+    section = readme[readme.index("## CI with the GitHub Action") :]
     start = section.index("```yaml\n") + len("```yaml\n")
     snippet = section[start : section.index("\n```", start)]
     [step] = [s for s in read_manifest_document(snippet)["jobs"]["plan"]["steps"] if "with" in s]
