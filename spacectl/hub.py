@@ -73,6 +73,7 @@ from spacectl.errors import (
 from spacectl.operations import CreateSpace
 from spacectl.port import SecretToWrite, Upload
 from spacectl.state import (
+    PUBLIC_HUB,
     Identity,
     LiveFile,
     LiveSecret,
@@ -84,7 +85,7 @@ from spacectl.state import (
     Runtime,
 )
 
-DEFAULT_ENDPOINT = "https://huggingface.co"
+DEFAULT_ENDPOINT = PUBLIC_HUB
 _EXPAND = ["sdk", "private", "runtime", "cardData", "sha", "subdomain", "lastModified"]
 _TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _MAX_WAIT_SECONDS = 60.0
@@ -744,7 +745,7 @@ def _live_from_info(info: Any) -> LiveSpace:
     )
     last_modified = getattr(info, "last_modified", None)
     subdomain = getattr(info, "subdomain", None)
-    host = getattr(info, "host", None) or (f"https://{subdomain}.hf.space" if subdomain else None)
+    host = getattr(info, "host", None)  # status falls back to state.app_url
     return LiveSpace(
         id=info.id,
         sdk=getattr(info, "sdk", None),

@@ -155,6 +155,12 @@ def subdomain(space_id: str) -> str:
     return re.sub(r"[^a-z0-9-]", "-", space_id.replace("/", "-").lower())
 
 
-def app_url(space_id: str) -> str:
-    """Where the running app is served."""
+PUBLIC_HUB = "https://huggingface.co"
+
+
+def app_url(endpoint: str, space_id: str) -> str | None:
+    """Where the running app is served: `*.hf.space` for the public Hub; None elsewhere (a
+    sandbox or another Hub serves no app there, and a wrong link is worse than none)."""
+    if endpoint.rstrip("/") != PUBLIC_HUB:
+        return None
     return f"https://{subdomain(space_id)}.hf.space"

@@ -46,7 +46,7 @@ class StatusRow:
     sha: str | None
     last_modified: datetime | None
     page_url: str
-    app_url: str
+    app_url: str | None
     error_message: str | None
     drift: tuple[str, ...]
 
@@ -105,7 +105,7 @@ def status_rows(
                 sha=space.sha if space else None,
                 last_modified=space.last_modified if space else None,
                 page_url=space_page_url(endpoint, spec.id),
-                app_url=space.host if space and space.host else app_url(spec.id),
+                app_url=space.host if space and space.host else app_url(endpoint, spec.id),
                 error_message=space.error_message if space else None,
                 drift=drift.get(spec.id, ()) if space and spec.state == "present" else (),
             )
@@ -173,7 +173,7 @@ def status_cells(row: StatusRow) -> tuple[str, ...]:
         hardware,
         format_sleep(row.sleep_time),
         commit,
-        row.app_url,
+        row.app_url or "-",
         row.page_url,
     )
 

@@ -55,7 +55,13 @@ def test_rows_show_stage_drift_and_absence(tmp_path: Path) -> None:
     assert app.drift == ("visibility",)
     assert app.warning == "1 change pending: visibility"
     assert app.page_url == "http://hub.test/spaces/acme/app"
-    assert app.app_url == "https://acme-app.hf.space"
+    assert app.app_url is None  # hub.test serves no app: no *.hf.space link for it
+    public = status_rows(
+        parse_manifest("owner: acme\nspaces:\n  app: {}\n", "s.yaml", base_dir=tmp_path),
+        {"acme/app": LiveSpace(id="acme/app", sdk="gradio", visibility="public", sha="1" * 40)},
+        endpoint="https://huggingface.co",
+    )
+    assert public[0].app_url == "https://acme-app.hf.space"
     assert rows["acme/Docs"].sleep_time is None and rows["acme/Docs"].warning is None
     assert rows["acme/missing"].stage == "absent"
     assert rows["acme/missing"].warning == "not on the Hub: `spacectl apply` creates it"

@@ -100,7 +100,7 @@ def _print_status_table(rows: list[StatusRow], *, width: int | None = None) -> N
         cells = status_cells(row)
         stage = Text(cells[1], style="red" if row.stage in FAILED_STAGES else "")
         stages.add_row(Text(cells[0]), stage, *(Text(cell) for cell in cells[2:5]))
-        urls.add_row(Text(row.id), Text(f"{row.app_url}\n{row.page_url}"))
+        urls.add_row(Text(row.id), Text(f"{row.app_url or '-'}\n{row.page_url}"))
     console.print(stages)
     console.print()
     console.print(urls)

@@ -368,6 +368,7 @@ def _wait(
         ),
     )
     urls: dict[str, tuple[str, str | None]] = {
-        w.space_id: (space_page_url(hub.endpoint, w.space_id), app_url(w.space_id)) for w in waits
+        w.space_id: (space_page_url(hub.endpoint, w.space_id), app_url(hub.endpoint, w.space_id))
+        for w in waits
     }
     return waits, urls

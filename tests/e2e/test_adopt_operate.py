@@ -229,7 +229,7 @@ def test_status_and_logs_including_a_build_error(workspace: Workspace) -> None:
     site = rows[f"{ORG}/site"]
     assert site["stage"] == "RUNNING" and site["sleep_time"] is None
     assert site["page_url"] == f"{ws.sandbox.endpoint}/spaces/{ORG}/site"
-    assert site["app_url"] == "https://ifcore-org-site.hf.space"
+    assert site["app_url"] is None  # the sandbox serves no app: no *.hf.space link
     assert len(site["last_commit"]["sha"]) == 40 and site["last_commit"]["date"]
 
     table = ws.run("status", "-f", "adopted.yaml")

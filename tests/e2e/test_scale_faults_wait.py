@@ -115,7 +115,8 @@ def test_wait_succeeds_and_prints_urls(workspace: Workspace) -> None:
     result = ws.run("apply", "--yes", "--wait", "--timeout", "60", "--target", "team-a")
     assert result.code == 0, result.both
     assert f"{ORG}/team-a: running" in result.out
-    assert "https://ifcore-org-team-a.hf.space" in result.out
+    assert f"{ws.sandbox.endpoint}/spaces/{ORG}/team-a" in result.out
+    assert "hf.space" not in result.out  # the sandbox's URLs, not the public Hub's
 
 
 def test_docker_space_without_dockerfile_is_warned_in_plan(workspace: Workspace) -> None:
