@@ -8,7 +8,7 @@ when running from a source tree that is not installed.
 from importlib.metadata import PackageNotFoundError, version
 
 DISTRIBUTION = "hf-spacectl"
-SOURCE_VERSION = "0.1.0"  # pyproject.toml's version (a test keeps the two equal)
+SOURCE_VERSION = "0.2.0"  # pyproject.toml's version (a test keeps the two equal)
 
 try:
     __version__ = version(DISTRIBUTION)
