@@ -28,6 +28,11 @@ ManifestOpt = Annotated[
     Path,
     typer.Option("-f", "--file", metavar="FILE", help="Manifest file.", show_default=True),
 ]
+# Where a saved plan (apply) or positional files (validate) may stand for the manifest instead.
+OptionalManifestOpt = Annotated[
+    Path | None,
+    typer.Option("-f", "--file", metavar="FILE", help="Manifest file (default: spaces.yaml)."),
+]
 EndpointOpt = Annotated[
     str | None,
     typer.Option(

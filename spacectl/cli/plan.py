@@ -27,6 +27,7 @@ from spacectl.cli.options import (
     FormatOpt,
     ManifestOpt,
     NoColorOpt,
+    OptionalManifestOpt,
     ResultFormat,
     ResultFormatOpt,
     SandboxOpt,
@@ -55,10 +56,7 @@ def validate(
             show_default=False,
         ),
     ] = None,
-    file: Annotated[
-        Path | None,
-        typer.Option("-f", "--file", metavar="FILE", help="Manifest file (default: spaces.yaml)."),
-    ] = None,
+    file: OptionalManifestOpt = None,
     fmt: ResultFormatOpt = ResultFormat.text,
 ) -> None:
     """Check manifests offline (syntax, fields, names, source folders) and report every problem
@@ -186,10 +184,7 @@ def apply(
             metavar="PLANFILE", help="A plan saved by `spacectl plan --out`; applied exactly."
         ),
     ] = None,
-    file: Annotated[
-        Path | None,
-        typer.Option("-f", "--file", metavar="FILE", help="Manifest file (default: spaces.yaml)."),
-    ] = None,
+    file: OptionalManifestOpt = None,
     fmt: ResultFormatOpt = ResultFormat.text,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     wait: Annotated[
