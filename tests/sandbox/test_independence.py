@@ -64,3 +64,18 @@ def test_the_models_load_no_http_stack() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_listening_socket_is_tcp_so_accepted_connections_get_nodelay() -> None:
+    """asyncio sets TCP_NODELAY only on accepted sockets whose protocol is TCP, inherited from
+    the listening socket; without it every kept-alive request stalls ~40 ms (Nagle + delayed
+    ACK). benchmarks/bench_latency.py measures the effect."""
+    import socket
+
+    from spacectl.sandbox.server import _bind
+
+    sock = _bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
