@@ -82,6 +82,7 @@ class Store:
         # Pending LFS uploads: unguessable id -> (space id, sha256, size). Not persisted.
         self.uploads: dict[str, tuple[str, str, int]] = {}
         self._depth = 0
+        self._saved: bytes | None = None  # the state file's content as last written
         self.blobs = BlobStore(data_dir / "blobs" if data_dir else None)
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -149,7 +150,11 @@ class Store:
             "orgs": {n: [o.members, o.object_id] for n, o in self.orgs.items()},
             "spaces": [_space_to_json(s) for s in self.spaces.values()],
         }
-        write_atomic(self.data_dir / "state.json", json.dumps(state).encode(), private=True)
+        data = json.dumps(state).encode()
+        if data == self._saved:
+            return  # a read, or a write that changed nothing: no rewrite of the file
+        write_atomic(self.data_dir / "state.json", data, private=True)
+        self._saved = data
 
     def _load(self) -> None:
         assert self.data_dir is not None
