@@ -205,19 +205,19 @@ class _Inputs:
 def _resolve_inputs(change: SpaceChange, ctx: _Context, inputs: _Inputs) -> None:
     """Fill `inputs`; raises (so nothing is written) when a variable is missing, a secret's
     value or a local file changed since the plan."""
-    for op in change.operations:
-        match op:
-            case CreateSpace(secrets=writes):
-                pass
-            case SetSecret(secret=write):
-                writes = (write,)
-            case Commit(additions=additions):
-                writes = ()
-                inputs.uploads.update((add.path, _upload(add, ctx, inputs)) for add in additions)
-            case _:
-                writes = ()
+
+    def resolve(writes: tuple[SecretWrite, ...]) -> None:
         for write in writes:
             inputs.secrets[write.key] = _secret_to_write(write, change.space_id, ctx.environ)
+
+    for op in change.operations:
+        match op:
+            case CreateSpace():
+                resolve(op.secrets)
+            case SetSecret():
+                resolve((op.secret,))
+            case Commit():
+                inputs.uploads.update((add.path, _upload(add, ctx, inputs)) for add in op.additions)
 
 
 def _execute(
