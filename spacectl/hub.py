@@ -30,6 +30,7 @@ from huggingface_hub import (
     CommitOperationDelete,
     HfApi,
     RepoFile,
+    SpaceHardware,
     Volume,
     constants,
     get_token,
@@ -86,6 +87,9 @@ from spacectl.state import (
 )
 
 DEFAULT_ENDPOINT = PUBLIC_HUB
+# The hardware flavours the installed client knows (its enum is synced from the Hub): checks and
+# the sandbox use this, never a hand-kept list.
+SPACE_HARDWARE: tuple[str, ...] = tuple(flavor.value for flavor in SpaceHardware)
 _EXPAND = ["sdk", "private", "runtime", "cardData", "sha", "subdomain", "lastModified"]
 _TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _MAX_WAIT_SECONDS = 60.0
