@@ -28,6 +28,7 @@ HOMES = {
     "starlette": {"spacectl/sandbox/"},
     "uvicorn": {"spacectl/sandbox/"},
     "yaml": {"spacectl/sandbox/frontmatter.py"},
+    "lz4": {"spacectl/sandbox/models/xetformat.py"},
 }
 
 

@@ -57,12 +57,14 @@ class SandboxOptions:
 
     build_seconds: float = 2.0
     upload_mode: str = "auto"  # auto | regular
+    xet: bool = True  # the Xet token routes and CAS answer (off: 501 and 404, no Xet storage)
     pages: PageSizes = field(default_factory=PageSizes)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "build_seconds": self.build_seconds,
             "upload_mode": self.upload_mode,
+            "xet": self.xet,
             "page_size": dataclasses.asdict(self.pages),
         }
 
@@ -78,6 +80,7 @@ class SandboxConfig:
     orgs: list[OrgSpec] = field(default_factory=list)
     build_seconds: float = SandboxOptions.build_seconds
     upload_mode: str = SandboxOptions.upload_mode
+    xet: bool = SandboxOptions.xet
     faults: FaultSettings = field(default_factory=FaultSettings)
     pages: PageSizes = field(default_factory=PageSizes)
 
@@ -120,6 +123,12 @@ def _upload_mode(value: str) -> str:
     if value not in UPLOAD_MODES:
         raise ValueError(f"must be auto or regular, not {value!r}")
     return value
+
+
+def _on_off(value: str) -> bool:
+    if value not in ("on", "off"):
+        raise ValueError(f"must be on or off, not {value!r}")
+    return value == "on"
 
 
 def _user(value: str) -> UserSpec:
@@ -190,7 +199,10 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--build-seconds", _non_negative(float), "Simulated build time of an SDK Space.",
          "SECONDS"),
     Flag("--upload-mode", _upload_mode,
-         "auto: LFS for binary or large files like the Hub; regular: never LFS.", "auto|regular"),
+         "auto: LFS for binary or large files like the Hub; regular: never LFS, a test mode "
+         "the Hub does not have (binaries travel as regular files).", "auto|regular"),
+    Flag("--xet", _on_off, "Xet storage for large files, as on the Hub; off: its token routes "
+         "answer 501 (clients then need HF_HUB_DISABLE_XET=1).", "on|off"),
     Flag("--latency-ms", _non_negative(int), "Injected latency per request.", "MS", faults=True),
     Flag("--error-rate", _fraction, "Fraction of API requests that fail.", "RATE", faults=True),
     Flag("--error-statuses", parse_statuses, "Comma-separated statuses for injected errors.",
@@ -216,6 +228,8 @@ def _shown(value: Any) -> str | None:
         return None
     if isinstance(value, list):
         return ",".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return "on" if value else "off"
     return str(value)
 
 

@@ -47,7 +47,10 @@ def build_sandbox(config: SandboxConfig) -> Sandbox:
             raise ConfigError(f"--org {org.name}: unknown member(s) {', '.join(unknown)}")
         store.add_org(org.name, list(org.members))
     options = SandboxOptions(
-        build_seconds=config.build_seconds, upload_mode=config.upload_mode, pages=config.pages
+        build_seconds=config.build_seconds,
+        upload_mode=config.upload_mode,
+        xet=config.xet,
+        pages=config.pages,
     )
     return Sandbox(store, options, config.faults)
 

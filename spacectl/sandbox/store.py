@@ -21,6 +21,7 @@ from typing import Any
 
 from spacectl.fsio import write_atomic
 from spacectl.sandbox.models.runtime import RuntimeState
+from spacectl.sandbox.models.xet import XetState
 from spacectl.sandbox.records import (
     Commit,
     FileEntry,
@@ -87,6 +88,7 @@ class Store:
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
             self._load()
+        self.xet = XetState.open(data_dir)  # xorbs and reconstructions are blobs
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:

@@ -22,12 +22,14 @@ from spacectl.sandbox.handlers import (
     repos,
     spaces,
     users,
+    xet,
 )
 
 Handler = Callable[[Context, Request], Awaitable[Response]]
 
 _SPACE = "/api/spaces/{ns}/{name}"
 _GIT = "/spaces/{ns}/{repo}/info/lfs/objects"
+_CAS = xet.CAS_PREFIX  # every other CAS path (dedup, grants, v2) is a 404 the client expects
 
 # (path, handler, methods)
 ROUTES: list[tuple[str, Handler, list[str]]] = [
@@ -63,11 +65,15 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
     (_SPACE + "/commit/{rev}", commits.commit, ["POST"]),
     (_SPACE + "/commits/{rev}", commits.history, ["GET"]),
     (_SPACE + "/refs", commits.refs, ["GET"]),
-    (_SPACE + "/xet-write-token/{rev}", lfs.xet_token, ["GET"]),
-    (_SPACE + "/xet-read-token/{rev}", lfs.xet_token, ["GET"]),
+    (_SPACE + "/xet-write-token/{rev}", xet.write_token, ["GET"]),
+    (_SPACE + "/xet-read-token/{rev}", xet.read_token, ["GET"]),
     (_GIT + "/batch", lfs.batch, ["POST"]),
     (_GIT + "/verify", lfs.verify, ["POST"]),
     ("/sandbox-lfs/{upload_id}", lfs.upload, ["PUT"]),
+    (_CAS + "/v1/xorbs/default/{hash}", xet.xorb, ["POST", "HEAD"]),
+    (_CAS + "/v1/shards", xet.shard, ["POST"]),
+    (_CAS + "/v1/reconstructions/{hash}", xet.reconstruction, ["GET"]),
+    (_CAS + "/fetch/{hash}/{signature}", xet.fetch, ["GET"]),
     ("/spaces/{ns}/{name}/resolve/{rev}/{path:path}", files.download, ["GET", "HEAD"]),
     (CONTROL_PREFIX + "requests", control.requests, ["GET", "DELETE"]),
     (CONTROL_PREFIX + "faults", control.faults, ["GET", "PUT"]),

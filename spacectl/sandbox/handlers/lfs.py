@@ -1,5 +1,4 @@
-"""Large files: the git LFS batch API, its upload and verify URLs, and the Xet token routes
-(which refuse: the sandbox has no Xet storage)."""
+"""Large files: the git LFS batch API and its upload and verify URLs (Xet is `handlers/xet.py`)."""
 
 from __future__ import annotations
 
@@ -10,16 +9,12 @@ from starlette.responses import Response
 
 from spacectl.sandbox.context import Context
 from spacectl.sandbox.errors import ApiError
-from spacectl.sandbox.httputil import base_url, json_body, json_response, param, repo_id
+from spacectl.sandbox.httputil import base_url, json_body, json_response, param
 from spacectl.sandbox.models import lfs
 from spacectl.sandbox.records import Space
 from spacectl.sandbox.shapes import lfs_batch_json
 
 LFS_TYPE = "application/vnd.git-lfs+json"
-_XET_MESSAGE = (
-    "The Hub sandbox does not emulate Xet storage. Run the client with HF_HUB_DISABLE_XET=1, "
-    "or start the sandbox with --upload-mode regular so that no file needs Xet."
-)
 
 
 def _lfs_space(ctx: Context, request: Request) -> Space:
@@ -55,9 +50,3 @@ async def verify(ctx: Context, request: Request) -> Response:
     with ctx.store.transaction() as st:
         lfs.verify(st, _lfs_space(ctx, request), str(data.get("oid", "")))
     return json_response({})
-
-
-async def xet_token(ctx: Context, request: Request) -> Response:
-    with ctx.store.transaction():
-        ctx.space(repo_id(request))
-    raise ApiError(501, _XET_MESSAGE)
