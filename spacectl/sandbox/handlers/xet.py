@@ -87,6 +87,7 @@ async def shard(ctx: Context, request: Request) -> Response:
         if space is None:
             raise ApiError(404, "The Space of this Xet access token no longer exists")
         registered = [xet.register(st, space, file, content) for file, content in files]
+        xet.keep_shard(st, body)
     return json_response({"result": 1 if any(registered) or not files else 0})
 
 

@@ -7,7 +7,8 @@ plain `/resolve` download serves it. A Xet download asks for a file's reconstruc
 plus byte ranges of xorbs) and fetches the ranges from unguessable URLs.
 
 Blobs: `xorb/{hash}` (the xorb as uploaded), `xetfile/{file hash}` (its reconstruction, JSON),
-`xetsha/{sha256}` (the file hash of an LFS object stored through Xet). CAS access tokens live
+`xetsha/{sha256}` (the file hash of an LFS object stored through Xet), `xetshard/{sha256}` (each
+shard as uploaded, as the Hub's CAS keeps them). CAS access tokens live
 in memory only: the client asks for a new one when its token is refused.
 """
 
@@ -160,6 +161,10 @@ def register(store: Store, space: Space, file: ShardFile, content: bytes) -> boo
     store.blobs.put(f"xetfile/{file.hash}", json.dumps(record).encode())
     store.blobs.put(f"xetsha/{file.sha256}", file.hash.encode())
     return not known
+
+
+def keep_shard(store: Store, shard: bytes) -> None:
+    store.blobs.put(f"xetshard/{hashlib.sha256(shard).hexdigest()}", shard)
 
 
 def file_hash(store: Store, sha256: str) -> str | None:
