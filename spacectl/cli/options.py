@@ -128,7 +128,6 @@ def connect(
         resolve_endpoint,
         resolve_token,
         token_or_error,
-        xet_active,
     )
 
     configure_client()
@@ -142,9 +141,7 @@ def connect(
     from spacectl.sandbox.embedded import start_embedded_sandbox
 
     data_dir = Path.cwd() / SANDBOX_DIR
-    running = start_embedded_sandbox(
-        data_dir, owners, upload_mode="regular" if xet_active() else "auto"
-    )
+    running = start_embedded_sandbox(data_dir, owners)
     try:
         # The embedded server's port changes from run to run; its data folder does not.
         yield Hub(

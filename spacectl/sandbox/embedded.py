@@ -11,12 +11,9 @@ from spacectl.sandbox.server import RunningSandbox, start_in_thread
 from spacectl.sandbox.store import Store
 
 
-def start_embedded_sandbox(
-    data_dir: Path, owners: set[str], *, upload_mode: str = "auto"
-) -> RunningSandbox:
+def start_embedded_sandbox(data_dir: Path, owners: set[str]) -> RunningSandbox:
     """Start a sandbox persisted in `data_dir` whose first user can write to every namespace in
-    `owners`. `upload_mode` is "regular" when the client uploads with Xet, which the sandbox
-    cannot emulate (see docs/sandbox.md).
+    `owners`. Large files go through Xet storage or LFS, as the client chooses.
 
     The user is one already stored there if it is among `owners`, else the first owner by name;
     every other owner becomes an organisation with that user as its member. State (and the
@@ -37,9 +34,7 @@ def start_embedded_sandbox(
         for name in sorted(owners - {user}):
             if name not in st.users:
                 st.add_org(name, [user])
-    running = start_in_thread(
-        SandboxConfig(data=data_dir, build_seconds=2.0, upload_mode=upload_mode)
-    )
+    running = start_in_thread(SandboxConfig(data=data_dir, build_seconds=2.0))
     token = next(
         tok
         for tok, t in running.sandbox.store.tokens.items()

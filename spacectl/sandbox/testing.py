@@ -136,8 +136,12 @@ class SandboxProcess:
         result: dict[str, Any] = self.control("PUT", "config", changes)
         return result
 
-    def env(self, xet: bool, token: str | None = None) -> dict[str, str]:
-        """Environment for a client subprocess talking to this sandbox."""
+    def env(self, xet: bool | None = None, token: str | None = None) -> dict[str, str]:
+        """Environment for a client subprocess talking to this sandbox. Xet is the client's
+        default (on) unless `xet` is False, or None and this process has HF_HUB_DISABLE_XET
+        set (how CI reruns tests on the LFS path)."""
+        if xet is None:
+            xet = not os.environ.get("HF_HUB_DISABLE_XET")
         home = tempfile.mkdtemp(prefix="hf-home-", dir=self.workdir)
         env = {
             **os.environ,

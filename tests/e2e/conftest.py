@@ -98,7 +98,7 @@ def org_sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
 def workspace(tmp_path: Path, org_sandbox: SandboxProcess) -> Workspace:
     root = tmp_path / "repo"
     shutil.copytree(EXAMPLES, root)
-    env = org_sandbox.env(xet=False, token=BOT_TOKEN)
+    env = org_sandbox.env(token=BOT_TOKEN)  # Xet as the client's default, or as CI asks
     env["GEMINI_API_KEY"] = CANARY
     env.pop("SPACECTL_SECRET_KEY", None)
     env.pop("NO_COLOR", None)

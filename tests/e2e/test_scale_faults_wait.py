@@ -134,9 +134,8 @@ def test_docker_space_without_dockerfile_is_warned_in_plan(workspace: Workspace)
 
 
 def test_apply_with_xet_enabled_client(workspace: Workspace, tmp_path: Path) -> None:
-    """The default install has hf_xet: the sandbox in `regular` upload mode serves it."""
+    """The default install has hf_xet: a binary file goes through the sandbox's Xet storage."""
     ws = workspace
-    ws.sandbox.configure(upload_mode="regular")
     env = ws.sandbox.env(xet=True, token=BOT_TOKEN)
     env["GEMINI_API_KEY"] = ws.env["GEMINI_API_KEY"]
     (ws.root / "apps" / "docs" / "logo.bin").write_bytes(bytes(range(256)) * 8)

@@ -329,12 +329,11 @@ def create_commit_operations() -> None:
     files = tree(GR)
     assert {"src/pkg/a.py", "src/top.py", "assets/logo.bin", "src", "src/pkg"} <= set(files)
     logo = files["assets/logo.bin"]
-    if XET:  # the sandbox answers `regular` for every file: no LFS, no Xet
-        assert getattr(logo, "lfs", None) is None
-    else:
-        assert logo.lfs is not None and logo.lfs.size == len(binary), logo
-        assert logo.lfs.sha256 == __import__("hashlib").sha256(binary).hexdigest()
-        assert logo.lfs.pointer_size > 100 and logo.blob_id != logo.lfs.sha256
+    assert logo.lfs is not None and logo.lfs.size == len(binary), logo
+    assert logo.lfs.sha256 == __import__("hashlib").sha256(binary).hexdigest()
+    assert logo.lfs.pointer_size > 100 and logo.blob_id != logo.lfs.sha256
+    # Uploaded through Xet, the file lists its Xet hash as on the Hub; through LFS it has none.
+    assert (logo.xet_hash is not None) == XET, logo
     downloaded = Path(hf_hub_download(GR, "assets/logo.bin", repo_type="space")).read_bytes()
     assert downloaded == binary
     second = api.create_commit(

@@ -36,15 +36,10 @@ def results(output: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(
-    ("xet", "upload_mode"),
-    [pytest.param(True, "regular", id="xet-on"), pytest.param(False, "auto", id="xet-off")],
+    "xet", [pytest.param(True, id="xet-on"), pytest.param(False, id="xet-off")]
 )
-def test_every_hfapi_method_through_the_real_client(
-    tmp_path: Path, xet: bool, upload_mode: str
-) -> None:
-    with sandbox_process(
-        tmp_path, build_seconds=0.4, upload_mode=upload_mode, user=USERS, org=["acme:alice"]
-    ) as sandbox:
+def test_every_hfapi_method_through_the_real_client(tmp_path: Path, xet: bool) -> None:
+    with sandbox_process(tmp_path, build_seconds=0.4, user=USERS, org=["acme:alice"]) as sandbox:
         done = run_scenario(sandbox, "full", xet=xet)
         log = sandbox.requests()
     checks = results(done.stdout)
@@ -55,12 +50,16 @@ def test_every_hfapi_method_through_the_real_client(
     paths = [(entry["method"], entry["path"]) for entry in log]
     lfs_puts = [p for m, p in paths if m == "PUT" and p.startswith("/sandbox-lfs/")]
     batches = [p for m, p in paths if p.endswith(".git/info/lfs/objects/batch")]
+    cas = [(m, p.split("/", 3)[3]) for m, p in paths if p.startswith("/sandbox-xet/")]
     if xet:
-        # Every file was answered `regular`: neither LFS nor the Xet token route was touched.
+        # Large files went through Xet storage: token, xorbs, a shard, a reconstruction.
         assert not lfs_puts and not batches
-        assert not [p for _, p in paths if "xet-write-token" in p]
-        assert any(p.startswith("/api/spaces/alice/site/preupload/") for _, p in paths)
+        assert any("xet-write-token" in p for _, p in paths)
+        assert ("POST", "v1/shards") in cas
+        assert any(m == "POST" and p.startswith("v1/xorbs/default/") for m, p in cas)
+        assert any(p.startswith("v1/reconstructions/") for _, p in cas)
+        assert any(p.startswith("fetch/") for _, p in cas)
     else:
-        assert lfs_puts and batches
+        assert lfs_puts and batches and not cas
     assert all(entry["status"] for entry in log)
     assert not any(entry["status"] >= 500 for entry in log), [e for e in log if e["status"] >= 500]

@@ -43,7 +43,7 @@ def test_the_shard_describes_the_uploaded_file() -> None:
 
 
 def test_the_xorb_rebuilds_the_file_byte_for_byte() -> None:
-    name, xorb = _fixture("xorb")
+    _, xorb = _fixture("xorb")
     (file,) = xetformat.shard_files(_fixture("xetshard")[1])
     chunks = xetformat.xorb_chunks(xorb)
     rebuilt = b"".join(xetformat.term_content(xorb, chunks, t) for t in file.terms)
