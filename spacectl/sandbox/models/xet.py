@@ -138,7 +138,7 @@ def rebuild(state: XetState, store: Store, shard: bytes) -> list[tuple[ShardFile
                     raise ApiError(400, f"Shard references xorb {term.xorb}, never uploaded")
                 xorbs[term.xorb] = data
             try:
-                chunks = _chunks(state, term.xorb, xorbs[term.xorb])
+                chunks = _chunks(state, store, term.xorb, xorbs[term.xorb])
                 parts.append(xetformat.term_content(xorbs[term.xorb], chunks, term))
             except FormatError as error:
                 raise ApiError(400, f"Shard file {file.hash}: {error}") from None
@@ -204,7 +204,7 @@ def reconstruction(
                 "range": {"start": term.start, "end": term.end},
             }
         )
-        chunks = _chunks(state, term.xorb, None, store)
+        chunks = _chunks(state, store, term.xorb)
         entry = {
             "range": {"start": term.start, "end": term.end},
             "url": f"{url}/fetch/{term.xorb}/{_signature(state, term.xorb)}",
@@ -249,13 +249,12 @@ def _signature(state: XetState, xorb: str) -> str:
     return hmac.new(state.secret, xorb.encode(), hashlib.sha256).hexdigest()
 
 
-def _chunks(
-    state: XetState, xorb: str, data: bytes | None, store: Store | None = None
-) -> list[Chunk]:
-    """The chunks of a stored xorb, remembered so that a download does not read it whole."""
+def _chunks(state: XetState, store: Store, xorb: str, data: bytes | None = None) -> list[Chunk]:
+    """The chunks of a stored xorb (whose bytes are `data` if at hand), remembered so that a
+    download does not read the xorb whole."""
     cached = state.chunk_cache.get(xorb)
     if cached is None:
-        if data is None and store is not None:
+        if data is None:
             data = store.blobs.get(f"xorb/{xorb}")
         if data is None:
             raise ApiError(404, f"Xorb {xorb} is missing")
