@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
@@ -10,19 +9,10 @@ from starlette.responses import Response
 
 from spacectl.sandbox.context import Context
 from spacectl.sandbox.errors import ApiError
-from spacectl.sandbox.httputil import (
-    base_url,
-    bool_arg,
-    json_body,
-    json_response,
-    paginate,
-    param,
-    repo_id,
-)
-from spacectl.sandbox.models import lfs, trees, xet
-from spacectl.sandbox.records import FileEntry
+from spacectl.sandbox.handlers import xet
+from spacectl.sandbox.httputil import bool_arg, json_body, json_response, paginate, param, repo_id
+from spacectl.sandbox.models import lfs, trees
 from spacectl.sandbox.shapes import preupload_json, tree_entry_json
-from spacectl.sandbox.store import Store
 
 
 async def tree(ctx: Context, request: Request) -> Response:
@@ -36,7 +26,7 @@ async def tree(ctx: Context, request: Request) -> Response:
         pages = ctx.options.pages
         page, headers = paginate(request, listed, pages.tree_expand if expand else pages.tree)
         body = [tree_entry_json(trees.item(space, commit, p, e, expand=expand)) for p, e in page]
-        return json_response(_with_xet_hashes(ctx.store, body), headers=headers)
+        return json_response(xet.with_hashes(ctx, body), headers=headers)
 
 
 async def paths_info(ctx: Context, request: Request) -> Response:
@@ -47,7 +37,7 @@ async def paths_info(ctx: Context, request: Request) -> Response:
         commit = space.resolve(param(request, "rev"))
         found = trees.paths(commit, form.get("paths", []))
         body = [tree_entry_json(trees.item(space, commit, p, e, expand=expand)) for p, e in found]
-        return json_response(_with_xet_hashes(ctx.store, body))
+        return json_response(xet.with_hashes(ctx, body))
 
 
 async def preupload(ctx: Context, request: Request) -> Response:
@@ -70,35 +60,17 @@ async def download(ctx: Context, request: Request) -> Response:
         space = ctx.space(repo_id(request), files=True)
         commit = space.resolve(param(request, "rev"))
         entry, data = trees.download(ctx.store, commit, param(request, "path"))
-        xet_hash = _xet_hash(ctx.store, entry)
+        xet_headers = xet.download_headers(ctx, request, space.id, commit.id, entry.sha256)
     etag = entry.sha256 or entry.oid
     headers = {
         "X-Repo-Commit": commit.id,
         "ETag": f'"{etag}"',
         "Content-Length": str(entry.size),
         "Accept-Ranges": "bytes",
+        **xet_headers,
     }
     if entry.sha256:
         headers["X-Linked-Etag"] = f'"{etag}"'
         headers["X-Linked-Size"] = str(entry.size)
-    if xet_hash is not None and ctx.options.xet:
-        # What makes hf_xet download it: the file's Xet hash and where to get a read token.
-        headers["X-Xet-Hash"] = xet_hash
-        token_url = f"{base_url(request)}/api/spaces/{space.id}/xet-read-token/{commit.id}"
-        headers["Link"] = f'<{token_url}>; rel="xet-auth"'
     body = b"" if request.method == "HEAD" else data
     return Response(body, media_type="application/octet-stream", headers=headers)
-
-
-def _xet_hash(store: Store, entry: FileEntry) -> str | None:
-    return xet.file_hash(store, entry.sha256) if entry.sha256 else None
-
-
-def _with_xet_hashes(store: Store, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Tree entries with `xetHash` for the large files stored through Xet, as the Hub lists."""
-    for data in entries:
-        lfs_info = data.get("lfs")
-        found = xet.file_hash(store, lfs_info["oid"]) if lfs_info else None
-        if found is not None:
-            data["xetHash"] = found
-    return entries

@@ -9,6 +9,8 @@ CAS requests carry the Xet access token, not a Hub token; fetch URLs carry none.
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -126,3 +128,25 @@ async def fetch(ctx: Context, request: Request) -> Response:
     first, last, total = span
     headers = {"Content-Range": f"bytes {first}-{last}/{total}"}
     return Response(data, status_code=206, media_type="application/octet-stream", headers=headers)
+
+
+def with_hashes(ctx: Context, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tree entries with `xetHash` for the large files stored through Xet, as the Hub lists."""
+    for data in entries:
+        lfs_info = data.get("lfs")
+        found = xet.file_hash(ctx.store, lfs_info["oid"]) if lfs_info else None
+        if found is not None:
+            data["xetHash"] = found
+    return entries
+
+
+def download_headers(
+    ctx: Context, request: Request, space_id: str, commit_id: str, sha256: str | None
+) -> dict[str, str]:
+    """What makes hf_xet download a file through Xet: its Xet hash and where to get a read
+    token (none for a file not stored through Xet, or with --xet off)."""
+    found = xet.file_hash(ctx.store, sha256) if sha256 and ctx.options.xet else None
+    if found is None:
+        return {}
+    token_url = f"{base_url(request)}/api/spaces/{space_id}/xet-read-token/{commit_id}"
+    return {"X-Xet-Hash": found, "Link": f'<{token_url}>; rel="xet-auth"'}
