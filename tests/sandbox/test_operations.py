@@ -232,7 +232,7 @@ def test_malformed_requests_get_4xx_and_the_server_keeps_serving(
         ("GET", f"{space}/tree/main?cursor=%%%", None, 400),
         ("GET", "/api/spaces?expand=bogus", None, 400),
         ("GET", f"{space}/tree/no-such-branch", None, 404),
-        ("GET", f"{space}/xet-write-token/main", None, 501),
+        ("GET", f"{space}/xet-write-token/no-such-branch", None, 404),
         ("GET", "/api/no/such/route/at/all", None, 404),
     ]
     for method, path, body, expected in cases:
