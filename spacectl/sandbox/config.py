@@ -58,10 +58,13 @@ class SandboxOptions:
     build_seconds: float = 2.0
     upload_mode: str = "auto"  # auto | regular
     pages: PageSizes = field(default_factory=PageSizes)
+    # How long a create_repo takes; the Hub refuses (409) a user's create while another runs.
+    create_seconds: float = 0.05
 
     def to_json(self) -> dict[str, Any]:
         return {
             "build_seconds": self.build_seconds,
+            "create_seconds": self.create_seconds,
             "upload_mode": self.upload_mode,
             "page_size": dataclasses.asdict(self.pages),
         }
@@ -80,6 +83,7 @@ class SandboxConfig:
     upload_mode: str = SandboxOptions.upload_mode
     faults: FaultSettings = field(default_factory=FaultSettings)
     pages: PageSizes = field(default_factory=PageSizes)
+    create_seconds: float = SandboxOptions.create_seconds
 
 
 # -- reading flag values: each raises ValueError with the reason ---------------------------------
@@ -188,6 +192,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--org", _org, "An organization and its members; repeatable.", "ORG:MEMBER[,MEMBER...]",
          repeat=True, field="orgs"),
     Flag("--build-seconds", _non_negative(float), "Simulated build time of an SDK Space.",
+         "SECONDS"),
+    Flag("--create-seconds", _non_negative(float),
+         "Time a repo creation takes; a user's overlapping creates get the Hub's 409.",
          "SECONDS"),
     Flag("--upload-mode", _upload_mode,
          "auto: LFS for binary or large files like the Hub; regular: never LFS.", "auto|regular"),

@@ -135,6 +135,8 @@ class Space:
     runtime: RuntimeState = field(default_factory=lambda: fixed("NO_APP_FILE"))
     lfs_objects: set[str] = field(default_factory=set)
     likes: int = 0
+    region: str = "us"
+    former_ids: list[str] = field(default_factory=list)  # names before `move_repo`: redirected
 
     @property
     def namespace(self) -> str:

@@ -49,6 +49,7 @@ def build_sandbox(config: SandboxConfig) -> Sandbox:
     options = SandboxOptions(
         build_seconds=config.build_seconds, upload_mode=config.upload_mode, pages=config.pages
     )
+    options.create_seconds = config.create_seconds
     return Sandbox(store, options, config.faults)
 
 

@@ -121,6 +121,15 @@ class Store:
         """The Space named `repo_id` in any letter case."""
         return self.spaces.get(repo_id.lower())
 
+    def moved(self, repo_id: str) -> Space | None:
+        """The Space `move_repo` renamed from `repo_id` (any case), if no Space has that name
+        now."""
+        wanted = repo_id.lower()
+        return next(
+            (s for s in self.spaces.values() if wanted in (f.lower() for f in s.former_ids)),
+            None,
+        )
+
     def put(self, space: Space) -> None:
         """Add `space` under its id (replacing one of the same name in any case)."""
         self.spaces[space.id.lower()] = space

@@ -357,7 +357,7 @@ def create_commit_operations() -> None:
         ),
         412,
     )
-    assert "A commit has happened since" in str(exc), exc
+    assert "The branch was updated since you opened this page" in str(exc), exc
     expect(
         EntryNotFoundError,
         lambda: api.create_commit(

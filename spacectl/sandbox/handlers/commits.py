@@ -66,9 +66,14 @@ async def history(ctx: Context, request: Request) -> Response:
         space = ctx.space(repo_id(request), files=True)
         head = space.resolve(param(request, "rev"))
         page, headers = paginate(request, commits.history(space, head), ctx.options.pages.commits)
-        return json_response([commit_json(c) for c in page], headers=headers)
+        # The client asks with `expand[]=formatted` (`list_repo_commits(formatted=True)`).
+        expand = request.query_params.getlist("expand[]") + request.query_params.getlist("expand")
+        formatted = "formatted" in expand or bool_arg(request, "formatted")
+        body = [commit_json(c, formatted=formatted) for c in page]
+        return json_response(body, headers=headers)
 
 
 async def refs(ctx: Context, request: Request) -> Response:
     with ctx.store.transaction():
-        return json_response(refs_json(ctx.space(repo_id(request), files=True)))
+        space = ctx.space(repo_id(request), files=True)
+        return json_response(refs_json(space, pull_requests=bool_arg(request, "include_prs")))

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from spacectl.sandbox.records import Space
 
 _COMMIT_ID = re.compile(r"^[0-9a-fA-F]{5,40}$")
+# The Hub's 412 text for a stale `parentCommit` (huggingface_hub's tests assert it).
+STALE_PARENT = "The branch was updated since you opened this page. Please refresh and try again."
 
 
 def new_commit(
@@ -80,7 +82,7 @@ def commit(
     if parent is not None and not (isinstance(parent, str) and _COMMIT_ID.match(parent)):
         raise ApiError(400, "parentCommit must be a commit id (5 to 40 hex digits)")
     if parent and not space.head.id.startswith(parent.lower()):
-        raise ApiError(412, "A commit has happened since. Please refresh and try again.")
+        raise ApiError(412, STALE_PARENT)
     files = dict(space.head.files)
     for key, value in operations:
         _apply(ctx, space, files, key, value)
@@ -129,17 +131,15 @@ def _apply(
                 400, f"{path}: size {size!r} does not match the uploaded object ({length})"
             )
         files[path] = FileEntry.lfs(oid, length)
-    elif key == "deletedFile":
-        if files.pop(path, None) is None:
-            raise ApiError(
-                404, f"A file with this name doesn't exist: {path}", code="EntryNotFound"
-            )
-    elif key == "deletedFolder":
+    elif key in ("deletedFile", "deletedFolder"):
+        # The Hub deletes whatever the path names: a `deletedFile` of a folder (the client
+        # sends one for a path without a trailing `/`) removes the folder, as git rm -r would.
         prefix = path.rstrip("/") + "/"
-        doomed = [p for p in files if p.startswith(prefix)]
+        doomed = [p for p in files if p == path or p.startswith(prefix)]
         if not doomed:
+            what = "file" if key == "deletedFile" else "folder"
             raise ApiError(
-                404, f"A folder with this name doesn't exist: {path}", code="EntryNotFound"
+                404, f"A {what} with this name doesn't exist: {path}", code="EntryNotFound"
             )
         for p in doomed:
             del files[p]
@@ -173,12 +173,19 @@ def _check_file_folder_clash(files: dict[str, FileEntry]) -> None:
 
 
 def _checked_path(value: Any) -> str:
+    """The repository path of an operation; 422 for one the Hub refuses to store (a backslash,
+    an empty, `.`, `..` or `.git` segment, a control character), which on a download could
+    name a file outside the local folder."""
     if not isinstance(value, str) or not value.strip("/"):
         raise ApiError(400, "Each commit operation needs a non-empty path")
     path = value.lstrip("/")
     if path.startswith("./"):
         path = path[2:]
     parts = path.rstrip("/").split("/")
-    if any(p in ("", ".", "..", ".git") for p in parts):
-        raise ApiError(400, f"Invalid path in commit: {value!r}")
+    if (
+        "\\" in path
+        or any(p in ("", ".", "..", ".git") for p in parts)
+        or any(ord(c) < 32 or c == "\x7f" for c in path)
+    ):
+        raise ApiError(422, f"Invalid path in commit: {value!r}")
     return path
