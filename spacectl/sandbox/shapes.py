@@ -17,8 +17,9 @@ from spacectl.sandbox.records import Commit, FileEntry, Org, Principal, Setting,
 from spacectl.sandbox.store import Store
 
 # The `expand` values `space_info` and `list_spaces` accept: the Hub's, which the client's
-# `ExpandSpaceProperty_T` lists (a test compares them). Keys such as `host` come back without
-# expand but are no expand value.
+# `ExpandSpaceProperty_T` lists, plus `xetEnabled`, which the client itself sends before an
+# upload (the recorded Hub answers it 200; a test compares both). Keys such as `host` come back
+# without expand but are no expand value.
 SPACE_EXPAND = frozenset(
     {
         "author",
@@ -40,6 +41,7 @@ SPACE_EXPAND = frozenset(
         "tags",
         "trendingScore",
         "usedStorage",
+        "xetEnabled",
     }
 )
 # Keys of a Space in `space_info` without expand, and in `list_spaces` without expand/full.

@@ -125,7 +125,7 @@ def the_old_name_redirects_after_move_repo() -> None:
 
 @check
 def unknown_expand_values_are_refused() -> None:
-    for bad in (["host"], ["foo"], ["sdk", "xetEnabled"]):
+    for bad in (["host"], ["foo"], ["sdk", "hosts"]):
         expect(HfHubHTTPError, lambda bad=bad: api.space_info(DEMO, expand=bad), 400)  # type: ignore[misc]
         expect(HfHubHTTPError, lambda bad=bad: list(api.list_spaces(expand=bad)), 400)  # type: ignore[misc]
     info = api.space_info(DEMO, expand=["sdk", "region", "usedStorage"])
