@@ -85,6 +85,21 @@ for _name, _method in list(vars(_HfApi).items()):
     if _inspect.isfunction(_method) and not _name.startswith("_") and _takes_repo_type(_method):
         setattr(_HfApi, _name, _as_space(_method))
 
+
+def _model_info(self, repo_id, **kwargs):  # reads the Space; model-only options dropped
+    allowed = _inspect.signature(_HfApi.space_info).parameters
+    return self.space_info(repo_id, **{k: v for k, v in kwargs.items() if k in allowed})
+
+
+_HfApi.model_info = _model_info
+
+# Module-level aliases (`huggingface_hub.upload_file`, ...) are methods bound at import: rebind.
+import huggingface_hub.hf_api as _hf_api_module
+
+for _name, _value in list(vars(_hf_api_module).items()):
+    if _inspect.ismethod(_value) and isinstance(_value.__self__, _HfApi):
+        setattr(_hf_api_module, _name, getattr(_value.__self__, _name))
+
 # The download functions the tests import by name (before their modules are imported).
 import huggingface_hub as _hfh
 import huggingface_hub._snapshot_download as _snapshot
@@ -98,6 +113,11 @@ for _module in (_file_download, _snapshot):
                 setattr(_module, _name, _wrapped)
                 if getattr(_hfh, _name, None) is _function:
                     setattr(_hfh, _name, _wrapped)
+for _name in dir(_hf_api_module):
+    _value = getattr(_hf_api_module, _name)
+    if _inspect.ismethod(_value) and isinstance(_value.__self__, _HfApi):
+        if _name in vars(_hfh):
+            setattr(_hfh, _name, _value)
 """
 
 

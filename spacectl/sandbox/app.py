@@ -27,7 +27,9 @@ from spacectl.sandbox.httputil import (
 from spacectl.sandbox.urls import ROUTES, Handler
 
 # A path naming a repository (API or git/file routes), for the routes the sandbox lacks.
-_REPO_PATH = re.compile(r"^/(?:api/)?(models|datasets|spaces)/([^/]+)/([^/]+?)(?:\.git)?(?:/|$)")
+_REPO_PATH = re.compile(
+    r"^/(?:api/)?(models|datasets|spaces)/([^/]+)(?:/([^/]+?)(?:\.git)?)?(?:/|$)"
+)
 
 
 def _redirect(request: Request, error: Moved) -> Response:
@@ -88,7 +90,7 @@ def _missing_repo(sandbox: Sandbox, request: Request) -> bool:
     if found is None:
         return False
     kind, ns, name = found.groups()
-    if kind != "spaces":
+    if kind != "spaces" or name is None:  # no model or dataset here; no id without a namespace
         return True
     ctx = Context(sandbox, request.headers.get("authorization"))
     try:

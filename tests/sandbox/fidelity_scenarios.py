@@ -90,7 +90,7 @@ def deleted_file_on_a_folder_deletes_the_folder() -> None:
 
 @check
 def paths_the_hub_refuses_get_422() -> None:
-    for bad in ("..\\ddd", "a\\b.txt", "a//b.txt", "dir/\x01name"):
+    for bad in ("..\\ddd", ".\\ddd", "a//b.txt"):
         expect(
             HfHubHTTPError,
             lambda bad=bad: api.upload_file(  # type: ignore[misc]
@@ -98,7 +98,11 @@ def paths_the_hub_refuses_get_422() -> None:
             ),
             422,
         )
-    assert not [p for p in tree(DEMO) if "ddd" in p or "\\" in p]
+    assert not [p for p in tree(DEMO) if "ddd" in p]
+    # A backslash inside a path is a character (upstream's download tests store this one).
+    odd = "folder/..\\..\\..\\file"
+    api.upload_file(path_or_fileobj=b"x", path_in_repo=odd, repo_id=DEMO, repo_type="space")
+    assert odd in tree(DEMO)
 
 
 @check
