@@ -265,10 +265,15 @@ def commit_json(commit: Commit, *, formatted: bool = False) -> dict[str, Any]:
 
 
 def refs_json(space: Space, *, pull_requests: bool = False) -> dict[str, Any]:
-    """`list_repo_refs`: the one branch; with `pull_requests` (`include_prs=1`), the Space's
-    pull requests too, which the client then requires: none, as the sandbox has no PRs."""
-    branch = {"name": "main", "ref": "refs/heads/main", "targetCommit": space.head.id}
-    data: dict[str, Any] = {"branches": [branch], "converts": [], "tags": []}
+    """`list_repo_refs`: the branches and tags; with `pull_requests` (`include_prs=1`), the
+    Space's pull requests too, which the client then requires: none, as the sandbox has no PRs."""
+    heads = {"main": space.head.id} | {n: ids[-1] for n, ids in sorted(space.branches.items())}
+    branches = [{"name": n, "ref": f"refs/heads/{n}", "targetCommit": c} for n, c in heads.items()]
+    tags = [
+        {"name": n, "ref": f"refs/tags/{n}", "targetCommit": c}
+        for n, c in sorted(space.tags.items())
+    ]
+    data: dict[str, Any] = {"branches": branches, "converts": [], "tags": tags}
     if pull_requests:
         data["pullRequests"] = []
     return data

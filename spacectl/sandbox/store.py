@@ -223,6 +223,7 @@ _CODECS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "variables": (_settings_to_json, _settings_from_json),
     "runtime": (RuntimeState.to_json, RuntimeState.from_json),
     "lfs_objects": (sorted, set),
+    "branch_commits": (_commits_to_json, _commits_from_json),
 }
 
 

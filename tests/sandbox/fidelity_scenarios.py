@@ -273,5 +273,79 @@ def overlapping_creates_by_one_user_get_409_and_the_client_retries() -> None:
     assert creates.count(200) == 3 and 409 in creates, creates
 
 
+@check
+def branches_and_tags() -> None:
+    repo = "alice/refs"
+    api.create_repo(repo, repo_type="space", space_sdk="static")
+    first = api.space_info(repo).sha
+    api.create_branch(repo, branch="dev", repo_type="space")
+    api.create_branch(repo, branch="dev", repo_type="space", exist_ok=True)
+    expect(HfHubHTTPError, lambda: api.create_branch(repo, branch="dev", repo_type="space"), 409)
+    api.upload_file(
+        path_or_fileobj=b"on dev",
+        path_in_repo="dev.txt",
+        repo_id=repo,
+        repo_type="space",
+        revision="dev",
+    )
+    assert "dev.txt" not in api.list_repo_files(repo, repo_type="space")
+    assert "dev.txt" in api.list_repo_files(repo, repo_type="space", revision="dev")
+    assert "dev.txt" in tree(repo, revision="refs/heads/dev")
+    with open(hf_hub_download(repo, "dev.txt", repo_type="space", revision="dev"), "rb") as f:
+        assert f.read() == b"on dev"
+    dev_commits = api.list_repo_commits(repo, repo_type="space", revision="dev")
+    assert dev_commits[0].title == "Upload dev.txt with huggingface_hub", dev_commits
+    assert (
+        dev_commits[-1].commit_id == first
+        and len(api.list_repo_commits(repo, repo_type="space")) == 1
+    )
+    dev_head = dev_commits[0].commit_id
+    assert api.space_info(repo, revision="dev").sha == dev_head
+    # A branch from a starting point, a tag, and the refs listing.
+    api.create_branch(repo, branch="old", revision=first, repo_type="space")
+    api.create_tag(repo, tag="v1", revision="dev", repo_type="space", tag_message="one")
+    expect(HfHubHTTPError, lambda: api.create_tag(repo, tag="v1", repo_type="space"), 409)
+    refs = api.list_repo_refs(repo, repo_type="space")
+    assert {b.name: b.target_commit for b in refs.branches} == {
+        "main": first,
+        "dev": dev_head,
+        "old": first,
+    }, refs
+    assert [(t.name, t.ref, t.target_commit) for t in refs.tags] == [
+        ("v1", "refs/tags/v1", dev_head)
+    ]
+    assert "dev.txt" in api.list_repo_files(repo, repo_type="space", revision="v1")
+    # A stale parent on the branch is the same 412; a tag cannot be committed to.
+    exc = expect(
+        HfHubHTTPError,
+        lambda: api.create_commit(
+            repo,
+            [add("x", b"x")],
+            commit_message="x",
+            repo_type="space",
+            revision="dev",
+            parent_commit=first,
+        ),
+        412,
+    )
+    assert "The branch was updated" in str(exc)
+    expect(
+        HfHubHTTPError,
+        lambda: api.create_commit(
+            repo, [add("x", b"x")], commit_message="x", repo_type="space", revision="v1"
+        ),
+        400,
+    )
+    api.delete_tag(repo, tag="v1", repo_type="space")
+    api.delete_branch(repo, branch="dev", repo_type="space")
+    expect(HfHubHTTPError, lambda: api.delete_branch(repo, branch="dev", repo_type="space"), 404)
+    expect(HfHubHTTPError, lambda: api.delete_branch(repo, branch="main", repo_type="space"), 403)
+    refs = api.list_repo_refs(repo, repo_type="space")
+    assert [b.name for b in refs.branches] == ["main", "old"] and refs.tags == [], refs
+    expect(
+        HfHubHTTPError, lambda: api.list_repo_files(repo, repo_type="space", revision="dev"), 404
+    )
+
+
 if __name__ == "__main__":
     sys.exit(base.run_checks())

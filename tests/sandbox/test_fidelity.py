@@ -50,3 +50,38 @@ def test_the_expand_values_are_the_ones_the_client_knows() -> None:
     """The client's literal is synced from the Hub, and the client sends `xetEnabled` too
     (recorded: the Hub answers it 200); `host` is a key, not an expand value."""
     assert set(get_args(ExpandSpaceProperty_T)) | {"xetEnabled"} == SPACE_EXPAND
+
+
+def test_branches_tags_region_and_redirects_survive_a_restart(tmp_path: Path) -> None:
+    """What the fidelity fixes added to a Space is persisted under `--data`."""
+    auth = {"Authorization": "Bearer hf_alice_write", "Content-Type": "application/json"}
+    with sandbox_process(tmp_path, data=tmp_path / "data", user=["alice:hf_alice_write"]) as sb:
+
+        def call(method: str, path: str, body: object = None) -> tuple[int, bytes]:
+            data = None if body is None else json.dumps(body).encode()
+            status, _, raw = sb.http(method, path, data, auth)
+            return status, raw
+
+        create = {"name": "kept", "type": "space", "sdk": "static", "region": "eu"}
+        assert call("POST", "/api/repos/create", create)[0] == 200
+        space = "/api/spaces/alice/kept"
+        assert call("POST", f"{space}/branch/dev", {})[0] == 200
+        commit = b'{"key":"header","value":{"summary":"on dev"}}\n'
+        commit += b'{"key":"file","value":{"path":"d.txt","content":"ZA==","encoding":"base64"}}\n'
+        status, _, _ = sb.http("POST", f"{space}/commit/dev", commit, auth)
+        assert status == 200
+        assert call("POST", f"{space}/tag/dev", {"tag": "v1"})[0] == 200
+        move = {"fromRepo": "alice/kept", "toRepo": "alice/renamed", "type": "space"}
+        assert call("POST", "/api/repos/move", move)[0] == 200
+        before = json.loads(call("GET", "/api/spaces/alice/renamed/refs")[1])
+        sb.restart()
+        after = json.loads(call("GET", "/api/spaces/alice/renamed/refs")[1])
+        assert after == before and [t["name"] for t in after["tags"]] == ["v1"], after
+        status, tree = call("GET", "/api/spaces/alice/renamed/tree/v1")
+        assert status == 200 and "d.txt" in [e["path"] for e in json.loads(tree)]
+        info = json.loads(call("GET", "/api/spaces/alice/renamed?expand=region")[1])
+        assert info["region"] == "eu"
+        # urllib follows the old name's 307 to the new one.
+        assert json.loads(call("GET", "/api/spaces/alice/kept?expand=sha")[1])["id"] == (
+            "alice/renamed"
+        )

@@ -75,28 +75,36 @@ def commit(
     message: tuple[str, str],
     operations: list[tuple[str, dict[str, Any]]],
 ) -> Commit:
-    """Apply `operations` (key, value) on HEAD as one new commit by the caller, with `message`
-    from `check_header`, if HEAD is `parent` (when given); the Space rebuilds unless paused."""
-    if revision not in ("main", "refs/heads/main"):
-        raise ApiError(404, f"Invalid rev id: {revision}", code="RevisionNotFound")
+    """Apply `operations` (key, value) on the head of the branch `revision` as one new commit by
+    the caller, with `message` from `check_header`, if that head is `parent` (when given); a
+    commit to `main` rebuilds the Space unless paused (the Hub runs `main` only)."""
+    branch = space.branch_of(revision)
+    if branch is None:
+        space.resolve(revision)  # 404 RevisionNotFound when it names nothing
+        raise ApiError(400, f"Can only commit to a branch, not to {revision}")
     if parent is not None and not (isinstance(parent, str) and _COMMIT_ID.match(parent)):
         raise ApiError(400, "parentCommit must be a commit id (5 to 40 hex digits)")
-    if parent and not space.head.id.startswith(parent.lower()):
+    head = space.resolve(branch)
+    if parent and not head.id.startswith(parent.lower()):
         raise ApiError(412, STALE_PARENT)
-    files = dict(space.head.files)
+    files = dict(head.files)
     for key, value in operations:
         _apply(ctx, space, files, key, value)
     _check_file_folder_clash(files)
     author = ctx.writer().user
-    made = new_commit(space.id, space.head, files, *message, author, ctx.now())
-    space.commits.append(made)
-    rebuild_unless_paused(ctx, space)
+    made = new_commit(space.id, head, files, *message, author, ctx.now())
+    if branch == "main":
+        space.commits.append(made)
+        rebuild_unless_paused(ctx, space)
+    else:
+        space.branch_commits.append(made)
+        space.branches[branch].append(made.id)
     return made
 
 
 def history(space: Space, head: Commit) -> list[Commit]:
     """The commits up to `head`, newest first."""
-    return list(reversed(space.commits[: space.commits.index(head) + 1]))
+    return list(reversed(space.lineage(head)))
 
 
 def _apply(
