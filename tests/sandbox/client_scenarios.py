@@ -357,7 +357,8 @@ def create_commit_operations() -> None:
         ),
         412,
     )
-    assert "The branch was updated since you opened this page" in str(exc), exc
+    text = "The branch was updated since you opened this page. Please refresh and try again."
+    assert text in str(exc), exc  # the Hub's current text (huggingface_hub's tests assert it)
     expect(
         EntryNotFoundError,
         lambda: api.create_commit(
