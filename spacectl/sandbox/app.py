@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote, unquote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -14,7 +16,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from spacectl.sandbox.context import Context, Sandbox
-from spacectl.sandbox.errors import ApiError, RepoExists
+from spacectl.sandbox.errors import ApiError, Moved, RepoExists, repo_not_found
 from spacectl.sandbox.faults import CONTROL_PREFIX, FaultMiddleware
 from spacectl.sandbox.httputil import (
     RawPathMiddleware,
@@ -24,10 +26,33 @@ from spacectl.sandbox.httputil import (
 )
 from spacectl.sandbox.urls import ROUTES, Handler
 
+# A path naming a repository (API or git/file routes), for the routes the sandbox lacks.
+_REPO_PATH = re.compile(
+    r"^/(?:api/)?(models|datasets|spaces)/([^/]+)(?:/([^/]+?)(?:\.git)?)?(?:/|$)"
+)
+
+
+def _redirect(request: Request, error: Moved) -> Response:
+    """307 to the same route under the Space's new name, relative like the Hub's, query kept."""
+    params = request.path_params
+    old = f"/{params['ns']}/{params.get('name') or params['repo']}"
+    ns, name = error.repo_id.split("/")
+    new = f"/{quote(ns, safe='')}/{quote(name, safe='')}"
+    if old.endswith(".git"):
+        new += ".git"
+    location = request.scope["path"].replace(old, new, 1)
+    if request.url.query:
+        location += "?" + request.url.query
+    response = error_response(error)
+    response.headers["Location"] = location
+    return response
+
 
 def _hub_error(request: Request, error: ApiError) -> Response:
     if isinstance(error, RepoExists):
         error.extra["url"] = space_url(request, error.repo_id)
+    if isinstance(error, Moved):
+        return _redirect(request, error)
     return error_response(error)
 
 
@@ -44,10 +69,36 @@ def _endpoint(sandbox: Sandbox, handler: Handler) -> Callable[[Request], Awaitab
     return endpoint
 
 
-async def _http_exception(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    message = "Not Found" if exc.status_code == 404 else str(exc.detail)
-    return error_response(ApiError(exc.status_code, message))
+def _http_exception(sandbox: Sandbox) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def handle(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404 and _missing_repo(sandbox, request):
+            # The Hub looks the repository up before the route: a route of a repository that
+            # is not there (or not visible) is RepoNotFound, which the client maps to
+            # RepositoryNotFoundError.
+            return error_response(repo_not_found())
+        message = "Not Found" if exc.status_code == 404 else str(exc.detail)
+        return error_response(ApiError(exc.status_code, message))
+
+    return handle
+
+
+def _missing_repo(sandbox: Sandbox, request: Request) -> bool:
+    """The unrouted `request` names a repository the caller cannot see: any model or dataset
+    (the sandbox hosts Spaces only), a missing Space, or one hidden from the caller."""
+    found = _REPO_PATH.match(request.scope["path"])
+    if found is None:
+        return False
+    kind, ns, name = found.groups()
+    if kind != "spaces" or name is None:  # no model or dataset here; no id without a namespace
+        return True
+    ctx = Context(sandbox, request.headers.get("authorization"))
+    try:
+        with sandbox.store.transaction():
+            ctx.space(f"{unquote(ns)}/{unquote(name)}")
+    except ApiError:
+        return True
+    return False
 
 
 async def _crash(request: Request, exc: Exception) -> Response:
@@ -62,7 +113,7 @@ def build_app(sandbox: Sandbox) -> ASGIApp:
             Route(path, _endpoint(sandbox, handler), methods=methods)
             for path, handler, methods in ROUTES
         ],
-        exception_handlers={HTTPException: _http_exception, Exception: _crash},
+        exception_handlers={HTTPException: _http_exception(sandbox), Exception: _crash},
     )
     clock = sandbox.clock.now
     # Faults outermost: a reset needs uvicorn's own `send` to reach the connection.

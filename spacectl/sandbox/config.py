@@ -59,10 +59,13 @@ class SandboxOptions:
     upload_mode: str = "auto"  # auto | regular
     xet: bool = True  # the Xet token routes and CAS answer (off: 501 and 404, no Xet storage)
     pages: PageSizes = field(default_factory=PageSizes)
+    # How long a create_repo takes; the Hub refuses (409) a user's create while another runs.
+    create_seconds: float = 0.05
 
     def to_json(self) -> dict[str, Any]:
         return {
             "build_seconds": self.build_seconds,
+            "create_seconds": self.create_seconds,
             "upload_mode": self.upload_mode,
             "xet": self.xet,
             "page_size": dataclasses.asdict(self.pages),
@@ -83,6 +86,7 @@ class SandboxConfig:
     xet: bool = SandboxOptions.xet
     faults: FaultSettings = field(default_factory=FaultSettings)
     pages: PageSizes = field(default_factory=PageSizes)
+    create_seconds: float = SandboxOptions.create_seconds
 
 
 # -- reading flag values: each raises ValueError with the reason ---------------------------------
@@ -197,6 +201,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--org", _org, "An organization and its members; repeatable.", "ORG:MEMBER[,MEMBER...]",
          repeat=True, field="orgs"),
     Flag("--build-seconds", _non_negative(float), "Simulated build time of an SDK Space.",
+         "SECONDS"),
+    Flag("--create-seconds", _non_negative(float),
+         "Time a repo creation takes; a user's overlapping creates get the Hub's 409.",
          "SECONDS"),
     Flag("--upload-mode", _upload_mode,
          "auto: LFS for binary or large files like the Hub; regular: never LFS, a test mode "

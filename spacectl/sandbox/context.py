@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from spacectl.sandbox.config import SandboxOptions
-from spacectl.sandbox.errors import ApiError, repo_not_found
+from spacectl.sandbox.errors import ApiError, Moved, repo_not_found
 from spacectl.sandbox.faults import FaultSettings, RequestLog
 from spacectl.sandbox.records import Principal, Space
 from spacectl.sandbox.store import Store
@@ -45,6 +45,7 @@ class Sandbox:
     faults: FaultSettings
     clock: Clock = field(default_factory=Clock)
     log: RequestLog = field(default_factory=RequestLog)
+    creating: set[str] = field(default_factory=set)  # users with a create_repo under way
 
 
 _UNKNOWN = object()
@@ -128,6 +129,10 @@ class Context:
         """
         who = self.principal()  # a bad token is a 401 even for a missing Space
         space = self.store.find(repo_id)
+        if space is None:
+            moved = self.store.moved(repo_id)
+            if moved is not None and self.can_see(moved):
+                raise Moved(moved.id)
         if space is None or not self.can_see(space):
             raise repo_not_found()
         if files and not self.can_read_files(space):

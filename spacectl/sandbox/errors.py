@@ -38,3 +38,12 @@ class RepoExists(ApiError):
     def __init__(self, repo_id: str) -> None:
         super().__init__(409, "You already created this space repo")
         self.repo_id = repo_id
+
+
+class Moved(ApiError):
+    """307: the Space was renamed by `move_repo`; the HTTP layer answers a redirect to the same
+    route under `repo_id`, its name now, as the Hub does for a repository's old name."""
+
+    def __init__(self, repo_id: str) -> None:
+        super().__init__(307, f"Repository moved to {repo_id}")
+        self.repo_id = repo_id

@@ -135,6 +135,13 @@ class Space:
     runtime: RuntimeState = field(default_factory=lambda: fixed("NO_APP_FILE"))
     lfs_objects: set[str] = field(default_factory=set)
     likes: int = 0
+    region: str = "us"
+    former_ids: list[str] = field(default_factory=list)  # names before `move_repo`: redirected
+    # Branches other than `main` (whose history is `commits`): name -> commit ids, oldest first;
+    # the commits made on them only are in `branch_commits`. Tags: name -> commit id.
+    branches: dict[str, list[str]] = field(default_factory=dict)
+    branch_commits: list[Commit] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def namespace(self) -> str:
@@ -162,12 +169,36 @@ class Space:
         """`{namespace}-{name}` lowercased with `_` and `.` as `-`, as the Hub forms it."""
         return self.id.lower().replace("/", "-").replace("_", "-").replace(".", "-")
 
+    def branch_of(self, revision: str) -> str | None:
+        """The branch `revision` names (`main`, `NAME`, `refs/heads/NAME`), or None."""
+        name = revision.removeprefix("refs/heads/")
+        return name if name == "main" or name in self.branches else None
+
+    def commit_by_id(self, commit_id: str) -> Commit:
+        return next(c for c in [*self.commits, *self.branch_commits] if c.id == commit_id)
+
     def resolve(self, revision: str) -> Commit:
-        """The commit a revision names: `main`/`refs/heads/main` or a (>= 7 hex) commit id."""
-        if revision in ("main", "refs/heads/main"):
+        """The commit a revision names: a branch (`main`, `NAME`, `refs/heads/NAME`), then a
+        tag (`NAME`, `refs/tags/NAME`), then a (>= 7 hex) commit id."""
+        branch = self.branch_of(revision)
+        if branch == "main":
             return self.head
+        if branch is not None:
+            return self.commit_by_id(self.branches[branch][-1])
+        tag = revision.removeprefix("refs/tags/")
+        if tag in self.tags:
+            return self.commit_by_id(self.tags[tag])
         if len(revision) >= 7:
-            for commit in reversed(self.commits):
+            for commit in reversed([*self.commits, *self.branch_commits]):
                 if commit.id.startswith(revision.lower()):
                     return commit
         raise ApiError(404, f"Invalid rev id: {revision}", code="RevisionNotFound")
+
+    def lineage(self, commit: Commit) -> list[Commit]:
+        """The history up to `commit`, oldest first (on `main`, or on the branch holding it)."""
+        if commit in self.commits:
+            return self.commits[: self.commits.index(commit) + 1]
+        for ids in self.branches.values():
+            if commit.id in ids:
+                return [self.commit_by_id(i) for i in ids[: ids.index(commit.id) + 1]]
+        return [commit]  # a commit of a deleted branch, reached by its id

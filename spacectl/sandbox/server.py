@@ -52,6 +52,7 @@ def build_sandbox(config: SandboxConfig) -> Sandbox:
         xet=config.xet,
         pages=config.pages,
     )
+    options.create_seconds = config.create_seconds
     return Sandbox(store, options, config.faults)
 
 

@@ -4,18 +4,22 @@ sandbox answers with is built here, from records the models computed."""
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Iterable
 from typing import Any
 
-from spacectl.sandbox.models.cards import card_of, sdk_of, tags
+from spacectl.sandbox.models.cards import card_of, card_repos, sdk_of, tags
 from spacectl.sandbox.models.lfs import Advice, BatchObject
 from spacectl.sandbox.models.settings import FREE_SLEEP_SECONDS
 from spacectl.sandbox.models.trees import TreeItem
 from spacectl.sandbox.records import Commit, FileEntry, Org, Principal, Setting, Space, Token, User
 from spacectl.sandbox.store import Store
 
-# The `expand` values `space_info` and `list_spaces` accept.
+# The `expand` values `space_info` and `list_spaces` accept: the Hub's, which the client's
+# `ExpandSpaceProperty_T` lists, plus `xetEnabled`, which the client itself sends before an
+# upload (the recorded Hub answers it 200; a test compares both). Keys such as `host` come back
+# without expand but are no expand value.
 SPACE_EXPAND = frozenset(
     {
         "author",
@@ -34,7 +38,6 @@ SPACE_EXPAND = frozenset(
         "sha",
         "siblings",
         "subdomain",
-        "host",
         "tags",
         "trendingScore",
         "usedStorage",
@@ -114,7 +117,7 @@ def space_json(
             if sdk is not None:
                 data["sdk"] = sdk
         elif name == "tags":
-            data["tags"] = tags(sdk, card)
+            data["tags"] = tags(sdk, card, space.region)
         elif name == "siblings":
             data["siblings"] = [
                 sibling_json(path, e, blobs) for path, e in sorted(commit.files.items())
@@ -125,13 +128,13 @@ def space_json(
         elif name == "runtime":
             data["runtime"] = runtime_json(space, now)
         elif name in ("models", "datasets"):
-            data[name] = []
+            data[name] = card_repos(card, name)
         elif name == "usedStorage":
             data["usedStorage"] = sum(e.size for e in commit.files.values())
         elif name == "xetEnabled":
             data["xetEnabled"] = False
         elif name == "region":
-            data["region"] = "us"
+            data["region"] = space.region
     return data
 
 
@@ -241,21 +244,39 @@ def lfs_batch_json(objects: list[BatchObject], base_url: str, space_id: str) -> 
     return {"transfer": "basic", "objects": answers}
 
 
-def commit_json(commit: Commit) -> dict[str, Any]:
-    """A commit of `list_repo_commits`."""
-    return {
+def commit_json(commit: Commit, *, formatted: bool = False) -> dict[str, Any]:
+    """A commit of `list_repo_commits`; `formatted` adds the title and message as HTML, as the
+    Hub renders them for `formatted=true` (escaped text; the Hub also links `#N` and `@user`,
+    which the sandbox does not)."""
+    data: dict[str, Any] = {
         "id": commit.id,
         "title": commit.title,
         "message": commit.message,
         "date": hub_timestamp(commit.date),
         "authors": [{"user": commit.author}],
     }
+    if formatted:
+        message = html.escape(commit.message)
+        data["formatted"] = {
+            "title": html.escape(commit.title),
+            "message": f"<p>{message}</p>" if message else "",
+        }
+    return data
 
 
-def refs_json(space: Space) -> dict[str, Any]:
-    """`list_repo_refs`: the one branch."""
-    branch = {"name": "main", "ref": "refs/heads/main", "targetCommit": space.head.id}
-    return {"branches": [branch], "converts": [], "tags": []}
+def refs_json(space: Space, *, pull_requests: bool = False) -> dict[str, Any]:
+    """`list_repo_refs`: the branches and tags; with `pull_requests` (`include_prs=1`), the
+    Space's pull requests too, which the client then requires: none, as the sandbox has no PRs."""
+    heads = {"main": space.head.id} | {n: ids[-1] for n, ids in sorted(space.branches.items())}
+    branches = [{"name": n, "ref": f"refs/heads/{n}", "targetCommit": c} for n, c in heads.items()]
+    tags = [
+        {"name": n, "ref": f"refs/tags/{n}", "targetCommit": c}
+        for n, c in sorted(space.tags.items())
+    ]
+    data: dict[str, Any] = {"branches": branches, "converts": [], "tags": tags}
+    if pull_requests:
+        data["pullRequests"] = []
+    return data
 
 
 def whoami_json(

@@ -123,6 +123,15 @@ class Store:
         """The Space named `repo_id` in any letter case."""
         return self.spaces.get(repo_id.lower())
 
+    def moved(self, repo_id: str) -> Space | None:
+        """The Space `move_repo` renamed from `repo_id` (any case), if no Space has that name
+        now."""
+        wanted = repo_id.lower()
+        return next(
+            (s for s in self.spaces.values() if wanted in (f.lower() for f in s.former_ids)),
+            None,
+        )
+
     def put(self, space: Space) -> None:
         """Add `space` under its id (replacing one of the same name in any case)."""
         self.spaces[space.id.lower()] = space
@@ -216,6 +225,7 @@ _CODECS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "variables": (_settings_to_json, _settings_from_json),
     "runtime": (RuntimeState.to_json, RuntimeState.from_json),
     "lfs_objects": (sorted, set),
+    "branch_commits": (_commits_to_json, _commits_from_json),
 }
 
 

@@ -132,7 +132,8 @@ class SandboxProcess:
         return result
 
     def configure(self, **changes: Any) -> dict[str, Any]:
-        """Change build_seconds, upload_mode or page_size={spaces,tree,tree_expand,commits}."""
+        """Change build_seconds, create_seconds, upload_mode or
+        page_size={spaces,tree,tree_expand,commits}."""
         result: dict[str, Any] = self.control("PUT", "config", changes)
         return result
 

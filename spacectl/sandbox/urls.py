@@ -65,6 +65,8 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
     (_SPACE + "/commit/{rev}", commits.commit, ["POST"]),
     (_SPACE + "/commits/{rev}", commits.history, ["GET"]),
     (_SPACE + "/refs", commits.refs, ["GET"]),
+    (_SPACE + "/branch/{branch}", commits.branch, ["POST", "DELETE"]),
+    (_SPACE + "/tag/{ref}", commits.tag, ["POST", "DELETE"]),
     (_SPACE + "/xet-write-token/{rev}", xet.write_token, ["GET"]),
     (_SPACE + "/xet-read-token/{rev}", xet.read_token, ["GET"]),
     (_GIT + "/batch", lfs.batch, ["POST"]),

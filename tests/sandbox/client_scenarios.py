@@ -356,7 +356,8 @@ def create_commit_operations() -> None:
         ),
         412,
     )
-    assert "A commit has happened since" in str(exc), exc
+    text = "The branch was updated since you opened this page. Please refresh and try again."
+    assert text in str(exc), exc  # the Hub's current text (huggingface_hub's tests assert it)
     expect(
         EntryNotFoundError,
         lambda: api.create_commit(
@@ -448,7 +449,7 @@ def visibility_and_permissions() -> None:
 def move_duplicate_delete() -> None:
     api.move_repo("alice/other-c", "alice/moved-c", repo_type="space")
     assert api.space_info("alice/moved-c").id == "alice/moved-c"
-    expect(RepositoryNotFoundError, lambda: api.space_info("alice/other-c"))
+    assert api.space_info("alice/other-c").id == "alice/moved-c"  # the old name redirects
     api.add_space_variable(GR, "COPIED", "yes")
     copy = api.duplicate_repo(
         GR, "acme/gr-copy", repo_type="space", private=True, space_hardware="cpu-upgrade"

@@ -194,7 +194,7 @@ def test_malformed_requests_get_4xx_and_the_server_keeps_serving(
             "POST",
             f"{space}/commit/main",
             b'{"key":"header","value":{"summary":"s"}}\n{"key":"file","value":{"path":"../x","content":""}}\n',
-            400,
+            422,
         ),
         ("POST", f"{space}/preupload/main", b'{"files": 3}', 400),
         ("POST", f"{space}/hardware", b'{"flavor": 12}', 400),

@@ -9,16 +9,17 @@ from starlette.responses import Response
 from spacectl.sandbox.context import Context
 from spacectl.sandbox.errors import ApiError
 from spacectl.sandbox.httputil import json_body, json_response
-from spacectl.sandbox.hub_data import HARDWARE_FLAVORS
+from spacectl.sandbox.hub_data import SPACE_TEMPLATES, hardware_flavors
 from spacectl.sandbox.models.cards import readme_problems
 
 
 async def hardware(ctx: Context, request: Request) -> Response:
-    return json_response(HARDWARE_FLAVORS)
+    return json_response(list(hardware_flavors()))
 
 
 async def templates(ctx: Context, request: Request) -> Response:
-    return json_response({"templates": []})
+    listed = [{k: v for k, v in t.items() if k != "files"} for t in SPACE_TEMPLATES]
+    return json_response({"templates": listed})
 
 
 async def harnesses(ctx: Context, request: Request) -> Response:

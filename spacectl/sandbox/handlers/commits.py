@@ -1,4 +1,4 @@
-"""Commits: the NDJSON commit endpoint, the history and the refs."""
+"""Commits: the NDJSON commit endpoint, the history, the refs, branches and tags."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from spacectl.sandbox.context import Context
 from spacectl.sandbox.errors import ApiError
 from spacectl.sandbox.httputil import (
     bool_arg,
+    json_body,
     json_response,
     paginate,
     param,
@@ -19,6 +20,7 @@ from spacectl.sandbox.httputil import (
     space_url,
 )
 from spacectl.sandbox.models import commits
+from spacectl.sandbox.models import refs as git_refs
 from spacectl.sandbox.shapes import commit_json, refs_json
 
 
@@ -66,9 +68,41 @@ async def history(ctx: Context, request: Request) -> Response:
         space = ctx.space(repo_id(request), files=True)
         head = space.resolve(param(request, "rev"))
         page, headers = paginate(request, commits.history(space, head), ctx.options.pages.commits)
-        return json_response([commit_json(c) for c in page], headers=headers)
+        # The client asks with `expand[]=formatted` (`list_repo_commits(formatted=True)`).
+        expand = request.query_params.getlist("expand[]") + request.query_params.getlist("expand")
+        formatted = "formatted" in expand or bool_arg(request, "formatted")
+        body = [commit_json(c, formatted=formatted) for c in page]
+        return json_response(body, headers=headers)
 
 
 async def refs(ctx: Context, request: Request) -> Response:
     with ctx.store.transaction():
-        return json_response(refs_json(ctx.space(repo_id(request), files=True)))
+        space = ctx.space(repo_id(request), files=True)
+        return json_response(refs_json(space, pull_requests=bool_arg(request, "include_prs")))
+
+
+async def branch(ctx: Context, request: Request) -> Response:
+    """`create_branch` (POST, `startingPoint` optional) and `delete_branch` (DELETE)."""
+    data = await json_body(request) if request.method == "POST" else {}
+    start = data.get("startingPoint")
+    if start is not None and not isinstance(start, str):
+        raise ApiError(400, '"startingPoint" must be a revision')
+    with ctx.store.transaction():
+        space = ctx.space(repo_id(request), write=True)
+        if request.method == "POST":
+            git_refs.create_branch(space, param(request, "branch"), start)
+        else:
+            git_refs.delete_branch(space, param(request, "branch"))
+    return json_response({})
+
+
+async def tag(ctx: Context, request: Request) -> Response:
+    """`create_tag` (POST on the revision, `{"tag", "message"?}`) and `delete_tag` (DELETE)."""
+    data = await json_body(request) if request.method == "POST" else {}
+    with ctx.store.transaction():
+        space = ctx.space(repo_id(request), write=True)
+        if request.method == "POST":
+            git_refs.create_tag(space, param(request, "ref"), data.get("tag"))
+        else:
+            git_refs.delete_tag(space, param(request, "ref"))
+    return json_response({})

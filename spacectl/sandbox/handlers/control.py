@@ -41,6 +41,11 @@ async def config(ctx: Context, request: Request) -> Response:
             if not isinstance(seconds, (int, float)) or seconds < 0:
                 raise ApiError(400, "build_seconds must be a number >= 0")
             options.build_seconds = float(seconds)
+        if "create_seconds" in data:
+            seconds = data["create_seconds"]
+            if not isinstance(seconds, (int, float)) or seconds < 0:
+                raise ApiError(400, "create_seconds must be a number >= 0")
+            options.create_seconds = float(seconds)
         if "upload_mode" in data:
             if data["upload_mode"] not in UPLOAD_MODES:
                 raise ApiError(400, "upload_mode must be auto or regular")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,6 +24,8 @@ from spacectl.sandbox.models import repos, settings
 from spacectl.sandbox.models.cards import SDKS
 from spacectl.sandbox.records import Space
 from spacectl.sandbox.shapes import INFO_FIELDS, LIST_FIELDS, SPACE_EXPAND, space_json
+
+CREATE_CONFLICT = "Cannot create repo: another conflicting operation is in progress"
 
 
 def _space_type(data: dict[str, object]) -> None:
@@ -46,13 +50,22 @@ async def create(ctx: Context, request: Request) -> Response:
         raise ApiError(
             400, '"sdk" is required and must be one of gradio, streamlit, docker, static'
         )
-    if data.get("template"):
-        raise ApiError(400, "Space templates are not available in the Hub sandbox")
+    template = repos.template(data.get("template"), str(sdk))
     visibility = settings.visibility(data, "public")
-    with ctx.store.transaction():
-        space = repos.create(ctx, namespace, name, str(sdk), visibility, data)
-        body = {"url": space_url(request, space.id), "name": space.id, "id": space.object_id}
-        return json_response(body)
+    # The Hub refuses a user's create while another of theirs runs (the client retries on the
+    # text); the create takes `create_seconds`, so overlapping creates meet it here too.
+    if who.user in ctx.sandbox.creating:
+        raise ApiError(409, CREATE_CONFLICT)
+    ctx.sandbox.creating.add(who.user)
+    try:
+        if ctx.options.create_seconds:
+            await asyncio.sleep(ctx.options.create_seconds)
+        with ctx.store.transaction():
+            space = repos.create(ctx, namespace, name, str(sdk), visibility, data, template)
+            body = {"url": space_url(request, space.id), "name": space.id, "id": space.object_id}
+            return json_response(body)
+    finally:
+        ctx.sandbox.creating.discard(who.user)
 
 
 async def delete(ctx: Context, request: Request) -> Response:
@@ -95,9 +108,10 @@ async def update_settings(ctx: Context, request: Request) -> Response:
 
 
 def _check_expand(expand: list[str]) -> None:
-    unknown = [e for e in expand if e not in SPACE_EXPAND]
-    if unknown:
-        raise ApiError(400, f'"expand" must be one of {", ".join(sorted(SPACE_EXPAND))}')
+    for index, value in enumerate(expand):
+        if value not in SPACE_EXPAND:
+            allowed = ", ".join(sorted(SPACE_EXPAND))
+            raise ApiError(400, f'"expand[{index}]" must be one of [{allowed}]')
 
 
 def _fields_for(ctx: Context, space: Space, fields: tuple[str, ...] | list[str]) -> list[str]:
@@ -135,6 +149,9 @@ async def listing(ctx: Context, request: Request) -> Response:
             filters=q.getlist("filter"),
             sort=q.get("sort"),
             descending=q.get("direction", "-1") == "-1",
+            models=q.getlist("models"),
+            datasets=q.getlist("datasets"),
+            linked=bool_arg(request, "linked"),
         )
         page, headers = paginate(request, found, ctx.options.pages.spaces)
         body = [

@@ -31,13 +31,25 @@ def sdk_of(store: Store, commit: Commit) -> str | None:
     return sdk if isinstance(sdk, str) else None
 
 
-def tags(sdk: str | None, card: dict[str, Any] | None) -> list[str]:
+def tags(sdk: str | None, card: dict[str, Any] | None, region: str = "us") -> list[str]:
     """A Space's tags: its sdk, the card's `tags`, and its region."""
     result = [sdk] if sdk else []
     extra = (card or {}).get("tags")
     if isinstance(extra, list):
         result += [str(t) for t in extra if str(t) not in result]
-    return [*result, "region:us"]
+    return [*result, f"region:{region}"]
+
+
+def card_repos(card: dict[str, Any] | None, key: str) -> list[str]:
+    """The repository ids the card's `models:` or `datasets:` lists (a string or a list of
+    strings), which the Hub serves as the Space's `models`/`datasets` and filters
+    `list_spaces(models=..., datasets=...)` by."""
+    value = (card or {}).get(key)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, str) and item]
 
 
 def initial_readme(name: str, sdk: str, seed: str) -> bytes:

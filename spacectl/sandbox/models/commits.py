@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from spacectl.sandbox.records import Space
 
 _COMMIT_ID = re.compile(r"^[0-9a-fA-F]{5,40}$")
+# The Hub's 412 text for a stale `parentCommit` (huggingface_hub's tests assert it).
+STALE_PARENT = "The branch was updated since you opened this page. Please refresh and try again."
 
 
 def new_commit(
@@ -73,28 +75,36 @@ def commit(
     message: tuple[str, str],
     operations: list[tuple[str, dict[str, Any]]],
 ) -> Commit:
-    """Apply `operations` (key, value) on HEAD as one new commit by the caller, with `message`
-    from `check_header`, if HEAD is `parent` (when given); the Space rebuilds unless paused."""
-    if revision not in ("main", "refs/heads/main"):
-        raise ApiError(404, f"Invalid rev id: {revision}", code="RevisionNotFound")
+    """Apply `operations` (key, value) on the head of the branch `revision` as one new commit by
+    the caller, with `message` from `check_header`, if that head is `parent` (when given); a
+    commit to `main` rebuilds the Space unless paused (the Hub runs `main` only)."""
+    branch = space.branch_of(revision)
+    if branch is None:
+        space.resolve(revision)  # 404 RevisionNotFound when it names nothing
+        raise ApiError(400, f"Can only commit to a branch, not to {revision}")
     if parent is not None and not (isinstance(parent, str) and _COMMIT_ID.match(parent)):
         raise ApiError(400, "parentCommit must be a commit id (5 to 40 hex digits)")
-    if parent and not space.head.id.startswith(parent.lower()):
-        raise ApiError(412, "A commit has happened since. Please refresh and try again.")
-    files = dict(space.head.files)
+    head = space.resolve(branch)
+    if parent and not head.id.startswith(parent.lower()):
+        raise ApiError(412, STALE_PARENT)
+    files = dict(head.files)
     for key, value in operations:
         _apply(ctx, space, files, key, value)
     _check_file_folder_clash(files)
     author = ctx.writer().user
-    made = new_commit(space.id, space.head, files, *message, author, ctx.now())
-    space.commits.append(made)
-    rebuild_unless_paused(ctx, space)
+    made = new_commit(space.id, head, files, *message, author, ctx.now())
+    if branch == "main":
+        space.commits.append(made)
+        rebuild_unless_paused(ctx, space)
+    else:
+        space.branch_commits.append(made)
+        space.branches[branch].append(made.id)
     return made
 
 
 def history(space: Space, head: Commit) -> list[Commit]:
     """The commits up to `head`, newest first."""
-    return list(reversed(space.commits[: space.commits.index(head) + 1]))
+    return list(reversed(space.lineage(head)))
 
 
 def _apply(
@@ -129,17 +139,15 @@ def _apply(
                 400, f"{path}: size {size!r} does not match the uploaded object ({length})"
             )
         files[path] = FileEntry.lfs(oid, length)
-    elif key == "deletedFile":
-        if files.pop(path, None) is None:
-            raise ApiError(
-                404, f"A file with this name doesn't exist: {path}", code="EntryNotFound"
-            )
-    elif key == "deletedFolder":
+    elif key in ("deletedFile", "deletedFolder"):
+        # The Hub deletes whatever the path names: a `deletedFile` of a folder (the client
+        # sends one for a path without a trailing `/`) removes the folder, as git rm -r would.
         prefix = path.rstrip("/") + "/"
-        doomed = [p for p in files if p.startswith(prefix)]
+        doomed = [p for p in files if p == path or p.startswith(prefix)]
         if not doomed:
+            what = "file" if key == "deletedFile" else "folder"
             raise ApiError(
-                404, f"A folder with this name doesn't exist: {path}", code="EntryNotFound"
+                404, f"A {what} with this name doesn't exist: {path}", code="EntryNotFound"
             )
         for p in doomed:
             del files[p]
@@ -173,12 +181,17 @@ def _check_file_folder_clash(files: dict[str, FileEntry]) -> None:
 
 
 def _checked_path(value: Any) -> str:
+    """The repository path of an operation; 422 for one the Hub refuses: one that starts by
+    leaving the repository (`..\\ddd`: its first segment, by `/` or `\\`, is `.` or `..`), or
+    with an empty, `.`, `..` or `.git` segment. A backslash elsewhere is a plain character, as
+    on the Hub (`folder/..\\..\\file` is stored: huggingface_hub's download tests rely on it)."""
     if not isinstance(value, str) or not value.strip("/"):
         raise ApiError(400, "Each commit operation needs a non-empty path")
     path = value.lstrip("/")
     if path.startswith("./"):
         path = path[2:]
     parts = path.rstrip("/").split("/")
-    if any(p in ("", ".", "..", ".git") for p in parts):
-        raise ApiError(400, f"Invalid path in commit: {value!r}")
+    first = parts[0].split("\\", 1)[0]
+    if first in (".", "..") or any(p in ("", ".", "..", ".git") for p in parts):
+        raise ApiError(422, f"Invalid path in commit: {value!r}")
     return path

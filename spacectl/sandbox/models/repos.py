@@ -3,12 +3,12 @@ moving and duplicating, and listing the Spaces a caller may see."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from spacectl.sandbox.errors import ApiError, RepoExists, repo_not_found
-from spacectl.sandbox.hub_data import repo_name_problem
-from spacectl.sandbox.models.cards import card_of, initial_readme, sdk_of, tags
+from spacectl.sandbox.hub_data import SPACE_TEMPLATES, repo_name_problem
+from spacectl.sandbox.models.cards import card_of, card_repos, initial_readme, sdk_of, tags
 from spacectl.sandbox.models.commits import new_commit
 from spacectl.sandbox.models.runtime import rebuild
 from spacectl.sandbox.models.settings import apply_create_options, visibility
@@ -144,15 +144,43 @@ def _new_space(
     return space
 
 
+def template(value: Any, sdk: str) -> dict[str, Any] | None:
+    """The Space template a create body's `template` names (by repo id), or None; 400 for an
+    unknown one or one of another SDK."""
+    if value is None:
+        return None
+    found = next((t for t in SPACE_TEMPLATES if t["repoId"] == value), None)
+    if found is None:
+        raise ApiError(400, f"Unknown Space template: {value}")
+    if found["sdk"] != sdk:
+        raise ApiError(400, f"The template {value} is a {found['sdk']} Space, not {sdk}")
+    return found
+
+
 def create(
-    ctx: Context, namespace: str, name: str, sdk: str, visibility: str, data: dict[str, Any]
+    ctx: Context,
+    namespace: str,
+    name: str,
+    sdk: str,
+    visibility: str,
+    data: dict[str, Any],
+    from_template: dict[str, Any] | None = None,
 ) -> Space:
-    """`create_repo` of a Space by the caller (a writer), with the options of `data`."""
+    """`create_repo` of a Space by the caller (a writer), with the options of `data`, seeded
+    with the files of `from_template` (see `template`) if given."""
     ctx.require_namespace(namespace)
     repo_id = f"{namespace}/{name}"
     refuse_existing(ctx, repo_id)
     author = ctx.writer().user
-    space = _new_space(ctx, repo_id, visibility, sdk, data, author)
+    files = None
+    if from_template is not None:
+        st = ctx.store
+        files = {
+            ".gitattributes": st.put_file(HUB_GITATTRIBUTES.encode()),
+            "README.md": st.put_file(initial_readme(name, sdk, repo_id)),
+            **{p: st.put_file(text.encode()) for p, text in from_template["files"].items()},
+        }
+    space = _new_space(ctx, repo_id, visibility, sdk, data, author, files)
     ctx.store.put(space)
     return space
 
@@ -197,7 +225,8 @@ def delete(ctx: Context, repo_id: str) -> None:
 
 
 def move(ctx: Context, source: str, target: str) -> None:
-    """`move_repo`: the Space keeps everything under its new name (no redirect is left)."""
+    """`move_repo`: the Space keeps everything under its new name; its old name redirects
+    there until a Space takes that name again."""
     namespace, _ = split_target(target, "toRepo")
     space = _owned(ctx, source, "move")
     ctx.require_namespace(namespace)
@@ -205,6 +234,9 @@ def move(ctx: Context, source: str, target: str) -> None:
     if existing is not None and existing is not space:
         raise ApiError(409, f"A repository named {target} already exists")
     ctx.store.remove(space)
+    if space.id.lower() != target.lower():
+        space.former_ids.append(space.id)
+    space.former_ids = [f for f in space.former_ids if f.lower() != target.lower()]
     space.id = target
     ctx.store.put(space)
 
@@ -217,9 +249,14 @@ def search(
     filters: list[str],
     sort: str | None,
     descending: bool,
+    models: Sequence[str] = (),
+    datasets: Sequence[str] = (),
+    linked: bool = False,
 ) -> list[Space]:
     """`list_spaces`: the Spaces the caller may see, of `author`, with `text` in their id, with
-    every tag of `filters`, by `sort` (oldest first without one)."""
+    every tag of `filters`, using every model of `models` and dataset of `datasets` (their card's
+    `models:`/`datasets:`), with `linked` only those using one at all, by `sort` (oldest first
+    without one)."""
     ctx.principal()  # a bad token is a 401 even when there is nothing to list
     spaces = [s for s in ctx.store.spaces.values() if ctx.can_see(s)]
     if author:
@@ -230,7 +267,20 @@ def search(
         spaces = [
             s
             for s in spaces
-            if wanted in tags(sdk_of(ctx.store, s.head), card_of(ctx.store, s.head))
+            if wanted in tags(sdk_of(ctx.store, s.head), card_of(ctx.store, s.head), s.region)
+        ]
+    for key, wanted_repos in (("models", models), ("datasets", datasets)):
+        for repo in wanted_repos:
+            spaces = [
+                s
+                for s in spaces
+                if repo.lower() in (r.lower() for r in card_repos(card_of(ctx.store, s.head), key))
+            ]
+    if linked:
+        spaces = [
+            s
+            for s in spaces
+            if any(card_repos(card_of(ctx.store, s.head), k) for k in ("models", "datasets"))
         ]
     if sort in _SORT_KEYS:
         spaces.sort(key=_SORT_KEYS[sort], reverse=descending)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from spacectl.sandbox.errors import ApiError
-from spacectl.sandbox.hub_data import HARDWARE_NAMES
+from spacectl.sandbox.hub_data import hardware_names
 from spacectl.sandbox.models.runtime import rebuild_unless_paused, refuse_static
 from spacectl.sandbox.records import Setting
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 FREE_SLEEP_SECONDS = 172_800  # cpu-basic Spaces sleep after 48 h; not configurable
 VISIBILITIES = ("public", "private", "protected")
+REGIONS = ("us", "eu")  # where the Hub can host a Space (create_repo's `region`)
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _STATIC_VOLUMES = "Volumes are not supported on static Spaces"
 
@@ -47,7 +48,7 @@ def visibility(data: dict[str, Any], default: str) -> str:
 
 
 def _flavor(value: Any) -> str:
-    if not isinstance(value, str) or value not in HARDWARE_NAMES:
+    if not isinstance(value, str) or value not in hardware_names():
         raise ApiError(400, f"Invalid hardware flavor: {value}")
     return value
 
@@ -133,6 +134,13 @@ def _create_variables(space: Space, value: Any, sdk: str, now: float) -> None:
         space.variables[item["key"]] = Setting(item.get("value", ""), item.get("description"), now)
 
 
+def _create_region(space: Space, value: Any, sdk: str, now: float) -> None:
+    if value is not None:
+        if value not in REGIONS:
+            raise ApiError(400, f'"region" must be one of {", ".join(REGIONS)}')
+        space.region = str(value)
+
+
 def _create_volumes(space: Space, value: Any, sdk: str, now: float) -> None:
     if value:
         if sdk == "static":
@@ -148,6 +156,7 @@ CREATE_OPTIONS: dict[str, Callable[[Space, Any, str, float], None]] = {
     "secrets": _create_secrets,
     "variables": _create_variables,
     "volumes": _create_volumes,
+    "region": _create_region,
 }
 
 

@@ -97,17 +97,17 @@ def tree_sha1(files: dict[str, FileEntry], directory: str) -> str:
 
 def last_commit_touching(space: Space, commit: Commit, path: str) -> Commit:
     """The newest commit up to `commit` that changed `path` (a file, or anything under it)."""
-    index = space.commits.index(commit)
+    lineage = space.lineage(commit)
     prefix = path.rstrip("/") + "/"
 
     def snapshot(c: Commit) -> dict[str, str]:
         return {p: e.oid for p, e in c.files.items() if p == path or p.startswith(prefix)}
 
     current = snapshot(commit)
-    for i in range(index, 0, -1):
-        if snapshot(space.commits[i - 1]) != current:
-            return space.commits[i]
-    return space.commits[0]
+    for i in range(len(lineage) - 1, 0, -1):
+        if snapshot(lineage[i - 1]) != current:
+            return lineage[i]
+    return lineage[0]
 
 
 def download(store: Store, commit: Commit, path: str) -> tuple[FileEntry, bytes]:
