@@ -28,6 +28,8 @@ HOMES = {
     "starlette": {"spacectl/sandbox/"},
     "uvicorn": {"spacectl/sandbox/"},
     "yaml": {"spacectl/sandbox/frontmatter.py"},
+    "jwt": {"spacectl/sandbox/models/oidc.py"},
+    "cryptography": {"spacectl/sandbox/models/oidc.py"},
 }
 
 

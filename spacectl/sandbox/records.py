@@ -101,11 +101,13 @@ class Org:
 
 @dataclass
 class Principal:
-    """Who sent a request: a user and the role of the token used."""
+    """Who sent a request: a user and the role of the token used. A Trusted Publisher token
+    has a `scope`, the one Space it may read and write (lowercase id), and no namespace rights."""
 
     user: str
     role: str
     orgs: list[str]
+    scope: str | None = None
 
     @property
     def can_write(self) -> bool:

@@ -19,6 +19,7 @@ from spacectl.sandbox.handlers import (
     control,
     files,
     lfs,
+    oauth,
     repos,
     spaces,
     users,
@@ -68,6 +69,7 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
     (_GIT + "/batch", lfs.batch, ["POST"]),
     (_GIT + "/verify", lfs.verify, ["POST"]),
     ("/sandbox-lfs/{upload_id}", lfs.upload, ["PUT"]),
+    ("/oauth/token", oauth.token, ["POST"]),
     ("/spaces/{ns}/{name}/resolve/{rev}/{path:path}", files.download, ["GET", "HEAD"]),
     (CONTROL_PREFIX + "requests", control.requests, ["GET", "DELETE"]),
     (CONTROL_PREFIX + "faults", control.faults, ["GET", "PUT"]),
@@ -75,4 +77,5 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
     (CONTROL_PREFIX + "users", control.users, ["GET"]),
     (CONTROL_PREFIX + "clock", control.clock, ["GET", "PUT"]),
     (CONTROL_PREFIX + "spaces/{ns}/{name}/stage", control.stage, ["POST"]),
+    (CONTROL_PREFIX + "oidc", control.oidc, ["GET", "POST", "DELETE"]),
 ]
