@@ -454,13 +454,21 @@ class Hub:
 
     def exchange_id_token(self, id_token: str, space_id: str) -> tuple[str, float]:
         """A Trusted Publisher token for `space_id` (RFC 8693 at `{endpoint}/oauth/token`) and
-        its lifetime in seconds. The Hub's refusal (invalid_grant) is a HubError with status 400."""
-        answer = self._call(
-            f"{space_id}: keyless token exchange",
-            lambda: exchange_oidc_token(
-                subject_token=id_token, resource=f"spaces/{space_id}", endpoint=self.endpoint
-            ),
-        )
+        its lifetime in seconds. The Hub's refusal is a HubError with its status (400 for
+        invalid_grant) and, as message, the OAuth error and its description on one line."""
+        try:
+            answer = self._call(
+                f"{space_id}: keyless token exchange",
+                lambda: exchange_oidc_token(
+                    subject_token=id_token, resource=f"spaces/{space_id}", endpoint=self.endpoint
+                ),
+            )
+        except HubError as exc:
+            if exc.status not in (400, 401, 403):
+                raise
+            # The client joins the error header and the OAuth body: the body's line says most.
+            said = exc.message.strip().splitlines()[-1].split("): ", 1)[-1]
+            raise HubError(f"token exchange refused: {said}", status=exc.status) from None
         return str(answer["access_token"]), float(answer.get("expires_in", 3600))
 
     def _complete(self, live: LiveSpace, needs: ReadNeeds) -> LiveSpace:

@@ -142,7 +142,8 @@ class KeylessHub:
                 )
             except HubError as exc:
                 if grant is not None or exc.status not in (400, 401, 403):
-                    raise AuthError(exc.message, status=exc.status, hint=TRUST_FIX) from None
+                    message = f"{space_id}: {exc.message}"
+                    raise AuthError(message, status=exc.status, hint=TRUST_FIX) from None
                 self.refused[key] = exc.message
                 return self._fallback(space_id)
             self.exchanges += 1
@@ -155,7 +156,7 @@ class KeylessHub:
     def _fallback(self, space_id: str) -> SpaceHub:
         if self._has_token:
             return self._base
-        raise AuthError(self.refused[space_id.lower()], hint=TRUST_FIX)
+        raise AuthError(f"{space_id}: {self.refused[space_id.lower()]}", hint=TRUST_FIX)
 
     def _per_space(self, space_id: str, call: Callable[[SpaceHub], T]) -> T:
         hub = self._hub(space_id)
@@ -232,9 +233,10 @@ class KeylessHub:
 
         with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
             result = dict(zip(needs, pool.map(one, list(needs)), strict=True))
-        refused = [self.refused[sid.lower()] for sid in needs if sid.lower() in self.refused]
+        refused = [sid for sid in needs if sid.lower() in self.refused]
         if needs and not self._has_token and len(refused) == len(needs):
-            raise AuthError(f"--oidc: {refused[0]}", hint=TRUST_FIX)
+            first = refused[0]
+            raise AuthError(f"--oidc: {first}: {self.refused[first.lower()]}", hint=TRUST_FIX)
         return result
 
     def read_space(
