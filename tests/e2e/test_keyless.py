@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from spacectl.sandbox.testing import SandboxProcess, sandbox_process
+from spacectl.yamlio import read_manifest_document
 from tests.e2e.conftest import BOT, BOT_TOKEN, ORG, CliResult, Workspace, is_write
 from tests.oidc_keys import Issuer, trusted
 
@@ -237,3 +238,52 @@ def test_creates_and_deletes_are_refused_before_any_write(
     )
     assert both.code == 0, both.both
     assert "not applied keylessly" not in both.both
+
+
+def test_the_actions_keyless_mode_applies_with_the_jobs_id_token(
+    keyless: Workspace, issuer: Issuer
+) -> None:
+    """The example keyless workflow's action step, as the runner runs it: no HF_TOKEN; the job's
+    id token comes from the (fake) Actions runtime, which only a job with `id-token: write` can
+    reach (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN)."""
+    from tests.e2e.test_github_action import REPOSITORY, WORKFLOWS, WRITE_GH, run_action
+    from tests.fakegithub import ID_TOKEN_PATH, fake_github
+
+    workflow = read_manifest_document((WORKFLOWS / "apply-keyless.yml").read_text())
+    assert workflow["permissions"]["id-token"] == "write"
+    ws, sandbox = keyless, keyless.sandbox
+    write_manifest(ws, "two", TRUSTED)
+    request_token = "actions-runtime-request-token"
+    with fake_github(REPOSITORY, {WRITE_GH: "write", request_token: "read"}) as github:
+        audiences: list[str] = []
+
+        def mint(audience: str) -> str:
+            audiences.append(audience)
+            return issuer.mint(audience)
+
+        github.id_token = mint
+        ws.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = f"{github.url}{ID_TOKEN_PATH}?api-version=2.0"
+        ws.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = request_token
+        run = run_action(ws, github, "apply-keyless.yml", event="push", secrets={})
+
+    assert run.code == 0, run.log
+    assert audiences == [sandbox.endpoint]  # one id token, for the Hub that verifies it
+    assert [stage_of(sandbox, name) for name in TRUSTED] == ["two", "two"]
+    assert sorted(t["space"] for t in issued(sandbox)) == [f"{ORG}/alpha", f"{ORG}/beta"]
+    assert "HF_TOKEN" not in ws.env
+    assert request_token not in run.log
+
+
+def test_without_an_id_token_oidc_is_a_one_line_configuration_error(keyless: Workspace) -> None:
+    ws = keyless
+    env = {k: v for k, v in ws.env.items() if k not in ("GITHUB_ACTIONS", "HF_OIDC_ID_TOKEN")}
+    ws.env.clear()
+    ws.env.update(env)
+    result = ws.run("plan", "--oidc")
+    assert result.code == 1, result.both
+    assert error_lines(result) == [
+        "Error: --oidc: no OIDC id token: not running in GitHub Actions and HF_OIDC_ID_TOKEN "
+        "is unset"
+    ]
+    assert "id-token: write" in result.err
+    assert ws.sandbox.requests() == []
