@@ -136,10 +136,9 @@ class KeylessHub:
                 return grant.hub
             if key in self.refused:
                 return self._fallback(space_id)
+            subject_token = self._subject_token(again=grant is not None)
             try:
-                token, seconds = self._base.exchange_id_token(
-                    self._subject_token(again=grant is not None), space_id
-                )
+                token, seconds = self._base.exchange_id_token(subject_token, space_id)
             except HubError as exc:
                 if grant is not None or exc.status not in (400, 401, 403):
                     message = f"{space_id}: {exc.message}"
