@@ -78,6 +78,7 @@ def test_each_library_has_one_home() -> None:
         "status",
         "adopt",
         "doctor",
+        "oidc",
     ],
 )
 def test_pure_modules_never_load_the_hub_client(module: str) -> None:

@@ -4,7 +4,7 @@ request log.
 `FaultMiddleware` wraps the whole ASGI app. Requests under `/_sandbox/` (the control API) are
 neither faulted nor logged; every other request is logged, including faulted ones, with sizes and
 timing but never its headers or body (they carry tokens and secret values): the caller's token
-appears only as a fingerprint (`httputil.token_fingerprint`).
+appears only as a fingerprint (`records.token_fingerprint`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from spacectl.sandbox.httputil import bearer_fingerprint, http_date, request_id
+from spacectl.sandbox.httputil import http_date, request_id
+from spacectl.sandbox.records import token_fingerprint
 
 CONTROL_PREFIX = "/_sandbox/"
 _MAX_LOG_ENTRIES = 100_000
@@ -169,10 +170,13 @@ class RequestLog:
             self._entries.clear()
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def _bearer_fingerprint(scope: Scope) -> str | None:
+    """The fingerprint of the request's `Authorization: Bearer TOKEN`, None without one."""
     for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return bytes(value).decode("latin-1")
+        if key.lower() == b"authorization":
+            scheme, _, token = bytes(value).decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token_fingerprint(token.strip())
     return None
 
 
@@ -233,7 +237,7 @@ class FaultMiddleware:
                     "response_bytes": counters["response_bytes"],
                     "duration_ms": round((time.time() - started) * 1000, 1),
                     "time": started,
-                    "token": bearer_fingerprint(_header(scope, b"authorization")),
+                    "token": _bearer_fingerprint(scope),
                 }
             )
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import secrets
 from collections.abc import Callable
@@ -33,17 +32,6 @@ JSON_TYPE = "application/json; charset=utf-8"
 def request_id() -> str:
     """A fresh `X-Request-Id` in the Hub's format; the client shows it in its errors."""
     return f"Root=1-sandbox-{secrets.token_hex(8)}"
-
-
-def token_fingerprint(token: str) -> str:
-    """A short digest naming a token in the request log and the control API, never the token."""
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
-
-
-def bearer_fingerprint(authorization: str | None) -> str | None:
-    """The fingerprint of an `Authorization: Bearer TOKEN` header's token, None without one."""
-    scheme, _, token = (authorization or "").partition(" ")
-    return token_fingerprint(token.strip()) if scheme.lower() == "bearer" and token else None
 
 
 def http_date(at: float) -> str:

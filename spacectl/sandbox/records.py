@@ -29,6 +29,11 @@ def new_object_id() -> str:
     return secrets.token_hex(12)
 
 
+def token_fingerprint(token: str) -> str:
+    """A short digest naming a token in the request log and the control API, never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
 def new_token() -> str:
     """A random user access token in the Hub's `hf_` format."""
     alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -26,8 +26,8 @@ import jwt
 
 from spacectl.errors import ConfigError
 from spacectl.sandbox.errors import ApiError
-from spacectl.sandbox.httputil import token_fingerprint
 from spacectl.sandbox.hub_data import repo_name_problem
+from spacectl.sandbox.records import token_fingerprint
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
