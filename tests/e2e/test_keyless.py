@@ -287,3 +287,36 @@ def test_without_an_id_token_oidc_is_a_one_line_configuration_error(keyless: Wor
     ]
     assert "id-token: write" in result.err
     assert ws.sandbox.requests() == []
+
+
+def test_a_keyless_plan_reads_each_space_with_its_own_token_and_no_listing(
+    keyless: Workspace, issuer: Issuer
+) -> None:
+    """The read path's cost: per Space one exchange, one space_info and the reads its entry
+    needs; a plan with an owner's token makes one listing instead of the exchanges and infos."""
+    ws, sandbox = keyless, keyless.sandbox
+    write_manifest(ws, "one", TRUSTED)
+
+    def calls() -> list[tuple[str, str]]:
+        return [(str(e["method"]), str(e["path"])) for e in sandbox.requests()]
+
+    result = ws.run("plan", "--oidc", env={"HF_OIDC_ID_TOKEN": issuer.mint(sandbox.endpoint)})
+    assert result.code == 0, result.both
+    keyless_calls = calls()
+    expected = [("POST", "/oauth/token")] * 2
+    for name in TRUSTED:
+        base = f"/api/spaces/{ORG}/{name}"
+        expected += [("GET", base), ("GET", base + "/variables")]
+    assert sorted(keyless_calls) == sorted(expected)
+
+    sandbox.clear_requests()
+    with_token = ws.run("plan", env={"HF_TOKEN": BOT_TOKEN})
+    assert with_token.code == 0, with_token.both
+    token_calls = calls()
+    assert sorted(token_calls) == sorted(
+        [("GET", "/api/spaces")] + [("GET", f"/api/spaces/{ORG}/{n}/variables") for n in TRUSTED]
+    )
+    print(
+        f"requests for a plan of {len(TRUSTED)} Spaces: keyless {len(keyless_calls)}, "
+        f"with a token {len(token_calls)}"
+    )
