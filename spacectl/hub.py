@@ -184,6 +184,12 @@ def _oidc_error(exc: OIDCError) -> AuthError:
     )
 
 
+_KEYLESS_HINT = (
+    "in GitHub Actions give the job `permissions: id-token: write`; elsewhere set HF_OIDC_ID_TOKEN "
+    "to an id token whose audience is the Hub URL; or drop --oidc and set HF_TOKEN"
+)
+
+
 def mint_id_token(audience: str) -> tuple[str, bool]:
     """One OIDC id token for `audience` and whether another can be minted later: from
     HF_OIDC_ID_TOKEN when set (any CI system; it cannot be minted again), else from the CI
@@ -204,12 +210,6 @@ def mint_id_token(audience: str) -> tuple[str, bool]:
         raise AuthError(
             f"--oidc: cannot get an id token from GitHub Actions: {first}", hint=_KEYLESS_HINT
         ) from None
-
-
-_KEYLESS_HINT = (
-    "in GitHub Actions give the job `permissions: id-token: write`; elsewhere set HF_OIDC_ID_TOKEN "
-    "to an id token whose audience is the Hub URL; or drop --oidc and set HF_TOKEN"
-)
 
 
 class _Retryable(Exception):

@@ -50,7 +50,7 @@ def keyless(tmp_path: Path, issuer: Issuer) -> Iterator[Workspace]:
     ) as sandbox:
         root = tmp_path / "repo"
         root.mkdir()
-        env = sandbox.env(xet=False, token=BOT_TOKEN)
+        env = sandbox.env(xet=True, token=BOT_TOKEN)  # the client's default
         ws = Workspace(root, sandbox, env)
         write_manifest(ws, "one")
         created = ws.run("apply", "--yes")
