@@ -82,12 +82,24 @@ def render_checks(checks: Iterable[Check]) -> str:
 # --- the whole run ------------------------------------------------------------------------------
 
 
-def run_checks(manifest: Manifest, hub: CatalogPort, environ: Mapping[str, str]) -> list[Check]:
+def run_checks(
+    manifest: Manifest,
+    hub: CatalogPort,
+    environ: Mapping[str, str],
+    *,
+    access: list[Check] | None = None,
+) -> list[Check]:
     """Every check for `manifest`, in report order: the token, write access per owner, then per
-    Space (secrets, source, Dockerfile and port, README, hardware, platform limits)."""
+    Space (secrets, source, Dockerfile and port, README, hardware, platform limits). `access`
+    replaces the token and write-access checks (keyless mode: `oidc.keyless_checks`)."""
     checks: list[Check] = []
-    token, identity, reachable = check_token(hub)
-    checks.append(token)
+    identity: Identity | None = None
+    reachable = True
+    if access is not None:
+        checks += access
+    else:
+        token, identity, reachable = check_token(hub)
+        checks.append(token)
     # An unreachable Hub would make every later read retry for a minute before failing.
     online: CatalogPort | None = hub if reachable else None
     if identity is not None:

@@ -36,6 +36,9 @@ from huggingface_hub import (
     get_token,
     set_client_factory,
 )
+
+# The client's Trusted Publisher exchange: its module registers no public API on purpose.
+from huggingface_hub._oidc import detect_provider, exchange_oidc_token, get_oidc_token
 from huggingface_hub.errors import (
     BadRequestError,
     HfHubHTTPError,
@@ -179,6 +182,34 @@ def _oidc_error(exc: OIDCError) -> AuthError:
         hint="in GitHub Actions give the job `permissions: id-token: write`; elsewhere set "
         "HF_OIDC_ID_TOKEN; or unset HF_OIDC_RESOURCE and set HF_TOKEN",
     )
+
+
+_KEYLESS_HINT = (
+    "in GitHub Actions give the job `permissions: id-token: write`; elsewhere set HF_OIDC_ID_TOKEN "
+    "to an id token whose audience is the Hub URL; or drop --oidc and set HF_TOKEN"
+)
+
+
+def mint_id_token(audience: str) -> tuple[str, bool]:
+    """One OIDC id token for `audience` and whether another can be minted later: from
+    HF_OIDC_ID_TOKEN when set (any CI system; it cannot be minted again), else from the CI
+    provider (GitHub Actions: ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN, which need the job's
+    `permissions: id-token: write`). AuthError with the fix otherwise."""
+    given = os.environ.get("HF_OIDC_ID_TOKEN", "").strip()
+    if given:
+        return given, False
+    if detect_provider() is None:
+        raise AuthError(
+            "--oidc: no OIDC id token: not running in GitHub Actions and HF_OIDC_ID_TOKEN is unset",
+            hint=_KEYLESS_HINT,
+        )
+    try:
+        return get_oidc_token(audience=audience), True
+    except (OIDCError, HfHubHTTPError, httpx2.TransportError, KeyError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise AuthError(
+            f"--oidc: cannot get an id token from GitHub Actions: {first}", hint=_KEYLESS_HINT
+        ) from None
 
 
 class _Retryable(Exception):
@@ -406,8 +437,11 @@ class Hub:
                 result[sid] = live
         return result
 
-    def read_space(self, space_id: str, needs: ReadNeeds) -> LiveSpace | None:
-        """One Space, read fresh (for apply's stale check and read-back after create)."""
+    def read_space(
+        self, space_id: str, needs: ReadNeeds | Callable[[LiveSpace], ReadNeeds]
+    ) -> LiveSpace | None:
+        """One Space, read fresh (for apply's stale check and read-back after create, and the
+        per-Space reads of keyless mode); `needs` as in `read_live`."""
         try:
             info = self._call(
                 f"{space_id}: read",
@@ -415,7 +449,27 @@ class Hub:
             )
         except NotFoundError:
             return None
-        return self._complete(_live_from_info(info), needs)
+        live = _live_from_info(info)
+        return self._complete(live, needs if isinstance(needs, ReadNeeds) else needs(live))
+
+    def exchange_id_token(self, id_token: str, space_id: str) -> tuple[str, float]:
+        """A Trusted Publisher token for `space_id` (RFC 8693 at `{endpoint}/oauth/token`) and
+        its lifetime in seconds. The Hub's refusal is a HubError with its status (400 for
+        invalid_grant) and, as message, the OAuth error and its description on one line."""
+        try:
+            answer = self._call(
+                f"{space_id}: keyless token exchange",
+                lambda: exchange_oidc_token(
+                    subject_token=id_token, resource=f"spaces/{space_id}", endpoint=self.endpoint
+                ),
+            )
+        except HubError as exc:
+            if exc.status not in (400, 401, 403):
+                raise
+            # The client joins the error header and the OAuth body: the body's line says most.
+            said = exc.message.strip().splitlines()[-1].split("): ", 1)[-1]
+            raise HubError(f"token exchange refused: {said}", status=exc.status) from None
+        return str(answer["access_token"]), float(answer.get("expires_in", 3600))
 
     def _complete(self, live: LiveSpace, needs: ReadNeeds) -> LiveSpace:
         sid = live.id

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 BODY_LIMIT = 65_536
+ID_TOKEN_PATH = "/_actions/idtoken"
 
 
 @dataclass
@@ -30,6 +31,9 @@ class FakeGitHub:
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The Actions runtime's OIDC endpoint (ACTIONS_ID_TOKEN_REQUEST_URL = url + ID_TOKEN_PATH):
+    # audience -> a signed id token, for jobs with `permissions: id-token: write`.
+    id_token: Callable[[str], str] | None = None
 
     def add_pull_request(self, number: int, title: str = "A change") -> None:
         self.issues[number] = {
@@ -54,6 +58,8 @@ class FakeGitHub:
     def handle(
         self, method: str, path: str, query: dict[str, list[str]], body: Any
     ) -> tuple[int, Any]:
+        if path == ID_TOKEN_PATH and method == "GET" and self.id_token is not None:
+            return 200, {"value": self.id_token(query["audience"][0])}
         prefix = f"/repos/{self.repository}"
         if not path.startswith(prefix):
             return 404, {"message": "Not Found"}

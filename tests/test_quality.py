@@ -29,6 +29,8 @@ HOMES = {
     "uvicorn": {"spacectl/sandbox/"},
     "yaml": {"spacectl/sandbox/frontmatter.py"},
     "lz4": {"spacectl/sandbox/models/xetformat.py"},
+    "jwt": {"spacectl/sandbox/models/oidc.py"},
+    "cryptography": {"spacectl/sandbox/models/oidc.py"},
 }
 
 
@@ -77,6 +79,7 @@ def test_each_library_has_one_home() -> None:
         "status",
         "adopt",
         "doctor",
+        "oidc",
     ],
 )
 def test_pure_modules_never_load_the_hub_client(module: str) -> None:

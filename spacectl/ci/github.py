@@ -16,7 +16,8 @@ Configuration, from the environment the action sets (its inputs) and the runner'
 SPACECTL_COMMAND, SPACECTL_MANIFESTS (paths separated by spaces or newlines),
 SPACECTL_GITHUB_TOKEN; GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_EVENT_NAME, GITHUB_EVENT_PATH,
 GITHUB_SERVER_URL, GITHUB_RUN_ID, GITHUB_OUTPUT. The Hub credential is the CLI's own business
-(HF_TOKEN), so a keyless credential can replace it without touching this module.
+(HF_TOKEN); with SPACECTL_OIDC=true (the `oidc` input) every command runs keyless (`--oidc`: the
+job's id token, from `permissions: id-token: write`, exchanged per Space).
 
 Exit code: 0 when every manifest planned (with or without changes) or applied, 1 otherwise.
 Secret values never pass through here: plans carry none.
@@ -46,6 +47,8 @@ PLAN_MARKER = "<!-- spacectl-plan: {path} -->"
 DRIFT_MARKER = "<!-- spacectl-drift: {path} -->"
 # Any of these lets spacectl read the Hub (HF_OIDC_RESOURCE: room for a keyless credential).
 HUB_CREDENTIALS = ("HF_TOKEN", "HF_OIDC_RESOURCE")
+# In keyless mode: an id token can be minted (the job has `id-token: write`) or was given.
+KEYLESS_CREDENTIALS = ("ACTIONS_ID_TOKEN_REQUEST_URL", "HF_OIDC_ID_TOKEN")
 
 
 class GitHubError(Exception):
@@ -217,17 +220,21 @@ class Action:
             repository,
             environ.get("SPACECTL_GITHUB_TOKEN", ""),
         )
+        keyless = environ.get("SPACECTL_OIDC", "").strip().lower() == "true"
+        self.hub_flags = ["--oidc"] if keyless else []
+        self.credentials = HUB_CREDENTIALS + (KEYLESS_CREDENTIALS if keyless else ())
 
     def plan(self) -> int:
         """Plan each manifest; on a pull request, put each plan in its comment. Without a Hub
         credential (a pull request from a fork gets no secrets) only validate, and say so."""
-        if not any(self.environ.get(name) for name in HUB_CREDENTIALS):
+        if not any(self.environ.get(name) for name in self.credentials):
             return self._validate_only()
         number = self._pull_request_number()
         failed = changed = False
         for path in self.manifests:
             run = spacectl(
-                ["plan", "-f", path, "--format", "json", "--detailed-exitcode"], capture=True
+                ["plan", "-f", path, "--format", "json", "--detailed-exitcode", *self.hub_flags],
+                capture=True,
             )
             if run.code not in (0, 2):
                 failed = True
@@ -256,7 +263,7 @@ class Action:
     def apply(self) -> int:
         """Apply each manifest, in the order given; every one is tried."""
         codes = [
-            spacectl(["apply", "-f", path, "--yes", "--wait"], capture=False).code
+            spacectl(["apply", "-f", path, "--yes", "--wait", *self.hub_flags], capture=False).code
             for path in self.manifests
         ]
         return 1 if any(codes) else 0
@@ -266,7 +273,8 @@ class Action:
         failed = changed = False
         for path in self.manifests:
             run = spacectl(
-                ["plan", "-f", path, "--format", "json", "--detailed-exitcode"], capture=True
+                ["plan", "-f", path, "--format", "json", "--detailed-exitcode", *self.hub_flags],
+                capture=True,
             )
             if run.code not in (0, 2):
                 failed = True  # an error says nothing about drift: leave the issue as it is

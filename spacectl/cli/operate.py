@@ -17,11 +17,13 @@ from spacectl.cli.options import (
     EndpointOpt,
     ManifestOpt,
     NoColorOpt,
+    OidcOpt,
     ResultFormat,
     ResultFormatOpt,
     SandboxOpt,
     TokenOpt,
     connect,
+    connect_hub,
     manifest_owners,
 )
 from spacectl.cli.output import echo_json, err, use_color
@@ -194,12 +196,15 @@ def doctor(
     endpoint: EndpointOpt = None,
     token: TokenOpt = None,
     sandbox: SandboxOpt = False,
+    oidc: OidcOpt = False,
 ) -> None:
     """Check everything a deploy needs (token, write access, secrets' variables, sources,
     Dockerfile and port, README front matter, hardware, platform limits). Exit 1 if any FAIL.
+    With --oidc, per Space whether this workflow's id token is exchanged (which Spaces trust it).
     --format json: {format_version, ok, summary, checks: [{name, verdict, message, fix}]}."""
     from spacectl.doctor import Check, Verdict, failed, run_checks
     from spacectl.manifest_loader import load_manifest
+    from spacectl.oidc import KeylessHub, keyless_checks
 
     with error_boundary():
         try:
@@ -211,8 +216,14 @@ def doctor(
             _print_checks([check], fmt)
             raise typer.Exit(1) from None
         # A missing token is a failed check, not an error.
-        with connect(endpoint, token, sandbox, manifest_owners(manifest), need_token=False) as hub:
-            checks = run_checks(manifest, hub, os.environ)
+        if oidc:
+            with connect_hub(endpoint, token, sandbox, manifest_owners(manifest), oidc=True) as hub:
+                assert isinstance(hub, KeylessHub)
+                checks = run_checks(manifest, hub, os.environ, access=keyless_checks(manifest, hub))
+        else:
+            owners = manifest_owners(manifest)
+            with connect(endpoint, token, sandbox, owners, need_token=False) as plain:
+                checks = run_checks(manifest, plain, os.environ)
         _print_checks(checks, fmt)
     if failed(checks):
         raise typer.Exit(1)

@@ -19,6 +19,7 @@ from spacectl.cli.output import err, no_color_flag
 if TYPE_CHECKING:
     from spacectl.hub import Hub
     from spacectl.manifest import Manifest
+    from spacectl.port import HubPort
 
 DEFAULT_MANIFEST = Path("spaces.yaml")
 # Folder (relative to the working directory) where `--sandbox` keeps its state.
@@ -50,6 +51,14 @@ SandboxOpt = Annotated[
     typer.Option(
         "--sandbox",
         help=f"Use an embedded local Hub sandbox, state in ./{SANDBOX_DIR} (no account needed).",
+    ),
+]
+OidcOpt = Annotated[
+    bool,
+    typer.Option(
+        "--oidc",
+        help="Keyless: exchange the CI job's OIDC id token (GitHub Actions, or $HF_OIDC_ID_TOKEN) "
+        "for a short-lived token per Space (Trusted Publishers). See docs/ci.md.",
     ),
 ]
 TargetOpt = Annotated[
@@ -149,6 +158,42 @@ def connect(
         )
     finally:
         running.stop()
+
+
+@contextmanager
+def connect_hub(
+    endpoint: str | None, token: str | None, sandbox: bool, owners: set[str], *, oidc: bool
+) -> Iterator[HubPort]:
+    """`connect`, or with `oidc` the keyless Hub (spacectl.oidc.KeylessHub): one id token,
+    exchanged per Space; `--token`/HF_TOKEN, when set too, does what keyless tokens cannot."""
+    if not oidc:
+        with connect(endpoint, token, sandbox, owners) as hub:
+            yield hub
+        return
+    from spacectl.errors import ConfigError
+    from spacectl.hub import SERVER_CLOCK, Hub, configure_client, mint_id_token, resolve_endpoint
+    from spacectl.hub import resolve_token as other_token
+    from spacectl.oidc import KeylessHub
+
+    if sandbox:
+        raise ConfigError(
+            "--oidc cannot be used with --sandbox: the embedded sandbox trusts no publisher",
+            hint="run `spacectl sandbox serve --trusted-publisher ... --oidc-jwks ...` and point "
+            "--endpoint at it",
+        )
+    configure_client()
+    resolved = resolve_endpoint(endpoint)
+    credential = other_token(token)
+    base = Hub(resolved, credential, on_retry=_retry_note)
+    yield KeylessHub(
+        base,
+        has_token=credential is not None,
+        # The id token's audience is the Hub that verifies it.
+        mint=lambda: mint_id_token(resolved),
+        space_hub=lambda scoped: Hub(resolved, scoped, on_retry=_retry_note),
+        now=SERVER_CLOCK.now,
+        note=lambda message: err(f"  keyless: {message}"),
+    )
 
 
 def _retry_note(message: str) -> None:

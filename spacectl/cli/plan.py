@@ -27,13 +27,14 @@ from spacectl.cli.options import (
     FormatOpt,
     ManifestOpt,
     NoColorOpt,
+    OidcOpt,
     OptionalManifestOpt,
     ResultFormat,
     ResultFormatOpt,
     SandboxOpt,
     TargetOpt,
     TokenOpt,
-    connect,
+    connect_hub,
     manifest_owners,
     targets_of,
 )
@@ -41,9 +42,10 @@ from spacectl.cli.output import echo_json, err, use_color
 from spacectl.errors import EXIT_CHANGES, EXIT_ERROR, ApplyError, ConfirmationError, ManifestError
 
 if TYPE_CHECKING:
-    from spacectl.hub import Hub
     from spacectl.manifest import Manifest
+    from spacectl.oidc import Refusal
     from spacectl.plan import Plan
+    from spacectl.port import HubPort
     from spacectl.results import ApplyResult, WaitResult
 
 
@@ -149,18 +151,20 @@ def plan(
     endpoint: EndpointOpt = None,
     token: TokenOpt = None,
     sandbox: SandboxOpt = False,
+    oidc: OidcOpt = False,
     no_color: NoColorOpt = False,
 ) -> None:
     """Show what `spacectl apply` would change on the Hub. Exit 0 = no changes (with
-    --detailed-exitcode 2 = changes), 1 = error."""
+    --detailed-exitcode 2 = changes), 1 = error (with --oidc also: a Space cannot be applied
+    keylessly; the plan says why)."""
     from spacectl.manifest_loader import load_manifest
     from spacectl.planfile import save_plan
     from spacectl.render import RENDERERS, render_markdown, render_text
 
     with error_boundary():
         manifest = load_manifest(file)
-        with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
-            the_plan = _make_plan(manifest, file, hub, targets_of(target))
+        with connect_hub(endpoint, token, sandbox, manifest_owners(manifest), oidc=oidc) as hub:
+            the_plan, refusals = _make_plan(manifest, file, hub, targets_of(target))
         if fmt is Format.text:
             with _log_group(f"spacectl plan -f {file}"):
                 # click strips ANSI codes off a stream that is no terminal unless told otherwise.
@@ -173,6 +177,7 @@ def plan(
         if out is not None:
             save_plan(the_plan, out)
             err(f"Saved the plan to {out}; apply it with `spacectl apply {out}`.")
+        _refuse(refusals)
     if detailed_exitcode and not the_plan.is_empty:
         raise typer.Exit(EXIT_CHANGES)
 
@@ -201,6 +206,7 @@ def apply(
     endpoint: EndpointOpt = None,
     token: TokenOpt = None,
     sandbox: SandboxOpt = False,
+    oidc: OidcOpt = False,
     no_color: NoColorOpt = False,
 ) -> None:
     """Make the Hub match the manifest (or apply a saved plan). Exit 0 = applied (and, with
@@ -230,14 +236,16 @@ def apply(
         manifest = load_manifest(Path(saved.header.manifest_path) if saved is not None else file)
         if saved is not None:
             check_saved_plan(saved, manifest.digest)
-        with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
+        owners = manifest_owners(manifest)
+        refusals: tuple[Refusal, ...] = ()
+        with connect_hub(endpoint, token, sandbox, owners, oidc=oidc) as hub:
             if saved is not None:
                 check_plan_endpoint(saved, hub.identity)
                 # Stale or applied already: one refusal, before any of the plan is printed.
                 check_plan_current(saved, hub)
                 the_plan = saved
             else:
-                the_plan = _make_plan(manifest, file, hub, targets_of(target))
+                the_plan, refusals = _make_plan(manifest, file, hub, targets_of(target))
             as_json = fmt is ResultFormat.json
             # As JSON, stdout carries the one document; the plan a person confirms is on stderr.
             title = f"spacectl apply: plan of {the_plan.header.manifest_path}"
@@ -252,7 +260,8 @@ def apply(
             if the_plan.is_empty:
                 append_step_summary(render_markdown(the_plan))
                 if as_json:
-                    echo_json({**document, "spaces": [], "wait": None, "ok": True})
+                    echo_json({**document, "spaces": [], "wait": None, "ok": not refusals})
+                _refuse(refusals)
                 return
             # A saved plan is the approval.
             asked = saved is None and _confirm(yes, err=as_json)
@@ -269,6 +278,10 @@ def apply(
                     check_stale=saved is not None or asked,
                     report=progress.report,
                 )
+            if refusals:
+                from spacectl.oidc import with_refusals
+
+                result = with_refusals(result, refusals)
             applied = render_apply_result(result)
             if not as_json:
                 typer.echo(applied, nl=False)
@@ -307,9 +320,13 @@ def _log_group(title: str, *, err: bool = False) -> Iterator[None]:
         typer.echo(workflow_command("endgroup"), err=err)
 
 
-def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str] | None) -> Plan:
-    """Read live state and compute the plan; `path` is the manifest as the user named it."""
+def _make_plan(
+    manifest: Manifest, path: Path, hub: HubPort, targets: frozenset[str] | None
+) -> tuple[Plan, tuple[Refusal, ...]]:
+    """Read live state and compute the plan; `path` is the manifest as the user named it. With
+    the keyless Hub, also what it cannot apply (`oidc.refuse_keyless`), refused in the plan."""
     from spacectl.inputs import plan_inputs, read_needs, targeted
+    from spacectl.oidc import KeylessHub, planned_manifest, refuse_keyless
     from spacectl.plan import PlanHeader, compute_plan
 
     inputs = plan_inputs(manifest, environ=os.environ, targets=targets)
@@ -326,7 +343,26 @@ def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str]
         endpoint=hub.identity,
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
-    return compute_plan(manifest, hub.read_live(needs), inputs).with_header(header)
+    live = hub.read_live(needs)
+    if not isinstance(hub, KeylessHub):
+        return compute_plan(manifest, live, inputs).with_header(header), ()
+    refused = {} if hub.has_token else dict(hub.refused)
+    computed = compute_plan(planned_manifest(manifest, refused), live, inputs)
+    return refuse_keyless(
+        computed.with_header(header), refused, list(needs), has_token=hub.has_token
+    )
+
+
+def _refuse(refusals: tuple[Refusal, ...]) -> None:
+    """With --oidc: exit 1 when the plan refused Spaces (it printed why and the fix)."""
+    if refusals:
+        from spacectl.errors import AuthError
+
+        raise AuthError(
+            f"--oidc: {len(refusals)} Space(s) cannot be applied keylessly: "
+            f"{', '.join(r.space_id for r in refusals)} (the plan says why)",
+            hint=refusals[0].fix,
+        )
 
 
 def _confirm(yes: bool, *, err: bool = False) -> bool:
@@ -345,7 +381,7 @@ def _confirm(yes: bool, *, err: bool = False) -> bool:
 
 
 def _wait(
-    hub: Hub, the_plan: Plan, result: ApplyResult, timeout: float, parallelism: int
+    hub: HubPort, the_plan: Plan, result: ApplyResult, timeout: float, parallelism: int
 ) -> tuple[list[WaitResult], dict[str, tuple[str, str | None]]]:
     """`apply --wait`: wait for the changed Spaces; where each stands, and its page and app
     URLs."""

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from spacectl.errors import ConfigError
 from spacectl.sandbox.faults import FaultSettings, parse_rate_limit, parse_statuses
 from spacectl.sandbox.hub_data import repo_name_problem
+from spacectl.sandbox.models.oidc import TrustedPublisher, parse_trusted_publisher
 
 UPLOAD_MODES = ("auto", "regular")
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_\-]{4,}$")
@@ -87,6 +88,8 @@ class SandboxConfig:
     faults: FaultSettings = field(default_factory=FaultSettings)
     pages: PageSizes = field(default_factory=PageSizes)
     create_seconds: float = SandboxOptions.create_seconds
+    trusted_publishers: list[TrustedPublisher] = field(default_factory=list)
+    oidc_jwks: Path | None = None
 
 
 # -- reading flag values: each raises ValueError with the reason ---------------------------------
@@ -219,6 +222,10 @@ FLAGS: tuple[Flag, ...] = (
          "Fraction of requests carried out whose answer is then lost.", "RATE", faults=True),
     Flag("--rate-limit", parse_rate_limit, "At most N API requests per window.", "N/SECONDS",
          faults=True),
+    Flag("--trusted-publisher", parse_trusted_publisher,
+         "A Space trusts id tokens of ISSUER with subject SUBJECT (space-separated); repeatable.",
+         "'SPACE ISSUER SUBJECT'", repeat=True, field="trusted_publishers"),
+    Flag("--oidc-jwks", Path, "The issuers' public keys (a JWKS document) for id tokens.", "FILE"),
 )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from spacectl.sandbox.config import SandboxOptions
 from spacectl.sandbox.errors import ApiError, Moved, repo_not_found
 from spacectl.sandbox.faults import FaultSettings, RequestLog
+from spacectl.sandbox.models.oidc import Exchange
 from spacectl.sandbox.records import Principal, Space
 from spacectl.sandbox.store import Store
 
@@ -46,6 +47,7 @@ class Sandbox:
     clock: Clock = field(default_factory=Clock)
     log: RequestLog = field(default_factory=RequestLog)
     creating: set[str] = field(default_factory=set)  # users with a create_repo under way
+    oidc: Exchange = field(default_factory=lambda: Exchange(None))
 
 
 _UNKNOWN = object()
@@ -86,7 +88,12 @@ class Context:
         with self.store.lock:
             found = self.store.tokens.get(token)
             if found is None:
-                return None
+                issued = self.sandbox.oidc.lookup(token, self.now())
+                if issued is None:
+                    return None
+                # Named after the Space's namespace (commit authors), but no member of it.
+                space = issued.space.lower()
+                return Principal(user=space.split("/")[0], role="write", orgs=[], scope=space)
             orgs = sorted(o.name for o in self.store.orgs.values() if found.user in o.members)
             return Principal(user=found.user, role=found.role, orgs=orgs)
 
@@ -104,15 +111,25 @@ class Context:
     def is_member(self, namespace: str) -> bool:
         """The caller is the user `namespace` or a member of the org `namespace`."""
         who = self.principal()
-        return who is not None and (who.user == namespace or namespace in who.orgs)
+        if who is None or who.scope is not None:
+            return False
+        return who.user == namespace or namespace in who.orgs
+
+    def manages(self, space: Space) -> bool:
+        """The caller may read and change `space`: a member of its namespace, or a Trusted
+        Publisher token scoped to it."""
+        who = self.principal()
+        if who is not None and who.scope is not None:
+            return who.scope == space.id.lower()
+        return self.is_member(space.namespace)
 
     def can_see(self, space: Space) -> bool:
         """Public and protected Spaces are visible to all; private ones to their namespace only."""
-        return space.visibility != "private" or self.is_member(space.namespace)
+        return space.visibility != "private" or self.manages(space)
 
     def can_read_files(self, space: Space) -> bool:
         """A protected Space shows its app to everyone but its files only to its namespace."""
-        return space.visibility == "public" or self.is_member(space.namespace)
+        return space.visibility == "public" or self.manages(space)
 
     def require_namespace(self, namespace: str) -> None:
         """403 unless the caller may create Spaces under `namespace`."""
@@ -140,7 +157,7 @@ class Context:
         if write:
             if who is None:
                 raise ApiError(401, _WRITE_TOKEN_NEEDED)
-            if not self.is_member(space.namespace):
+            if not self.manages(space):
                 raise ApiError(403, f"You don't have the rights to modify {space.id}")
             if not who.can_write:
                 raise ApiError(403, _READ_ONLY)

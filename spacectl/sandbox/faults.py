@@ -3,7 +3,8 @@ request log.
 
 `FaultMiddleware` wraps the whole ASGI app. Requests under `/_sandbox/` (the control API) are
 neither faulted nor logged; every other request is logged, including faulted ones, with sizes and
-timing but never its headers or body (they carry tokens and secret values).
+timing but never its headers or body (they carry tokens and secret values): the caller's token
+appears only as a fingerprint (`records.token_fingerprint`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spacectl.sandbox.httputil import http_date, request_id
+from spacectl.sandbox.records import token_fingerprint
 
 CONTROL_PREFIX = "/_sandbox/"
 _MAX_LOG_ENTRIES = 100_000
@@ -168,6 +170,16 @@ class RequestLog:
             self._entries.clear()
 
 
+def _bearer_fingerprint(scope: Scope) -> str | None:
+    """The fingerprint of the request's `Authorization: Bearer TOKEN`, None without one."""
+    for key, value in scope.get("headers", []):
+        if key.lower() == b"authorization":
+            scheme, _, token = bytes(value).decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token_fingerprint(token.strip())
+    return None
+
+
 class InjectedReset(Exception):
     """Raised to drop a connection when the server's transport is not reachable."""
 
@@ -225,6 +237,7 @@ class FaultMiddleware:
                     "response_bytes": counters["response_bytes"],
                     "duration_ms": round((time.time() - started) * 1000, 1),
                     "time": started,
+                    "token": _bearer_fingerprint(scope),
                 }
             )
 

@@ -29,6 +29,11 @@ def new_object_id() -> str:
     return secrets.token_hex(12)
 
 
+def token_fingerprint(token: str) -> str:
+    """A short digest naming a token in the request log and the control API, never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
 def new_token() -> str:
     """A random user access token in the Hub's `hf_` format."""
     alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -101,11 +106,13 @@ class Org:
 
 @dataclass
 class Principal:
-    """Who sent a request: a user and the role of the token used."""
+    """Who sent a request: a user and the role of the token used. A Trusted Publisher token
+    has a `scope`, the one Space it may read and write (lowercase id), and no namespace rights."""
 
     user: str
     role: str
     orgs: list[str]
+    scope: str | None = None
 
     @property
     def can_write(self) -> bool:

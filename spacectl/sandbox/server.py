@@ -21,6 +21,7 @@ from spacectl.sandbox.app import build_app
 from spacectl.sandbox.config import SandboxConfig, SandboxOptions, parse_args
 from spacectl.sandbox.context import Sandbox
 from spacectl.sandbox.faults import InjectedReset
+from spacectl.sandbox.models.oidc import Exchange, load_jwks
 from spacectl.sandbox.records import new_token
 from spacectl.sandbox.store import Store
 
@@ -53,7 +54,9 @@ def build_sandbox(config: SandboxConfig) -> Sandbox:
         pages=config.pages,
     )
     options.create_seconds = config.create_seconds
-    return Sandbox(store, options, config.faults)
+    keys = load_jwks(config.oidc_jwks) if config.oidc_jwks is not None else None
+    exchange = Exchange(keys, config.trusted_publishers)
+    return Sandbox(store, options, config.faults, oidc=exchange)
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -19,6 +19,7 @@ from spacectl.sandbox.handlers import (
     control,
     files,
     lfs,
+    oauth,
     repos,
     spaces,
     users,
@@ -76,6 +77,7 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
     (_CAS + "/v1/shards", xet.shard, ["POST"]),
     (_CAS + "/v1/reconstructions/{hash}", xet.reconstruction, ["GET"]),
     (_CAS + "/fetch/{hash}/{signature}", xet.fetch, ["GET"]),
+    ("/oauth/token", oauth.token, ["POST"]),
     ("/spaces/{ns}/{name}/resolve/{rev}/{path:path}", files.download, ["GET", "HEAD"]),
     (CONTROL_PREFIX + "requests", control.requests, ["GET", "DELETE"]),
     (CONTROL_PREFIX + "faults", control.faults, ["GET", "PUT"]),
@@ -83,4 +85,5 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
     (CONTROL_PREFIX + "users", control.users, ["GET"]),
     (CONTROL_PREFIX + "clock", control.clock, ["GET", "PUT"]),
     (CONTROL_PREFIX + "spaces/{ns}/{name}/stage", control.stage, ["POST"]),
+    (CONTROL_PREFIX + "oidc", control.oidc, ["GET", "POST", "DELETE"]),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -77,8 +78,11 @@ def test_request_log_and_live_faults(hub_sandbox: SandboxProcess) -> None:
         "response_bytes",
         "duration_ms",
         "time",
+        "token",
     }
     assert hub_sandbox.token not in json.dumps(hub_sandbox.requests())  # no headers logged
+    # The token appears only as a fingerprint: a prefix of its SHA-256.
+    assert entry["token"] == hashlib.sha256(hub_sandbox.token.encode()).hexdigest()[:16]
 
     hub_sandbox.set_faults(latency_ms=150)
     hub_sandbox.clear_requests()

@@ -1,5 +1,6 @@
 """The control API under `/_sandbox/` (loopback only, never faulted or logged): the request
-log, live faults and options, users, the clock, and forcing a runtime stage."""
+log, live faults and options, users, the clock, forcing a runtime stage, and the trusted
+publishers (with the tokens exchanged, by fingerprint)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from spacectl.sandbox.config import UPLOAD_MODES
 from spacectl.sandbox.context import Context
 from spacectl.sandbox.errors import ApiError, repo_not_found
 from spacectl.sandbox.httputil import json_body, json_response, repo_id
+from spacectl.sandbox.models.oidc import parse_trusted_publisher
 from spacectl.sandbox.models.runtime import FORCEABLE_STAGES, fixed
 from spacectl.sandbox.shapes import hub_timestamp, runtime_json
 
@@ -88,3 +90,20 @@ async def stage(ctx: Context, request: Request) -> Response:
             raise repo_not_found()
         space.runtime = fixed(str(forced), data.get("errorMessage"))
         return json_response(runtime_json(space, ctx.now()))
+
+
+async def oidc(ctx: Context, request: Request) -> Response:
+    """GET: the trusted publishers and the tokens issued (fingerprints, never tokens); POST
+    `{"trusted_publisher": "SPACE ISSUER SUBJECT"}` adds one, DELETE with that body removes it."""
+    exchange = ctx.sandbox.oidc
+    if request.method != "GET":
+        value = (await json_body(request)).get("trusted_publisher")
+        try:
+            publisher = parse_trusted_publisher(value if isinstance(value, str) else "")
+        except ValueError as error:
+            raise ApiError(400, f"trusted_publisher {error}") from None
+        if request.method == "POST":
+            exchange.trust(publisher)
+        else:
+            exchange.distrust(publisher)
+    return json_response(exchange.to_json())

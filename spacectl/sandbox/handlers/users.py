@@ -15,6 +15,9 @@ async def whoami(ctx: Context, request: Request) -> Response:
     who = ctx.principal()
     if who is None:
         raise ApiError(401, "Invalid username or password.")
+    if who.scope is not None:
+        # A Trusted Publisher token belongs to a CI workflow, not to a user.
+        raise ApiError(403, f"This token is scoped to spaces/{who.scope}: it has no user")
     with ctx.store.transaction() as st:
         user = st.users[who.user]
         token = next(t for t in st.tokens.values() if t.user == who.user and t.role == who.role)

@@ -181,7 +181,7 @@ def update_repo_settings(space: Space, data: dict[str, Any]) -> None:
 
 def require_member(ctx: Context, space: Space, what: str) -> None:
     """403 unless the caller may read the Space's `what` (its secrets or variables)."""
-    if not ctx.is_member(space.namespace):
+    if not ctx.manages(space):
         raise ApiError(403, f"You don't have the rights to read {what} of {space.id}")
 
 
