@@ -45,9 +45,12 @@ def _percentiles(times: list[float]) -> str:
 
 
 def bench_requests(spaces: int, requests: int) -> None:
-    with tempfile.TemporaryDirectory() as scratch, sandbox_process(
-        Path(scratch), data=Path(scratch) / "data", user=[f"{USER}:{TOKEN}:write"]
-    ) as sandbox:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        sandbox_process(
+            Path(scratch), data=Path(scratch) / "data", user=[f"{USER}:{TOKEN}:write"]
+        ) as sandbox,
+    ):
         api = HfApi(endpoint=sandbox.endpoint, token=TOKEN)
         start = time.perf_counter()
         _fill(api, spaces, "docker")
@@ -91,7 +94,7 @@ def bench_plan(spaces: int, runs: int) -> None:
             )
             times.append(time.perf_counter() - begin)
             if done.returncode != 0:
-                sys.exit(f"plan exited {done.returncode}: {done.stdout[-500:]}{done.stderr[-2000:]}")
+                sys.exit(f"plan exited {done.returncode}: {done.stdout[-500:]}{done.stderr[-999:]}")
     print(
         f"spacectl plan --sandbox, {spaces} unchanged Spaces, {runs} runs: "
         f"min {min(times):.1f} s, median {statistics.median(times):.1f} s"
