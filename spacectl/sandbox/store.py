@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from spacectl.errors import ConfigError
 from spacectl.fsio import write_atomic
 from spacectl.sandbox.database import Database, Row
 from spacectl.sandbox.models.runtime import RuntimeState
@@ -222,6 +223,15 @@ class Store:
                 self._db.set_meta("migrated", legacy.name)
         if legacy.exists() and self._db.meta("migrated") is not None:
             legacy.replace(legacy.with_name(legacy.name + ".migrated"))
+
+
+def open_store(data_dir: Path | None) -> Store:
+    """The Store persisted in `data_dir` (in memory for None); a folder or state file it cannot
+    use is a one-line ConfigError naming it."""
+    try:
+        return Store(data_dir)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"cannot use the sandbox state: {error}") from None
 
 
 # Identity records: kind -> (the Store's dict, to JSON, from (key, JSON)).

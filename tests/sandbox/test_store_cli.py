@@ -50,3 +50,15 @@ def test_two_sandbox_applies_in_one_folder_keep_each_others_spaces(tmp_path: Pat
         )
         assert code == 0, output  # every Space of both runs is there, as applied
         assert f"{SPACES_EACH} unchanged" in output
+
+
+def test_a_state_file_that_is_not_a_database_is_one_line_exit_1(tmp_path: Path) -> None:
+    (tmp_path / "spaces.yaml").write_text("owner: me\nspaces:\n  x: {sdk: static}\n")
+    (tmp_path / ".spacectl-sandbox").mkdir()
+    (tmp_path / ".spacectl-sandbox" / "state.sqlite3").write_bytes(b"\x00garbage" * 600)
+    code, output = _finish(_spacectl(tmp_path, "plan", "--sandbox"))
+    assert code == 1
+    assert output.strip() == (
+        f"Error: cannot use the sandbox state: {tmp_path}/.spacectl-sandbox/state.sqlite3: "
+        "file is not a database"
+    )
