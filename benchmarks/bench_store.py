@@ -47,13 +47,14 @@ def _percentiles(times: list[float]) -> str:
     return f"median {statistics.median(ordered):7.1f} ms, p90 {p90:7.1f} ms"
 
 
-def bench_requests(spaces: int, requests: int) -> None:
-    with (
-        tempfile.TemporaryDirectory() as scratch,
-        sandbox_process(
-            Path(scratch), data=Path(scratch) / "data", user=[f"{USER}:{TOKEN}:write"]
-        ) as sandbox,
-    ):
+def bench_requests(spaces: int, requests: int, *, persisted: bool = True) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        options = {"data": Path(scratch) / "data"} if persisted else {}
+        _time_requests(Path(scratch), spaces, requests, options)
+
+
+def _time_requests(scratch: Path, spaces: int, requests: int, options: dict[str, Path]) -> None:
+    with sandbox_process(scratch, user=[f"{USER}:{TOKEN}:write"], **options) as sandbox:
         api = HfApi(endpoint=sandbox.endpoint, token=TOKEN)
         start = time.perf_counter()
         _fill(api, spaces, "docker")
@@ -68,7 +69,8 @@ def bench_requests(spaces: int, requests: int) -> None:
             begin = time.perf_counter()
             api.add_space_variable(repo, "COUNTER", str(index))
             writes.append((time.perf_counter() - begin) * 1000)
-    print(f"--data, {spaces} Spaces (created in {filled:.1f} s, {spaces / filled:.0f}/s):")
+    where = "--data" if options else "in memory"
+    print(f"{where}, {spaces} Spaces (created in {filled:.1f} s, {spaces / filled:.0f}/s):")
     print(f"  GET  get_space_variables x{requests}: {_percentiles(reads)}")
     print(f"  POST add_space_variable  x{requests}: {_percentiles(writes)}")
 
@@ -118,11 +120,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--plan-spaces", type=int, default=300)
     parser.add_argument("--plan-runs", type=int, default=3)
+    parser.add_argument("--memory", action="store_true", help="also time a sandbox without --data")
     args = parser.parse_args()
     import spacectl
 
     print(f"spacectl from {Path(spacectl.__file__).parent}")
     bench_requests(args.spaces, args.requests)
+    if args.memory:
+        bench_requests(args.spaces, args.requests, persisted=False)
     if args.plan_spaces:
         bench_plan(args.plan_spaces, args.plan_runs)
 
