@@ -9,11 +9,11 @@ version with the same script.
 1. Starts `spacectl sandbox serve --data TMP`, creates N Spaces through the real client, then
    times `--requests` sequential `get_space_variables` (a read) and `add_space_variable` (a
    write) on one Space through one HfApi (one kept-alive connection): median and 90th percentile.
-2. Fills a `.spacectl-sandbox` folder with M static Spaces the same way (a sandbox process on
-   that folder), writes a manifest naming them, and times `spacectl plan --sandbox` there
-   (the embedded sandbox, start-up included): min and median of 3 runs, wall time and the CPU
-   time of the plan process (client and embedded sandbox; steadier than wall time on a loaded
-   machine).
+2. Fills a `.spacectl-sandbox` folder with M static Spaces with one variable the same way (a
+   sandbox process on that folder), writes a manifest naming them, and times `spacectl plan
+   --sandbox` there (the embedded sandbox, start-up included): min and median of 3 runs, wall
+   time and the CPU time of the plan process (client and embedded sandbox; steadier than wall
+   time on a loaded machine).
 """
 
 from __future__ import annotations
@@ -36,9 +36,11 @@ USER = "bench"
 TOKEN = "hf_bench_store_write_token_0123456"
 
 
-def _fill(api: HfApi, count: int, sdk: str) -> None:
+def _fill(api: HfApi, count: int, sdk: str, *, variable: bool = False) -> None:
     for index in range(count):
         api.create_repo(f"{USER}/s{index:04d}", repo_type="space", space_sdk=sdk)
+        if variable:
+            api.add_space_variable(f"{USER}/s{index:04d}", "MODE", "bench")
 
 
 def _percentiles(times: list[float]) -> str:
@@ -86,8 +88,10 @@ def bench_plan(spaces: int, runs: int) -> None:
         with sandbox_process(
             folder, data=folder / ".spacectl-sandbox", user=[f"{USER}:{TOKEN}:write"]
         ) as sandbox:
-            _fill(HfApi(endpoint=sandbox.endpoint, token=TOKEN), spaces, "static")
-        entries = "".join(f"  s{i:04d}: {{sdk: static}}\n" for i in range(spaces))
+            _fill(HfApi(endpoint=sandbox.endpoint, token=TOKEN), spaces, "static", variable=True)
+        # A managed variable makes plan read each Space's variables (one call per Space).
+        entry = "{sdk: static, variables: {MODE: bench}}"
+        entries = "".join(f"  s{i:04d}: {entry}\n" for i in range(spaces))
         (folder / "spaces.yaml").write_text(f"owner: {USER}\nspaces:\n{entries}")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "SPACECTL_"))}
         env["HF_HOME"] = str(folder / "home")
@@ -125,8 +129,9 @@ def main() -> None:
     import spacectl
 
     print(f"spacectl from {Path(spacectl.__file__).parent}")
-    bench_requests(args.spaces, args.requests)
-    if args.memory:
+    if args.spaces:
+        bench_requests(args.spaces, args.requests)
+    if args.spaces and args.memory:
         bench_requests(args.spaces, args.requests, persisted=False)
     if args.plan_spaces:
         bench_plan(args.plan_spaces, args.plan_runs)

@@ -299,6 +299,7 @@ class _Rows:
         """Take `changed` records (read from `db`) into `store` and into what is known saved.
         A Space's commits are reused from memory when known, else read from `db`."""
         spaces = [(key, data) for kind, key, data in changed if kind == "space"]
+        commit_rows = {key: data for kind, key, data in changed if kind == "commit"}
         previous = {s.object_id: s for key, _ in spaces if (s := store.spaces.get(key))}
         for key, _ in spaces:
             store.spaces.pop(key, None)
@@ -310,7 +311,8 @@ class _Rows:
             object_id, ids = raw["object_id"], raw["commits"]
             known = {c.id: c for c in previous[object_id].commits} if object_id in previous else {}
             for missing in [i for i in ids if i not in known]:
-                commit_data = db.get("commit", f"{object_id}/{missing}")
+                commit_key = f"{object_id}/{missing}"
+                commit_data = commit_rows.get(commit_key) or db.get("commit", commit_key)
                 if commit_data is None:
                     raise ValueError(f"{db.path}: commit {missing} of {key} is missing")
                 (known[missing],) = _commits_from_json([json.loads(commit_data)])
