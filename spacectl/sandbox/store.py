@@ -108,8 +108,7 @@ class Store:
         self._db: Database | None = None
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
-            self._db = Database(data_dir / STATE_FILE)
-            self._migrate(data_dir / LEGACY_STATE_FILE)
+            self._load()
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -205,10 +204,12 @@ class Store:
         self._rows.load(self, db, changed)
         self._rows.seq = seq
 
-    def _migrate(self, legacy: Path) -> None:
-        """Convert a state.json of version 1 (the one-file store) into the database once,
-        then keep it as state.json.migrated; then load the database."""
-        assert self._db is not None
+    def _load(self) -> None:
+        """Open the database and load it, first converting a state.json of version 1 (the
+        one-file store) into it once, then keeping that as state.json.migrated."""
+        assert self.data_dir is not None
+        self._db = Database(self.data_dir / STATE_FILE)
+        legacy = self.data_dir / LEGACY_STATE_FILE
         with self.transaction():
             if legacy.exists() and self._db.meta("migrated") is None and not self.spaces:
                 state = json.loads(legacy.read_text())
