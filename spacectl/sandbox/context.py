@@ -85,7 +85,7 @@ class Context:
         return found
 
     def _authenticate(self, token: str) -> Principal | None:
-        with self.store.lock:
+        with self.store.transaction():  # a token another process sharing --data added counts
             found = self.store.tokens.get(token)
             if found is None:
                 issued = self.sandbox.oidc.lookup(token, self.now())

@@ -8,7 +8,7 @@ from pathlib import Path
 from spacectl.sandbox.config import SandboxConfig
 from spacectl.sandbox.records import new_token
 from spacectl.sandbox.server import RunningSandbox, start_in_thread
-from spacectl.sandbox.store import Store
+from spacectl.sandbox.store import open_store
 
 
 def start_embedded_sandbox(data_dir: Path, owners: set[str]) -> RunningSandbox:
@@ -23,7 +23,7 @@ def start_embedded_sandbox(data_dir: Path, owners: set[str]) -> RunningSandbox:
     # The folder sits in the user's checkout and holds the secret values apply sent: keep it out
     # of git whatever the repository's own .gitignore says.
     (data_dir / ".gitignore").write_text("# spacectl --sandbox state; never commit it\n*\n")
-    store = Store(data_dir)
+    store = open_store(data_dir)
     with store.transaction() as st:
         users = sorted(name for name in owners if name in st.users)
         user = users[0] if users else min(owners, default="user")

@@ -23,7 +23,7 @@ from spacectl.sandbox.context import Sandbox
 from spacectl.sandbox.faults import InjectedReset
 from spacectl.sandbox.models.oidc import Exchange, load_jwks
 from spacectl.sandbox.records import new_token
-from spacectl.sandbox.store import Store
+from spacectl.sandbox.store import open_store
 
 DEFAULT_USER = "user"
 
@@ -34,10 +34,7 @@ def build_sandbox(config: SandboxConfig) -> Sandbox:
     Without any user (none given and none persisted) one write user named `user` is created
     with a random token.
     """
-    try:
-        store = Store(config.data)
-    except (OSError, ValueError) as error:
-        raise ConfigError(f"cannot use --data {config.data}: {error}") from None
+    store = open_store(config.data)
     for user in config.users:
         store.add_user(user.name, user.token, user.role)
     if not store.tokens:

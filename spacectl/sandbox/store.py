@@ -1,11 +1,26 @@
 """The sandbox's state in one place, and its persistence.
 
-Everything lives in one `Store` guarded by one re-entrant lock: handlers run
-`with store.transaction():` around each read-modify-write, and the transaction writes the state
-file on exit when `--data` is set. File contents are content-addressed blobs (git blob SHA-1 for
-regular files, SHA-256 for LFS objects), kept in memory or under `DATA/blobs/`; `DATA/state.json`
-holds everything else. Both are written atomically (temp file + rename), so a killed sandbox
-never leaves a half-written file behind.
+Everything lives in memory in one `Store` guarded by one re-entrant lock: handlers run
+`with store.transaction():` around each read-modify-write. File contents are content-addressed
+blobs (git blob SHA-1 for regular files, SHA-256 for LFS objects), kept in memory or as files
+under `DATA/blobs/` (written atomically, before the transaction that refers to them commits).
+
+With `--data`, everything else is in `DATA/state.sqlite3` (see `database`): one record per user,
+token, org, Space (its fields as JSON, commits by id) and commit (immutable once made, so written
+once). Why SQLite (the standard library's) rather than JSON files:
+- *Constant cost per write.* A transaction writes only the records that differ from what it last
+  saved: the Spaces it found, put or removed (compared by their JSON) and the identities (a few),
+  plus the new commits. A variable write at 1,000 Spaces writes one row, as at 10; the one-file
+  store rewrote (and first serialised) everything.
+- *Crash safety.* A transaction is atomic and, in WAL mode, survives kill -9 at any point;
+  per-Space JSON files would need a journal of our own to change several at once (a move, a
+  create with its commit).
+- *Two processes on one folder* (two `spacectl ... --sandbox` runs). Every outermost transaction
+  takes the database's write lock (`BEGIN IMMEDIATE`) and first reads what other processes wrote
+  since it last looked (one read of the transaction counter; the changed records only when it
+  moved), so memory is current for the whole read-modify-write and nobody's Spaces are lost.
+A `DATA/state.json` of the one-file store is converted once on open, then renamed
+`state.json.migrated`.
 """
 
 from __future__ import annotations
@@ -19,7 +34,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from spacectl.errors import ConfigError
 from spacectl.fsio import write_atomic
+from spacectl.sandbox.database import Database, Row
 from spacectl.sandbox.models.runtime import RuntimeState
 from spacectl.sandbox.models.xet import XetState
 from spacectl.sandbox.records import (
@@ -33,7 +50,8 @@ from spacectl.sandbox.records import (
     git_blob_sha1,
 )
 
-STATE_VERSION = 1
+STATE_FILE = "state.sqlite3"
+LEGACY_STATE_FILE = "state.json"  # the one-file store of before; converted on first open
 
 
 class BlobStore:
@@ -71,7 +89,9 @@ class BlobStore:
 
 
 class Store:
-    """All sandbox state. Read or change it only inside `transaction()`."""
+    """All sandbox state. Read or change it only inside `transaction()`, and change a Space
+    only after `find()` or `put()` in the same transaction: those mark the records the
+    transaction saves. Listing `spaces` reads."""
 
     def __init__(self, data_dir: Path | None) -> None:
         self.data_dir = data_dir
@@ -83,8 +103,10 @@ class Store:
         # Pending LFS uploads: unguessable id -> (space id, sha256, size). Not persisted.
         self.uploads: dict[str, tuple[str, str, int]] = {}
         self._depth = 0
-        self._saved: bytes | None = None  # the state file's content as last written
         self.blobs = BlobStore(data_dir / "blobs" if data_dir else None)
+        self._touched: set[str] = set()  # Space keys this transaction found, put or removed
+        self._rows = _Rows()
+        self._db: Database | None = None
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
             self._load()
@@ -92,15 +114,24 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
-        """Hold the lock; on leaving the outermost transaction, persist the state."""
+        """Hold the lock (and with `--data` the database's write lock, up to date with what
+        other processes wrote); on leaving the outermost transaction, save what changed."""
         with self.lock:
+            outermost = self._depth == 0
+            if outermost and self._db is not None:
+                self._db.begin()
+                try:
+                    self._refresh(self._db)
+                except BaseException:
+                    self._db.rollback()
+                    raise
             self._depth += 1
             try:
                 yield self
             finally:
                 self._depth -= 1
-                if self._depth == 0:
-                    self._save()
+                if outermost:
+                    self._finish()
 
     # -- identities -------------------------------------------------------------------------
 
@@ -121,6 +152,7 @@ class Store:
 
     def find(self, repo_id: str) -> Space | None:
         """The Space named `repo_id` in any letter case."""
+        self._touched.add(repo_id.lower())
         return self.spaces.get(repo_id.lower())
 
     def moved(self, repo_id: str) -> Space | None:
@@ -134,9 +166,11 @@ class Store:
 
     def put(self, space: Space) -> None:
         """Add `space` under its id (replacing one of the same name in any case)."""
+        self._touched.add(space.id.lower())
         self.spaces[space.id.lower()] = space
 
     def remove(self, space: Space) -> None:
+        self._touched.add(space.id.lower())
         del self.spaces[space.id.lower()]
 
     def read_file(self, commit: Commit, path: str) -> bytes | None:
@@ -151,35 +185,175 @@ class Store:
 
     # -- persistence ------------------------------------------------------------------------
 
-    def _save(self) -> None:
-        if self.data_dir is None:
+    def _finish(self) -> None:
+        """End the outermost transaction: save the touched Spaces and the identities that
+        differ from what was last saved, as one database transaction."""
+        touched, self._touched = self._touched, set()
+        if self._db is None:
             return
-        state = {
-            "version": STATE_VERSION,
-            "users": {n: [u.created_at, u.object_id] for n, u in self.users.items()},
-            "tokens": {t: [k.user, k.role, k.created_at] for t, k in self.tokens.items()},
-            "orgs": {n: [o.members, o.object_id] for n, o in self.orgs.items()},
-            "spaces": [_space_to_json(s) for s in self.spaces.values()],
-        }
-        data = json.dumps(state).encode()
-        if data == self._saved:
-            return  # a read, or a write that changed nothing: no rewrite of the file
-        write_atomic(self.data_dir / "state.json", data, private=True)
-        self._saved = data
+        try:
+            rows, removed = self._rows.changes(self, touched)
+            self._rows.seq = self._db.write(rows, removed)
+            self._db.commit()
+        except BaseException:
+            self._db.rollback()
+            self._rows.seq = -1  # what memory holds is not what was saved: reload it all
+            raise
+
+    def _refresh(self, db: Database) -> None:
+        """Bring memory up to date with the database: nothing to do unless another process
+        wrote since (one read), else read only the records it wrote."""
+        seq = db.seq()
+        if seq == self._rows.seq:
+            return
+        if self._rows.seq < 0:
+            self.users, self.tokens, self.orgs, self.spaces = {}, {}, {}, {}
+            self._rows = _Rows()
+            changed = db.live()
+        else:
+            changed = db.changed_since(self._rows.seq)
+        self._rows.load(self, db, changed)
+        self._rows.seq = seq
 
     def _load(self) -> None:
+        """Open the database and load it, first converting a state.json of version 1 (the
+        one-file store) into it once, then keeping that as state.json.migrated."""
         assert self.data_dir is not None
-        path = self.data_dir / "state.json"
-        if not path.exists():
-            return
-        state = json.loads(path.read_text())
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"{path}: unsupported sandbox state version {state.get('version')}")
-        self.users = {n: User(n, v[0], v[1]) for n, v in state["users"].items()}
-        self.tokens = {t: Token(v[0], v[1], v[2]) for t, v in state["tokens"].items()}
-        self.orgs = {n: Org(n, v[0], v[1]) for n, v in state["orgs"].items()}
-        for raw in state["spaces"]:
-            self.put(_space_from_json(raw))
+        self._db = Database(self.data_dir / STATE_FILE)
+        legacy = self.data_dir / LEGACY_STATE_FILE
+        with self.transaction():
+            if legacy.exists() and self._db.meta("migrated") is None and not self.spaces:
+                state = json.loads(legacy.read_text())
+                if state.get("version") != 1:
+                    version = state.get("version")
+                    raise ValueError(f"{legacy}: unsupported sandbox state version {version}")
+                self.users = {n: User(n, v[0], v[1]) for n, v in state["users"].items()}
+                self.tokens = {t: Token(v[0], v[1], v[2]) for t, v in state["tokens"].items()}
+                self.orgs = {n: Org(n, v[0], v[1]) for n, v in state["orgs"].items()}
+                for raw in state["spaces"]:
+                    self.put(_space_from_json(raw))
+                self._db.set_meta("migrated", legacy.name)
+        if legacy.exists() and self._db.meta("migrated") is not None:
+            legacy.replace(legacy.with_name(legacy.name + ".migrated"))
+
+
+def open_store(data_dir: Path | None) -> Store:
+    """The Store persisted in `data_dir` (in memory for None); a folder or state file it cannot
+    use is a one-line ConfigError naming it."""
+    try:
+        return Store(data_dir)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"cannot use the sandbox state: {error}") from None
+
+
+# Identity records: kind -> (the Store's dict, to JSON, from (key, JSON)).
+_IDENTITIES: dict[str, tuple[str, Callable[[Any], Any], Callable[[str, Any], Any]]] = {
+    "user": ("users", lambda u: [u.created_at, u.object_id], lambda k, v: User(k, v[0], v[1])),
+    "token": ("tokens", lambda t: [t.user, t.role, t.created_at], lambda k, v: Token(*v)),
+    "org": ("orgs", lambda o: [o.members, o.object_id], lambda k, v: Org(k, v[0], v[1])),
+}
+
+
+class _Rows:
+    """What the database holds, as this process last wrote or read it: the JSON of every
+    record and the commits stored per Space. `changes` compares the touched records with it, so
+    a transaction writes only what it changed; `load` takes in what another process wrote."""
+
+    def __init__(self) -> None:
+        self.seq = -1  # the last transaction number seen; -1: nothing loaded yet
+        self.spaces: dict[str, tuple[str, str]] = {}  # key -> (object id, row)
+        self.commits: dict[str, set[str]] = {}  # a Space's object id -> its stored commit ids
+        self.identities: dict[tuple[str, str], str] = {}  # (kind, key) -> row
+
+    def changes(self, store: Store, touched: set[str]) -> tuple[list[Row], list[tuple[str, str]]]:
+        """The rows to write (and commit groups to drop) for `touched` Spaces and identities."""
+        rows: list[Row] = []
+        gone: set[str] = set()
+        alive: set[str] = set()
+        for key in sorted(touched):
+            space = store.spaces.get(key)
+            saved = self.spaces.get(key)
+            if space is None:
+                if saved is not None:
+                    rows.append(("space", key, None))
+                    gone.add(saved[0])
+                    del self.spaces[key]
+                continue
+            alive.add(space.object_id)
+            row = _space_row(space)
+            if saved is not None and saved[1] == row:
+                continue
+            rows.append(("space", key, row))
+            self.spaces[key] = (space.object_id, row)
+            stored = self.commits.setdefault(space.object_id, set())
+            for commit in space.commits:
+                if commit.id not in stored:
+                    data = json.dumps(_commits_to_json([commit])[0])
+                    rows.append(("commit", f"{space.object_id}/{commit.id}", data))
+                    stored.add(commit.id)
+        removed = [("commit", f"{object_id}/") for object_id in sorted(gone - alive)]
+        for object_id in gone - alive:
+            self.commits.pop(object_id, None)
+        for kind, (attribute, encode, _) in _IDENTITIES.items():
+            current = getattr(store, attribute)
+            for key, value in current.items():
+                row = json.dumps(encode(value))
+                if self.identities.get((kind, key)) != row:
+                    rows.append((kind, key, row))
+                    self.identities[(kind, key)] = row
+            for saved_kind, key in [k for k in self.identities if k[0] == kind]:
+                if key not in current:
+                    rows.append((saved_kind, key, None))
+                    del self.identities[(saved_kind, key)]
+        return rows, removed
+
+    def load(self, store: Store, db: Database, changed: list[Row]) -> None:
+        """Take `changed` records (read from `db`) into `store` and into what is known saved.
+        A Space's commits are reused from memory when known, else read from `db`."""
+        spaces = [(key, data) for kind, key, data in changed if kind == "space"]
+        commit_rows = {key: data for kind, key, data in changed if kind == "commit"}
+        previous = {s.object_id: s for key, _ in spaces if (s := store.spaces.get(key))}
+        for key, _ in spaces:
+            store.spaces.pop(key, None)
+            self.spaces.pop(key, None)
+        for key, data in spaces:
+            if data is None:
+                continue
+            raw = json.loads(data)
+            object_id, ids = raw["object_id"], raw["commits"]
+            known = {c.id: c for c in previous[object_id].commits} if object_id in previous else {}
+            for missing in [i for i in ids if i not in known]:
+                commit_key = f"{object_id}/{missing}"
+                commit_data = commit_rows.get(commit_key) or db.get("commit", commit_key)
+                if commit_data is None:
+                    raise ValueError(f"{db.path}: commit {missing} of {key} is missing")
+                (known[missing],) = _commits_from_json([json.loads(commit_data)])
+            store.spaces[key] = _space_from_json({**raw, "commits": []})
+            store.spaces[key].commits = [known[i] for i in ids]
+            self.spaces[key] = (object_id, data)
+            self.commits[object_id] = set(ids)
+        for kind, key, data in changed:
+            if kind in _IDENTITIES:
+                attribute, _, decode = _IDENTITIES[kind]
+                mapping = getattr(store, attribute)
+                if data is None:
+                    mapping.pop(key, None)
+                    self.identities.pop((kind, key), None)
+                else:
+                    mapping[key] = decode(key, json.loads(data))
+                    self.identities[(kind, key)] = data
+
+
+def _space_row(space: Space) -> str:
+    """A Space's record: its JSON with commits by id (each commit is a record of its own)."""
+    data: dict[str, Any] = {}
+    for spec in dataclasses.fields(Space):
+        value = getattr(space, spec.name)
+        if spec.name == "commits":
+            data["commits"] = [c.id for c in value]
+        else:
+            data[spec.name] = _CODECS[spec.name][0](value) if spec.name in _CODECS else value
+    return json.dumps(data)
 
 
 def _settings_to_json(settings: dict[str, Setting]) -> dict[str, Any]:
@@ -227,14 +401,6 @@ _CODECS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "lfs_objects": (sorted, set),
     "branch_commits": (_commits_to_json, _commits_from_json),
 }
-
-
-def _space_to_json(space: Space) -> dict[str, Any]:
-    data = {}
-    for spec in dataclasses.fields(Space):
-        value = getattr(space, spec.name)
-        data[spec.name] = _CODECS[spec.name][0](value) if spec.name in _CODECS else value
-    return data
 
 
 def _space_from_json(data: dict[str, Any]) -> Space:

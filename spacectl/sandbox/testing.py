@@ -96,9 +96,26 @@ class SandboxProcess:
                 self._process.kill()
                 self._process.wait()
             self._process = None
+        self._close_log()
+
+    def _close_log(self) -> None:
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
+
+    @property
+    def pid(self) -> int:
+        """The process id of the running sandbox."""
+        assert self._process is not None, "the sandbox is not running"
+        return self._process.pid
+
+    def kill(self) -> None:
+        """SIGKILL the process (no clean-up: a crash), then forget it; `start()` runs it again."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+        self._close_log()
 
     def restart(self) -> None:
         """Stop and start again with the same flags (a new port unless one was given)."""

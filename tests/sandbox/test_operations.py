@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -43,8 +45,8 @@ def test_state_survives_a_restart_with_data(tmp_path: Path) -> None:
         sandbox.restart()
         checked = client(sandbox, "persist_check")
         assert checked["sha"] == written["sha"]
-    assert (data / "state.json").exists()
-    state = (data / "state.json").read_text()
+    with closing(sqlite3.connect(data / "state.sqlite3")) as db:
+        state = "".join(str(row[0]) for row in db.execute("SELECT data FROM records"))
     assert "SECRET" in state  # secret values are persisted (the API never returns them)
     # Started again without --user: the persisted user and token are still valid.
     with sandbox_process(tmp_path, data=data) as again:
