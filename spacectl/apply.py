@@ -1,11 +1,13 @@
 """apply_plan(): execute a Plan, Space by Space, in the planned order.
 
 Contract:
-- The plan is the only input: apply never computes a diff of its own. Two exceptions concern a
-  Space the plan creates, whose state the plan could not read: the read-back after the create
-  checks that the Hub honoured every setting passed to the create call and sets those it ignored
-  (values from the plan's CreateSpace), and the first commit removes the files the Hub's Space
-  template added that the source folder does not have (`Commit.mirror_new_space`).
+- The plan is the only input: apply never computes a diff of its own. A Space the plan creates
+  is not read back: the create call carries every setting the plan has for it (a 2xx answer is
+  the Hub's word that it took them; anything the Hub did not honour shows in the next plan), and
+  its first commit goes on top of the Space's fresh head without a head read. That commit removes
+  the files the Hub's Space template added that the source folder does not have
+  (`Commit.mirror_new_space`); the template's paths are listed once per SDK and apply
+  (`_Templates`), and a deletion the Hub refuses as missing relists that Space's own tree.
 - Before writing to a Space, a stale check (for saved plans) re-reads it and compares it with the
   plan's fingerprint; if anything changed, nothing is written to that Space. For a saved plan,
   `check_plan_current` does the same for every Space at once before anything is shown or written.
@@ -20,14 +22,20 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import assert_never
 
-from spacectl.attributes import create_fixes
-from spacectl.errors import ConfigError, HubError, SpacectlError, SpillError, StalePlanError
+from spacectl.errors import (
+    ConfigError,
+    HubError,
+    NotFoundError,
+    SpacectlError,
+    SpillError,
+    StalePlanError,
+)
 from spacectl.files import checked_content
 from spacectl.operations import (
     PROTECTED_FILES,
@@ -89,6 +97,25 @@ def _quiet(space_id: str, message: str) -> None:
     """Default reporter: say nothing."""
 
 
+class _Templates:
+    """The paths of the Hub's fresh-Space template per SDK, learnt from the first Space of that
+    SDK this apply creates (one tree listing per SDK, not per Space): the Hub makes the template
+    from the SDK alone. Thread-safe; one listing per SDK even when Spaces race for it."""
+
+    def __init__(self) -> None:
+        self._paths: dict[str, frozenset[str]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def paths(self, sdk: str, space_id: str, hub: HubPort) -> frozenset[str]:
+        with self._guard:
+            lock = self._locks.setdefault(sdk, threading.Lock())
+        with lock:
+            if sdk not in self._paths:
+                self._paths[sdk] = frozenset(hub.list_files(space_id, "main"))
+            return self._paths[sdk]
+
+
 @dataclass
 class _Context:
     hub: HubPort
@@ -98,6 +125,7 @@ class _Context:
     base_dir: Path
     spill_dir: Path
     memory: _MemoryBudget
+    templates: _Templates = field(default_factory=_Templates)
 
 
 def _needs_for(change: SpaceChange) -> ReadNeeds:
@@ -228,7 +256,6 @@ def _execute(
     match op:
         case CreateSpace():
             hub.create_space(sid, op, [inputs.secrets[secret.key] for secret in op.secrets])
-            _fix_after_create(op, change, ctx, inputs, result)
         case SetVisibility():
             hub.set_visibility(sid, op.visibility)
         case SetVariable():
@@ -248,48 +275,53 @@ def _execute(
         case SetDevMode():
             hub.set_dev_mode(sid, op.enabled)
         case Commit():
-            result.committed = _commit(op, sid, hub, inputs)
+            result.committed = _commit(op, change, ctx, inputs)
         case DeleteSpace():
             hub.delete_space(sid)
         case _:
             assert_never(op)
 
 
-def _commit(op: Commit, sid: str, hub: HubPort, inputs: _Inputs) -> str:
-    parent = op.parent or hub.head(sid)
-    if parent is None:
-        raise HubError(f"{sid}: the Space has no commit to build on")
-    deletions = list(op.deletions)
-    if op.mirror_new_space:
-        added = {add.path for add in op.additions}
-        deletions += [
-            path
-            for path in hub.list_files(sid, parent)
-            if path not in added and path not in PROTECTED_FILES
-        ]
+def _commit(op: Commit, change: SpaceChange, ctx: _Context, inputs: _Inputs) -> str:
+    """The planned commit. On a Space this apply created (`mirror_new_space`) it goes on top of
+    the fresh head (no parent: nothing else has written to it) and also deletes the template's
+    files the source lacks; should the Hub refuse one as missing (this Space's template differs
+    from the one learnt), its own tree is listed and the commit made once more."""
+    sid, hub = change.space_id, ctx.hub
+    if not op.mirror_new_space:
+        parent = op.parent or hub.head(sid)
+        if parent is None:
+            raise HubError(f"{sid}: the Space has no commit to build on")
+        return _commit_on(op, sid, hub, inputs, parent, op.deletions)
+    template = ctx.templates.paths(change.sdk or "", sid, hub)
+    try:
+        return _commit_on(op, sid, hub, inputs, None, _mirror(op, template))
+    except NotFoundError:
+        return _commit_on(op, sid, hub, inputs, None, _mirror(op, hub.list_files(sid, "main")))
+
+
+def _mirror(op: Commit, template: Iterable[str]) -> tuple[str, ...]:
+    """The planned deletions plus the template files the source folder does not have."""
+    added = {add.path for add in op.additions}
+    extra = [p for p in template if p not in added and p not in PROTECTED_FILES]
+    return (*op.deletions, *sorted(extra))
+
+
+def _commit_on(
+    op: Commit,
+    sid: str,
+    hub: HubPort,
+    inputs: _Inputs,
+    parent: str | None,
+    deletions: Iterable[str],
+) -> str:
     return hub.commit(
         sid,
         parent=parent,
         message=op.message,
         additions=[inputs.uploads[add.path] for add in op.additions],
-        deletions=deletions,
+        deletions=list(deletions),
     )
-
-
-def _fix_after_create(
-    op: CreateSpace, change: SpaceChange, ctx: _Context, inputs: _Inputs, result: SpaceResult
-) -> None:
-    """Read the new Space back and set whatever the create call did not apply."""
-    sid = change.space_id
-    live = ctx.hub.read_space(
-        sid, ReadNeeds(variables=bool(op.variables), secrets=bool(op.secrets))
-    )
-    if live is None:
-        raise HubError(f"{sid}: created, but the Hub does not show it", hint="run apply again")
-    for fix in create_fixes(op, live):
-        ctx.report(sid, f"{fix.describe()} (not applied by create)")
-        _execute(fix, change, ctx, inputs, result)
-        result.operations_done.append(fix.describe())
 
 
 def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:

@@ -650,12 +650,13 @@ class Hub:
         self,
         space_id: str,
         *,
-        parent: str,
+        parent: str | None,
         message: str,
         additions: Sequence[Upload],
         deletions: Sequence[str],
     ) -> str:
-        """One commit on top of `parent`; returns the new head.
+        """One commit on top of `parent` (None: on top of the branch's head, for a Space created
+        a moment ago); returns the new head.
 
         A retry that gets 412 (the branch moved) or 404 checks whether the head already carries
         exactly these files (`Upload.landed_in`: LFS files by SHA-256, others by blob SHA-1):

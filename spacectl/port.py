@@ -103,7 +103,7 @@ class HubPort(CatalogPort, Protocol):
         self,
         space_id: str,
         *,
-        parent: str,
+        parent: str | None,
         message: str,
         additions: Sequence[Upload],
         deletions: Sequence[str],
