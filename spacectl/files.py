@@ -12,17 +12,21 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pathspec
 
+from spacectl.cache import DigestCache
 from spacectl.errors import ConfigError, SpillError
 from spacectl.operations import PROTECTED_FILES, Action, FieldChange, FileAdd
 from spacectl.state import LiveFile
 
 _CHUNK = 1 << 20  # 1 MiB: bounded memory for large files, few syscalls for small ones
+# Files hashed at once: enough to keep every core and the disk busy, few enough for small hosts.
+_HASH_THREADS = min(8, (os.cpu_count() or 2) + 1)
 # The Hub rejects any path with one of these segments (huggingface_hub `_commit_api.py`).
 _FORBIDDEN_SEGMENTS = frozenset({".git", ".cache"})
 
@@ -61,8 +65,13 @@ class LocalFile:
         return self.source_path.read_bytes()
 
 
-def scan_source(root: Path, ignore: Sequence[str] = ()) -> dict[str, LocalFile]:
+def scan_source(
+    root: Path, ignore: Sequence[str] = (), *, digests: DigestCache | None = None
+) -> dict[str, LocalFile]:
     """Every file under `root` that belongs in the Space, keyed by POSIX path, sorted by path.
+
+    Files are hashed on `_HASH_THREADS` threads (hashlib releases the GIL on large buffers); a
+    file `digests` knows unchanged (same path, size, mtime, inode, ctime) is not read at all.
 
     Excluded, like `huggingface_hub.upload_folder` and git:
     - any `.git` folder or file, and `.cache/huggingface/` folders, at any depth;
@@ -84,9 +93,15 @@ def scan_source(root: Path, ignore: Sequence[str] = ()) -> dict[str, LocalFile]:
         raise ConfigError(f"Source folder '{root}' does not exist or is not a folder.")
     real_root = Path(os.path.realpath(root))
     manifest_rules = _spec(ignore)
-    files: dict[str, LocalFile] = {}
-    _scan_dir(root, "", real_root, manifest_rules, [], {str(real_root)}, files)
-    return dict(sorted(files.items()))
+    found: dict[str, Path] = {}
+    _scan_dir(root, "", real_root, manifest_rules, [], {str(real_root)}, found)
+    paths = sorted(found)
+    if len(paths) <= 1:
+        hashed = [_hash_file(rel, found[rel], digests) for rel in paths]
+    else:
+        with ThreadPoolExecutor(max_workers=min(_HASH_THREADS, len(paths))) as pool:
+            hashed = list(pool.map(lambda rel: _hash_file(rel, found[rel], digests), paths))
+    return dict(zip(paths, hashed, strict=True))
 
 
 @dataclass(frozen=True)
@@ -106,7 +121,7 @@ def _scan_dir(
     manifest_rules: pathspec.GitIgnoreSpec,
     gitignores: list[_GitIgnore],
     ancestors: set[str],
-    out: dict[str, LocalFile],
+    out: dict[str, Path],
 ) -> None:
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -168,7 +183,7 @@ def _scan_dir(
                 f"The Hub refuses '{rel}' (no file may be under a '{min(forbidden)}/' folder); "
                 "add the folder to 'ignore' or .gitignore."
             )
-        out[rel] = _hash_file(rel, Path(entry.path))
+        out[rel] = Path(entry.path)
 
 
 def _ignored(
@@ -216,8 +231,21 @@ def _read_hashed(path: Path, sink: Callable[[bytes], object] | None = None) -> t
     return size, sha1.hexdigest(), sha256.hexdigest()
 
 
-def _hash_file(rel: str, path: Path) -> LocalFile:
+def _hash_file(rel: str, path: Path, digests: DigestCache | None = None) -> LocalFile:
+    if digests is None:
+        size, blob_id, sha256 = _read_hashed(path)
+        return LocalFile(rel, size, blob_id, sha256, source_path=path)
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise ConfigError(f"Cannot read '{path}': {exc.strerror}.") from exc
+    absolute = Path(os.path.abspath(path))
+    known = digests.get(absolute, st)
+    if known is not None:
+        return LocalFile(rel, st.st_size, known[0], known[1], source_path=path)
     size, blob_id, sha256 = _read_hashed(path)
+    if size == st.st_size:
+        digests.put(absolute, st, blob_id, sha256)
     return LocalFile(rel, size, blob_id, sha256, source_path=path)
 
 

@@ -18,7 +18,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -64,6 +64,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from spacectl.cache import TreeCache
 from spacectl.errors import (
     AuthError,
     ConflictError,
@@ -280,8 +281,10 @@ class Hub:
         max_wait: float = _MAX_WAIT_SECONDS,
         on_retry: Callable[[str], None] | None = None,
         identity: str | None = None,
+        tree_cache: TreeCache | None = None,
     ) -> None:
-        """`identity` names this Hub in saved plans (default: the endpoint URL)."""
+        """`identity` names this Hub in saved plans (default: the endpoint URL); `tree_cache`
+        keeps file trees by commit id (`list_files` of a commit id answers from it)."""
         self.endpoint = endpoint.rstrip("/")
         self.identity = identity or self.endpoint
         self.token = token
@@ -290,6 +293,7 @@ class Hub:
         self._max_wait = max_wait
         self._on_retry = on_retry
         self._create_lock = threading.Lock()
+        self._trees = tree_cache
 
     def _note(self, message: str) -> None:
         if self._on_retry:
@@ -439,6 +443,20 @@ class Hub:
         return replace(live, **changes)
 
     def list_files(self, space_id: str, revision: str) -> dict[str, LiveFile]:
+        """The files at `revision`; a commit id's tree comes from the tree cache when it has it
+        (a commit's tree never changes), and goes into it when it is read."""
+        rows = self._trees.get(self.endpoint, space_id, revision) if self._trees else None
+        if rows is not None:
+            try:
+                return {row["path"]: LiveFile(**row) for row in rows}
+            except (TypeError, KeyError):
+                pass  # a damaged entry is a miss: read the tree again
+        files = self._list_files(space_id, revision)
+        if self._trees is not None:
+            self._trees.put(self.endpoint, space_id, revision, [asdict(f) for f in files.values()])
+        return files
+
+    def _list_files(self, space_id: str, revision: str) -> dict[str, LiveFile]:
         entries = self._call(
             f"{space_id}: list files",
             lambda: list(

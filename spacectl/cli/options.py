@@ -52,6 +52,21 @@ SandboxOpt = Annotated[
         help=f"Use an embedded local Hub sandbox, state in ./{SANDBOX_DIR} (no account needed).",
     ),
 ]
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        metavar="DIR",
+        help="Cache of file trees by commit and of local file digests (default: "
+        "$SPACECTL_CACHE_DIR, then ~/.cache/spacectl); safe to delete, worth keeping in CI.",
+    ),
+]
+ParallelismOpt = Annotated[
+    int,
+    typer.Option(
+        "--parallelism", min=1, max=32, metavar="N", help="Spaces read or applied at once."
+    ),
+]
 TargetOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -118,10 +133,12 @@ def connect(
     owners: set[str],
     *,
     need_token: bool = True,
+    cache: Path | None = None,
 ) -> Iterator[Hub]:
     """The Hub to talk to: the real one (or $HF_ENDPOINT), or an embedded sandbox owning
     `owners`, stopped on exit. Without `need_token` a missing token is no error here (doctor
-    reports it as a failed check)."""
+    reports it as a failed check). `cache`: the cache folder whose tree cache the Hub uses."""
+    from spacectl.cache import TreeCache
     from spacectl.hub import (
         Hub,
         configure_client,
@@ -132,11 +149,15 @@ def connect(
     )
 
     configure_client()
+    trees = TreeCache(cache) if cache is not None else None
     if not sandbox:
         resolved = resolve_endpoint(endpoint)
         credential = resolve_token(token)
         yield Hub(
-            resolved, token_or_error(credential) if need_token else credential, on_retry=_retry_note
+            resolved,
+            token_or_error(credential) if need_token else credential,
+            on_retry=_retry_note,
+            tree_cache=trees,
         )
         return
     from spacectl.sandbox.embedded import start_embedded_sandbox
@@ -148,7 +169,11 @@ def connect(
     try:
         # The embedded server's port changes from run to run; its data folder does not.
         yield Hub(
-            running.endpoint, running.token, on_retry=_retry_note, identity=f"sandbox:{data_dir}"
+            running.endpoint,
+            running.token,
+            on_retry=_retry_note,
+            identity=f"sandbox:{data_dir}",
+            tree_cache=trees,
         )
     finally:
         running.stop()

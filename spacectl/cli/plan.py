@@ -22,12 +22,14 @@ from spacectl.cli.boundary import error_boundary
 from spacectl.cli.options import (
     DEFAULT_MANIFEST,
     JSON_FORMAT_VERSION,
+    CacheDirOpt,
     EndpointOpt,
     Format,
     FormatOpt,
     ManifestOpt,
     NoColorOpt,
     OptionalManifestOpt,
+    ParallelismOpt,
     ResultFormat,
     ResultFormatOpt,
     SandboxOpt,
@@ -146,6 +148,8 @@ def plan(
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="List unchanged Spaces.")
     ] = False,
+    parallelism: ParallelismOpt = 8,
+    cache_dir: CacheDirOpt = None,
     endpoint: EndpointOpt = None,
     token: TokenOpt = None,
     sandbox: SandboxOpt = False,
@@ -159,8 +163,10 @@ def plan(
 
     with error_boundary():
         manifest = load_manifest(file)
-        with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
-            the_plan = _make_plan(manifest, file, hub, targets_of(target))
+        cache = _cache(cache_dir)
+        owners = manifest_owners(manifest)
+        with connect(endpoint, token, sandbox, owners, cache=cache) as hub:
+            the_plan = _make_plan(manifest, file, hub, targets_of(target), parallelism, cache)
         if fmt is Format.text:
             with _log_group(f"spacectl plan -f {file}"):
                 # click strips ANSI codes off a stream that is no terminal unless told otherwise.
@@ -193,10 +199,8 @@ def apply(
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, metavar="SECONDS", help="Seconds to --wait.")
     ] = 900.0,
-    parallelism: Annotated[
-        int,
-        typer.Option("--parallelism", min=1, max=32, metavar="N", help="Spaces applied at once."),
-    ] = 4,
+    parallelism: ParallelismOpt = 8,
+    cache_dir: CacheDirOpt = None,
     target: TargetOpt = None,
     endpoint: EndpointOpt = None,
     token: TokenOpt = None,
@@ -230,14 +234,15 @@ def apply(
         manifest = load_manifest(Path(saved.header.manifest_path) if saved is not None else file)
         if saved is not None:
             check_saved_plan(saved, manifest.digest)
-        with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
+        cache = _cache(cache_dir)
+        with connect(endpoint, token, sandbox, manifest_owners(manifest), cache=cache) as hub:
             if saved is not None:
                 check_plan_endpoint(saved, hub.identity)
                 # Stale or applied already: one refusal, before any of the plan is printed.
                 check_plan_current(saved, hub)
                 the_plan = saved
             else:
-                the_plan = _make_plan(manifest, file, hub, targets_of(target))
+                the_plan = _make_plan(manifest, file, hub, targets_of(target), parallelism, cache)
             as_json = fmt is ResultFormat.json
             # As JSON, stdout carries the one document; the plan a person confirms is on stderr.
             title = f"spacectl apply: plan of {the_plan.header.manifest_path}"
@@ -307,12 +312,29 @@ def _log_group(title: str, *, err: bool = False) -> Iterator[None]:
         typer.echo(workflow_command("endgroup"), err=err)
 
 
-def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str] | None) -> Plan:
-    """Read live state and compute the plan; `path` is the manifest as the user named it."""
+def _cache(flag: Path | None) -> Path:
+    from spacectl.cache import cache_dir
+
+    return cache_dir(flag)
+
+
+def _make_plan(
+    manifest: Manifest,
+    path: Path,
+    hub: Hub,
+    targets: frozenset[str] | None,
+    parallelism: int,
+    cache: Path,
+) -> Plan:
+    """Read live state (`parallelism` Spaces at once) and compute the plan; `path` is the
+    manifest as the user named it; local digests are cached under `cache`."""
+    from spacectl.cache import DigestCache
     from spacectl.inputs import plan_inputs, read_needs, targeted
     from spacectl.plan import PlanHeader, compute_plan
 
-    inputs = plan_inputs(manifest, environ=os.environ, targets=targets)
+    digests = DigestCache(cache)
+    inputs = plan_inputs(manifest, environ=os.environ, targets=targets, digests=digests)
+    digests.save()
     needs = {
         spec.id: read_needs(spec, inputs.files.get(spec.id)) for spec in targeted(manifest, targets)
     }
@@ -326,7 +348,8 @@ def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str]
         endpoint=hub.identity,
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
-    return compute_plan(manifest, hub.read_live(needs), inputs).with_header(header)
+    live = hub.read_live(needs, parallelism=parallelism)
+    return compute_plan(manifest, live, inputs).with_header(header)
 
 
 def _confirm(yes: bool, *, err: bool = False) -> bool:

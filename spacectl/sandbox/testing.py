@@ -137,13 +137,15 @@ class SandboxProcess:
         return result
 
     def env(self, xet: bool, token: str | None = None) -> dict[str, str]:
-        """Environment for a client subprocess talking to this sandbox."""
+        """Environment for a client subprocess talking to this sandbox; its HF_HOME and spacectl
+        cache folder (SPACECTL_CACHE_DIR) are new and its own, never the user's."""
         home = tempfile.mkdtemp(prefix="hf-home-", dir=self.workdir)
         env = {
             **os.environ,
             "HF_ENDPOINT": self.endpoint,
             "HF_TOKEN": token or self.token,
             "HF_HOME": home,
+            "SPACECTL_CACHE_DIR": os.path.join(home, "spacectl-cache"),
             "HF_HUB_DISABLE_TELEMETRY": "1",
             "HF_HUB_DISABLE_PROGRESS_BARS": "1",
             "NO_PROXY": "127.0.0.1,localhost",
