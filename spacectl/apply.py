@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,7 +38,6 @@ from spacectl.errors import (
 from spacectl.files import checked_content
 from spacectl.operations import (
     PROTECTED_FILES,
-    Action,
     Commit,
     CreateSpace,
     DeleteSecret,
@@ -58,14 +56,9 @@ from spacectl.operations import (
 )
 from spacectl.plan import Plan, SpaceChange, stale_reasons
 from spacectl.port import HubPort, SecretToWrite, Upload
-from spacectl.results import ApplyResult, Outcome, SpaceResult, WaitResult
+from spacectl.results import ApplyResult, Outcome, SpaceResult
 from spacectl.secrets import SECRET_KEY_ENV, format_description, secret_digest
-from spacectl.state import (
-    BUILD_FAILURE_STAGES,
-    FAILED_STAGES,
-    INTERMEDIATE_STAGES,
-    ReadNeeds,
-)
+from spacectl.state import ReadNeeds
 
 Reporter = Callable[[str, str], None]
 # Bytes of file content held in memory at once across the Spaces being applied; files beyond it
@@ -367,10 +360,20 @@ def apply_plan(
     check_stale: bool = True,
     report: Reporter = _quiet,
     base_dir: Path,
+    on_done: Callable[[SpaceChange, SpaceResult], None] | None = None,
 ) -> ApplyResult:
     """Execute the plan; Spaces run in parallel, deletions after every other Space.
     `base_dir` is the manifest's folder, which the plan's file paths are relative to. Copies of
-    large files being uploaded live in a temporary folder removed before this returns."""
+    large files being uploaded live in a temporary folder removed before this returns.
+    `on_done(change, result)` is called as each Space is finished (`apply --wait` starts
+    waiting for it there and then)."""
+
+    def one(change: SpaceChange) -> SpaceResult:
+        result = _apply_space(change, ctx)
+        if on_done is not None:
+            on_done(change, result)
+        return result
+
     first = [c for c in plan.changes if not _deletes(c)]
     last = [c for c in plan.changes if _deletes(c)]
     results: list[SpaceResult] = []
@@ -379,7 +382,7 @@ def apply_plan(
         ctx = _Context(hub, environ, report, check_stale, base_dir, Path(spill), memory)
         for batch in (first, last):
             with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-                results.extend(pool.map(lambda c: _apply_space(c, ctx), batch))
+                results.extend(pool.map(one, batch))
     order = {c.space_id: i for i, c in enumerate(plan.changes)}
     results.sort(key=lambda r: order[r.space_id])
     return ApplyResult(tuple(results))
@@ -387,80 +390,3 @@ def apply_plan(
 
 def _deletes(change: SpaceChange) -> bool:
     return any(isinstance(op, DeleteSpace) for op in change.operations)
-
-
-# --- waiting for builds ---------------------------------------------------------------------------
-
-
-def wait_for_space(
-    hub: HubPort,
-    space_id: str,
-    *,
-    timeout: float,
-    changed_code: bool,
-    poll: float = 1.0,
-    grace: float = 15.0,
-    log_lines: int = 30,
-) -> WaitResult:
-    """Poll the runtime until the Space settles.
-
-    Right after a commit the Hub may still report the previous RUNNING for a moment; when the
-    code changed, a RUNNING stage counts only once a build stage was seen or `grace` seconds
-    passed. On a failure stage the tail of the build (or run) log is returned. A timeout or a
-    Hub error is a result too (not an exception), so one Space never hides the others'."""
-    start = time.monotonic()
-    seen_build = not changed_code
-    stage: str | None = None
-    while True:
-        try:
-            runtime = hub.runtime(space_id)
-        except SpacectlError as exc:
-            return WaitResult(space_id, stage, False, (), exc.message)
-        stage = runtime.stage
-        if stage in INTERMEDIATE_STAGES:
-            seen_build = True
-        elif stage in FAILED_STAGES:
-            build = stage in BUILD_FAILURE_STAGES
-            try:
-                tail = tuple(list(hub.logs(space_id, build=build))[-log_lines:])
-            except HubError:
-                tail = ()
-            return WaitResult(space_id, stage, False, tail, runtime.error_message)
-        elif stage is not None and (seen_build or time.monotonic() - start > grace):
-            return WaitResult(space_id, stage, stage in ("RUNNING", "SLEEPING"))
-        if time.monotonic() - start > timeout:
-            return WaitResult(
-                space_id, stage, False, (), f"still {stage} after {timeout:.0f} s (--timeout)"
-            )
-        time.sleep(poll)
-
-
-def wait_for_applied(
-    hub: HubPort,
-    plan: Plan,
-    result: ApplyResult,
-    *,
-    timeout: float,
-    parallelism: int,
-    announce: Callable[[int], None] | None = None,
-) -> list[WaitResult]:
-    """`apply --wait`: wait until each Space this apply changed settles (`wait_for_space`),
-    `parallelism` at a time; the results are in plan order.
-
-    Waited for are the Spaces whose outcome is APPLIED, except deleted ones. A new commit counts
-    as changed code (so an old RUNNING stage is not taken for the new build), except on a static
-    Space, which serves its files at once. `announce(count)` is called before the wait starts,
-    unless there is nothing to wait for."""
-    applied = {r.space_id: r for r in result.spaces if r.outcome is Outcome.APPLIED}
-    changes = [c for c in plan.changes if c.space_id in applied and c.action is not Action.DELETE]
-    if not changes:
-        return []
-    if announce is not None:
-        announce(len(changes))
-
-    def one(change: SpaceChange) -> WaitResult:
-        changed_code = applied[change.space_id].committed is not None and change.sdk != "static"
-        return wait_for_space(hub, change.space_id, timeout=timeout, changed_code=changed_code)
-
-    with ThreadPoolExecutor(max_workers=parallelism) as pool:
-        return list(pool.map(one, changes))

@@ -501,6 +501,16 @@ class Hub:
         rt = self._call(f"{space_id}: runtime", lambda: self.api.get_space_runtime(space_id))
         return _runtime(rt)
 
+    def runtimes(self, owner: str) -> dict[str, Runtime]:
+        """The runtime of every Space of `owner`, from one paginated listing (`--wait` polls
+        many Spaces this way)."""
+        infos = self._call(
+            f"list runtimes of {owner}",
+            lambda: list(self.api.list_spaces(author=owner, expand=["runtime"])),
+            retry=False,  # paginated listings already retry with backoff inside the client
+        )
+        return {info.id: _runtime(info.runtime) for info in infos if info.runtime is not None}
+
     def logs(self, space_id: str, *, build: bool, follow: bool = False) -> Iterator[str]:
         kind = "build" if build else "run"
         lines: Iterable[str] = self._call(

@@ -10,6 +10,8 @@ Knobs:
   the Hub does with some (apply must read back and set them).
 - `template = {path: bytes}`: extra files a created Space starts with (the Hub's template),
   `template_of[space_id]` another one for that Space; `listed` records each `list_files` call.
+- `stages[space_id] = [stage, ...]`: what successive runtime reads report (the last one stays);
+  `runtime_reads` records each read: a Space's id, or `list:OWNER` for a listing.
 - `lose_commit_answer = {space_id}`: the commit lands, its answer is lost and the adapter's retry
   gets 412; as `hub.Hub` does, the retry then checks whether the head carries the uploads.
 """
@@ -78,6 +80,8 @@ class FakeHub:
         self.template: dict[str, bytes] = {}
         self.template_of: dict[str, dict[str, bytes]] = {}
         self.listed: list[str] = []
+        self.stages: dict[str, list[str]] = {}
+        self.runtime_reads: list[str] = []
         self._lock = threading.Lock()
 
     # --- test set-up ---------------------------------------------------------------------------
@@ -178,8 +182,20 @@ class FakeHub:
         return None
 
     def runtime(self, space_id: str) -> Runtime:
+        with self._lock:
+            self.runtime_reads.append(space_id)
+        return self._runtime(space_id)
+
+    def _runtime(self, space_id: str) -> Runtime:
         live = self.spaces[space_id].live
-        return Runtime(live.stage, live.requested_hardware, live.current_hardware, None, {})
+        script = self.stages.get(space_id)
+        stage = (script.pop(0) if len(script) > 1 else script[0]) if script else live.stage
+        return Runtime(stage, live.requested_hardware, live.current_hardware, None, {})
+
+    def runtimes(self, owner: str) -> dict[str, Runtime]:
+        with self._lock:
+            self.runtime_reads.append(f"list:{owner}")
+        return {sid: self._runtime(sid) for sid in self.spaces if sid.split("/")[0] == owner}
 
     def logs(self, space_id: str, *, build: bool, follow: bool = False) -> Iterator[str]:
         return iter(())

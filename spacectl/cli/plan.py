@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from spacectl.hub import Hub
     from spacectl.manifest import Manifest
     from spacectl.plan import Plan
-    from spacectl.results import ApplyResult, WaitResult
+    from spacectl.results import WaitResult
+    from spacectl.waiting import Waiter
 
 
 def validate(
@@ -225,6 +226,7 @@ def apply(
         wait_results_to_dict,
     )
     from spacectl.results import Outcome
+    from spacectl.waiting import Waiter
 
     with error_boundary():
         saved = None
@@ -262,7 +264,10 @@ def apply(
             # A saved plan is the approval.
             asked = saved is None and _confirm(yes, err=as_json)
             changed = [c.space_id for c in the_plan.changes if c.operations]
+            if wait:
+                err(f"Waiting for each changed Space to run once applied (timeout {timeout:.0f}s)")
             with ApplyProgress(changed) as progress:
+                waiter = Waiter(hub, timeout=timeout, report=progress.report) if wait else None
                 result = apply_plan(
                     the_plan,
                     hub,
@@ -273,12 +278,14 @@ def apply(
                     # person may have gone stale.
                     check_stale=saved is not None or asked,
                     report=progress.report,
+                    on_done=waiter.offer if waiter is not None else None,
                 )
+                waits = _waits(waiter, the_plan) if waiter is not None else []
             applied = render_apply_result(result)
             if not as_json:
                 typer.echo(applied, nl=False)
             append_step_summary(f"{render_markdown(the_plan)}\n```\n{applied}```\n")
-            waits, urls = _wait(hub, the_plan, result, timeout, parallelism) if wait else ([], {})
+            urls = _urls(hub, waits)
             if as_json:
                 wait_json = wait_results_to_dict(waits, urls) if wait else None
                 ok = result.ok and all(w.ok for w in waits)
@@ -367,26 +374,18 @@ def _confirm(yes: bool, *, err: bool = False) -> bool:
     return True
 
 
-def _wait(
-    hub: Hub, the_plan: Plan, result: ApplyResult, timeout: float, parallelism: int
-) -> tuple[list[WaitResult], dict[str, tuple[str, str | None]]]:
-    """`apply --wait`: wait for the changed Spaces; where each stands, and its page and app
-    URLs."""
-    from spacectl.apply import wait_for_applied
+def _waits(waiter: Waiter, the_plan: Plan) -> list[WaitResult]:
+    """`apply --wait`: every waited-for Space's result, in plan order."""
+    waiter.close()
+    done = waiter.results()
+    return [done[c.space_id] for c in the_plan.changes if c.space_id in done]
+
+
+def _urls(hub: Hub, waits: list[WaitResult]) -> dict[str, tuple[str, str | None]]:
+    """Each waited-for Space's page and app URLs."""
     from spacectl.state import app_url, space_page_url
 
-    waits = wait_for_applied(
-        hub,
-        the_plan,
-        result,
-        timeout=timeout,
-        parallelism=parallelism,
-        announce=lambda count: err(
-            f"Waiting for {count} Space(s) to run (timeout {timeout:.0f}s)..."
-        ),
-    )
-    urls: dict[str, tuple[str, str | None]] = {
+    return {
         w.space_id: (space_page_url(hub.endpoint, w.space_id), app_url(hub.endpoint, w.space_id))
         for w in waits
     }
-    return waits, urls
