@@ -107,13 +107,14 @@ class DigestCache:
         except (OSError, ValueError):
             pass
 
-    def get(self, path: Path, st: os.stat_result) -> tuple[str, str] | None:
+    def get(self, path: str | Path, st: os.stat_result) -> tuple[str, str] | None:
+        """`path` absolute; None unless the entry's stat matches `st`."""
         entry = self._entries.get(str(path))
         if entry is None or len(entry) != 6 or entry[:4] != _key(st):
             return None
         return str(entry[4]), str(entry[5])
 
-    def put(self, path: Path, st: os.stat_result, blob_id: str, sha256: str) -> None:
+    def put(self, path: str | Path, st: os.stat_result, blob_id: str, sha256: str) -> None:
         if time.time() - st.st_mtime < _RACY_SECONDS:
             return
         with self._lock:
