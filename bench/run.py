@@ -69,6 +69,8 @@ class Row:
 class Options:
     sizes: list[int]
     repeat: int
+    repeat_large: int
+    script_max_n: int
     latency_ms: int
     builds: list[float]
     wait_spaces: int
@@ -204,7 +206,7 @@ class Bench:
     def org(self, sides: dict[str, Side], n: int) -> None:
         """apply from empty, no-op apply, plan cold and warm, one changed file: per repetition
         on a new organisation of `n` Spaces."""
-        for rep in range(self.o.repeat):
+        for rep in range(self.o.repeat if n <= 10 else self.o.repeat_large):
             if self.over_budget(f"N={n} repetition {rep + 1}"):
                 return
             owner = f"org{n}r{rep}"
@@ -295,7 +297,7 @@ class Bench:
         scenario = f"apply --wait from empty, {build:g} s build"
         for side in sides.values():
             side.sandbox.configure(build_seconds=build)
-        for rep in range(self.o.repeat):
+        for rep in range(self.o.repeat if build < 5 else self.o.repeat_large):
             if self.over_budget(f"{scenario}, repetition {rep + 1}"):
                 return
             owner = f"wait{int(build * 10)}r{rep}"
@@ -331,7 +333,9 @@ def render(bench: Bench, options: Options, command: str, machine: str) -> str:
         f"- Command: `{command}`",
         f"- Machine: {machine}",
         f"- Sandbox latency: {options.latency_ms} ms per request on both sides; spacectl "
-        f"--parallelism {PARALLELISM} (its default); {options.repeat} repetition(s), interleaved",
+        f"--parallelism {PARALLELISM} (its default); {options.repeat} repetition(s) of the small"
+        f" runs, {options.repeat_large} at N >= 100 and of builds of 5 s or more; the two sides"
+        " interleaved, their order swapped each repetition",
         f"- Start-up used in the floor model (`spacectl validate`, median): {bench.startup:.2f} s",
         "- **The machine is shared** (other jobs ran on its 2 cores at the same time): wall times"
         " are noisy and pessimistic; calls and bytes are exact.",
@@ -391,7 +395,13 @@ def parse(argv: list[str]) -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="A small run (about a minute).")
     parser.add_argument("--sizes", help="Comma-separated N (default 10,100,300).")
-    parser.add_argument("--repeat", type=int, help="Repetitions per scenario (default 2).")
+    parser.add_argument("--repeat", type=int, help="Repetitions of small runs (default 2).")
+    parser.add_argument(
+        "--repeat-large", type=int, help="Repetitions at N >= 100 and of 5 s+ builds (1)."
+    )
+    parser.add_argument(
+        "--script-max-n", type=int, default=100, help="Above it the script only applies."
+    )
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--builds", help="Build seconds of the --wait runs (default 1,10).")
     parser.add_argument("--wait-spaces", type=int, help="Spaces in the --wait runs (20).")
@@ -410,6 +420,8 @@ def parse(argv: list[str]) -> Options:
     return Options(
         sizes=[int(x) for x in pick(a.sizes, "10,100,300", "10").split(",")],
         repeat=pick(a.repeat, 2, 1),
+        repeat_large=pick(a.repeat_large, 1, 1),
+        script_max_n=a.script_max_n,
         latency_ms=a.latency_ms,
         builds=[float(x) for x in pick(a.builds, "1,10", "1").split(",")],
         wait_spaces=pick(a.wait_spaces, 20, 5),
@@ -429,8 +441,9 @@ def main(argv: list[str] | None = None) -> None:
         work = Path(tmp)
         bench = Bench(options, work)
         rows, bench.startup = startup_rows(work / "startup", options.startup_runs)
-        owners = [f"org{n}r{r}" for n in options.sizes for r in range(options.repeat)]
-        owners += [f"wait{int(b * 10)}r{r}" for b in options.builds for r in range(options.repeat)]
+        most = max(options.repeat, options.repeat_large)
+        owners = [f"org{n}r{r}" for n in options.sizes for r in range(most)]
+        owners += [f"wait{int(b * 10)}r{r}" for b in options.builds for r in range(most)]
         owners.append("many")
         flags = {
             "build_seconds": 1.0,
@@ -443,7 +456,9 @@ def main(argv: list[str] | None = None) -> None:
             sandbox_process(work / "sandbox-spacectl", **flags) as right,
         ):
             sides = {"script": Side("script", left), "spacectl": Side("spacectl", right)}
-            for n in sorted(options.sizes):
+            # The cheap runs first: should the budget run out, it is the largest N that go.
+            small = [n for n in sorted(options.sizes) if n <= 10]
+            for n in small:
                 print(f"N={n} ...", flush=True)
                 bench.org(sides, n)
             print("many files ...", flush=True)
@@ -451,8 +466,11 @@ def main(argv: list[str] | None = None) -> None:
             for build in options.builds:
                 print(f"--wait, {build:g} s builds ...", flush=True)
                 bench.wait(sides, build)
-        print("local hashing ...", flush=True)
-        rows += hashing_rows(work / "hash", options.hash_mb, options.replan_files)
+            print("local hashing ...", flush=True)
+            rows += hashing_rows(work / "hash", options.hash_mb, options.replan_files)
+            for n in sorted(set(options.sizes) - set(small)):
+                print(f"N={n} ...", flush=True)
+                bench.org(sides, n)
     text = render(bench, options, command, machine())
     text += "\n" + "\n".join(rows) + "\n"
     options.out.parent.mkdir(parents=True, exist_ok=True)
