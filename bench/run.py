@@ -198,8 +198,15 @@ class Bench:
         )
 
     def pair(self, rep: int, scenario: str, n: int, jobs: dict[str, Callable[[], Sample]]) -> None:
-        """Run both sides' job for one repetition, the order alternating with `rep`."""
+        """Run both sides' job for one repetition, the order alternating with `rep`. Above
+        `script_max_n` Spaces the script runs only its apply from empty (each of its runs
+        costs the same calls, and minutes)."""
         order = list(jobs) if rep % 2 == 0 else list(reversed(jobs))
+        if n > self.o.script_max_n and scenario != "apply from empty":
+            order.remove("script")
+            note = f"{scenario}, N={n}: script not run (--script-max-n {self.o.script_max_n})"
+            if note not in self.skipped:
+                self.skipped.append(note)
         for side in order:
             self.row(scenario, n, side).samples.append(jobs[side]())
 
@@ -370,7 +377,7 @@ def render(bench: Bench, options: Options, command: str, machine: str) -> str:
             f"| {f'{row.floor_seconds:.2f}' if row.floor_seconds else ''} | {floor} |"
         )
     if bench.skipped:
-        lines += ["", f"Not run (time budget of {options.budget:.0f} s reached): "]
+        lines += ["", f"Not run (--script-max-n, or the time budget of {options.budget:.0f} s):"]
         lines += [f"- {what}" for what in bench.skipped]
     return "\n".join(lines) + "\n"
 

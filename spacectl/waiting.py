@@ -3,9 +3,10 @@
 One poller thread serves every Space (a `Waiter`): a Space joins with `add` when apply finishes
 it, and is polled with a backoff suited to build times (every `poll_min` seconds at first, then
 a tenth of the time it has been building, at most `poll_max`), so a short build is seen within
-half a second and a long one costs a few calls a minute. When `bulk_at` or more Spaces of one
-owner are due at once, one listing of the owner's runtimes (`HubPort.runtimes`) answers for all
-of them instead of a read each. A Space stops being polled as soon as its outcome is known.
+half a second and a long one costs a few calls a minute. While `bulk_at` or more Spaces of one
+owner are waiting, one listing of the owner's runtimes (`HubPort.runtimes`) answers for all of
+them whenever one is due, instead of a read each. A Space stops being polled as soon as its
+outcome is known.
 
 Which RUNNING counts: right after a commit the Hub may still report the previous build's stage
 for a moment (the runtime names no commit, so nothing tells the two RUNNINGs apart). When the
@@ -129,28 +130,32 @@ class Waiter:
     def _poll(
         self, due: list[_Waiting], pool: ThreadPoolExecutor
     ) -> list[tuple[_Waiting, Runtime | SpacectlError]]:
-        """The runtime of each due Space: one listing per owner with `bulk_at` or more due,
-        else one read each (`parallelism` at a time)."""
-        owners: dict[str, list[_Waiting]] = {}
-        for waiting in due:
-            owners.setdefault(waiting.space_id.split("/", 1)[0], []).append(waiting)
+        """The runtime of each due Space: for an owner with `bulk_at` or more Spaces waiting,
+        one listing answers for all of them (due or not: they are observed, and their next
+        poll moves, together); other Spaces are read one by one (`parallelism` at a time)."""
+        with self._cond:
+            waiting_of: dict[str, list[_Waiting]] = {}
+            for waiting in self._waiting.values():
+                waiting_of.setdefault(waiting.space_id.split("/", 1)[0], []).append(waiting)
         seen: list[tuple[_Waiting, Runtime | SpacectlError]] = []
         single: list[_Waiting] = []
-        for owner, group in owners.items():
+        for owner in dict.fromkeys(w.space_id.split("/", 1)[0] for w in due):
+            group = waiting_of.get(owner, [])
             if len(group) < self._bulk_at:
-                single += group
+                single += [w for w in due if w.space_id.split("/", 1)[0] == owner]
                 continue
             try:
                 listed = {sid.lower(): rt for sid, rt in self._hub.runtimes(owner).items()}
             except SpacectlError:
-                single += group  # each read on its own retries and reports its own error
+                # Each read on its own retries and reports its own error.
+                single += [w for w in due if w.space_id.split("/", 1)[0] == owner]
                 continue
             for waiting in group:
                 runtime = listed.get(waiting.space_id.lower())
-                if runtime is None:
-                    single.append(waiting)
-                else:
+                if runtime is not None:
                     seen.append((waiting, runtime))
+                elif waiting in due:
+                    single.append(waiting)
 
         def read(waiting: _Waiting) -> tuple[_Waiting, Runtime | SpacectlError]:
             try:
