@@ -1,11 +1,13 @@
 """apply_plan(): execute a Plan, Space by Space, in the planned order.
 
 Contract:
-- The plan is the only input: apply never computes a diff of its own. Two exceptions concern a
-  Space the plan creates, whose state the plan could not read: the read-back after the create
-  checks that the Hub honoured every setting passed to the create call and sets those it ignored
-  (values from the plan's CreateSpace), and the first commit removes the files the Hub's Space
-  template added that the source folder does not have (`Commit.mirror_new_space`).
+- The plan is the only input: apply never computes a diff of its own. A Space the plan creates
+  is not read back: the create call carries every setting the plan has for it (a 2xx answer is
+  the Hub's word that it took them; anything the Hub did not honour shows in the next plan), and
+  its first commit goes on top of the Space's fresh head without a head read. That commit removes
+  the files the Hub's Space template added that the source folder does not have
+  (`Commit.mirror_new_space`); the template's paths are listed once per SDK and apply
+  (`_Templates`), and a deletion the Hub refuses as missing relists that Space's own tree.
 - Before writing to a Space, a stale check (for saved plans) re-reads it and compares it with the
   plan's fingerprint; if anything changed, nothing is written to that Space. For a saved plan,
   `check_plan_current` does the same for every Space at once before anything is shown or written.
@@ -19,19 +21,23 @@ from __future__ import annotations
 
 import tempfile
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import assert_never
 
-from spacectl.attributes import create_fixes
-from spacectl.errors import ConfigError, HubError, SpacectlError, SpillError, StalePlanError
+from spacectl.errors import (
+    ConfigError,
+    HubError,
+    NotFoundError,
+    SpacectlError,
+    SpillError,
+    StalePlanError,
+)
 from spacectl.files import checked_content
 from spacectl.operations import (
     PROTECTED_FILES,
-    Action,
     Commit,
     CreateSpace,
     DeleteSecret,
@@ -50,14 +56,9 @@ from spacectl.operations import (
 )
 from spacectl.plan import Plan, SpaceChange, stale_reasons
 from spacectl.port import HubPort, SecretToWrite, Upload
-from spacectl.results import ApplyResult, Outcome, SpaceResult, WaitResult
+from spacectl.results import ApplyResult, Outcome, SpaceResult
 from spacectl.secrets import SECRET_KEY_ENV, format_description, secret_digest
-from spacectl.state import (
-    BUILD_FAILURE_STAGES,
-    FAILED_STAGES,
-    INTERMEDIATE_STAGES,
-    ReadNeeds,
-)
+from spacectl.state import ReadNeeds
 
 Reporter = Callable[[str, str], None]
 # Bytes of file content held in memory at once across the Spaces being applied; files beyond it
@@ -89,6 +90,25 @@ def _quiet(space_id: str, message: str) -> None:
     """Default reporter: say nothing."""
 
 
+class _Templates:
+    """The paths of the Hub's fresh-Space template per SDK, learnt from the first Space of that
+    SDK this apply creates (one tree listing per SDK, not per Space): the Hub makes the template
+    from the SDK alone. Thread-safe; one listing per SDK even when Spaces race for it."""
+
+    def __init__(self) -> None:
+        self._paths: dict[str, frozenset[str]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def paths(self, sdk: str, space_id: str, hub: HubPort) -> frozenset[str]:
+        with self._guard:
+            lock = self._locks.setdefault(sdk, threading.Lock())
+        with lock:
+            if sdk not in self._paths:
+                self._paths[sdk] = frozenset(hub.list_files(space_id, "main"))
+            return self._paths[sdk]
+
+
 @dataclass
 class _Context:
     hub: HubPort
@@ -98,6 +118,7 @@ class _Context:
     base_dir: Path
     spill_dir: Path
     memory: _MemoryBudget
+    templates: _Templates = field(default_factory=_Templates)
 
 
 def _needs_for(change: SpaceChange) -> ReadNeeds:
@@ -228,7 +249,6 @@ def _execute(
     match op:
         case CreateSpace():
             hub.create_space(sid, op, [inputs.secrets[secret.key] for secret in op.secrets])
-            _fix_after_create(op, change, ctx, inputs, result)
         case SetVisibility():
             hub.set_visibility(sid, op.visibility)
         case SetVariable():
@@ -248,48 +268,53 @@ def _execute(
         case SetDevMode():
             hub.set_dev_mode(sid, op.enabled)
         case Commit():
-            result.committed = _commit(op, sid, hub, inputs)
+            result.committed = _commit(op, change, ctx, inputs)
         case DeleteSpace():
             hub.delete_space(sid)
         case _:
             assert_never(op)
 
 
-def _commit(op: Commit, sid: str, hub: HubPort, inputs: _Inputs) -> str:
-    parent = op.parent or hub.head(sid)
-    if parent is None:
-        raise HubError(f"{sid}: the Space has no commit to build on")
-    deletions = list(op.deletions)
-    if op.mirror_new_space:
-        added = {add.path for add in op.additions}
-        deletions += [
-            path
-            for path in hub.list_files(sid, parent)
-            if path not in added and path not in PROTECTED_FILES
-        ]
+def _commit(op: Commit, change: SpaceChange, ctx: _Context, inputs: _Inputs) -> str:
+    """The planned commit. On a Space this apply created (`mirror_new_space`) it goes on top of
+    the fresh head (no parent: nothing else has written to it) and also deletes the template's
+    files the source lacks; should the Hub refuse one as missing (this Space's template differs
+    from the one learnt), its own tree is listed and the commit made once more."""
+    sid, hub = change.space_id, ctx.hub
+    if not op.mirror_new_space:
+        parent = op.parent or hub.head(sid)
+        if parent is None:
+            raise HubError(f"{sid}: the Space has no commit to build on")
+        return _commit_on(op, sid, hub, inputs, parent, op.deletions)
+    template = ctx.templates.paths(change.sdk or "", sid, hub)
+    try:
+        return _commit_on(op, sid, hub, inputs, None, _mirror(op, template))
+    except NotFoundError:
+        return _commit_on(op, sid, hub, inputs, None, _mirror(op, hub.list_files(sid, "main")))
+
+
+def _mirror(op: Commit, template: Iterable[str]) -> tuple[str, ...]:
+    """The planned deletions plus the template files the source folder does not have."""
+    added = {add.path for add in op.additions}
+    extra = [p for p in template if p not in added and p not in PROTECTED_FILES]
+    return (*op.deletions, *sorted(extra))
+
+
+def _commit_on(
+    op: Commit,
+    sid: str,
+    hub: HubPort,
+    inputs: _Inputs,
+    parent: str | None,
+    deletions: Iterable[str],
+) -> str:
     return hub.commit(
         sid,
         parent=parent,
         message=op.message,
         additions=[inputs.uploads[add.path] for add in op.additions],
-        deletions=deletions,
+        deletions=list(deletions),
     )
-
-
-def _fix_after_create(
-    op: CreateSpace, change: SpaceChange, ctx: _Context, inputs: _Inputs, result: SpaceResult
-) -> None:
-    """Read the new Space back and set whatever the create call did not apply."""
-    sid = change.space_id
-    live = ctx.hub.read_space(
-        sid, ReadNeeds(variables=bool(op.variables), secrets=bool(op.secrets))
-    )
-    if live is None:
-        raise HubError(f"{sid}: created, but the Hub does not show it", hint="run apply again")
-    for fix in create_fixes(op, live):
-        ctx.report(sid, f"{fix.describe()} (not applied by create)")
-        _execute(fix, change, ctx, inputs, result)
-        result.operations_done.append(fix.describe())
 
 
 def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
@@ -335,10 +360,20 @@ def apply_plan(
     check_stale: bool = True,
     report: Reporter = _quiet,
     base_dir: Path,
+    on_done: Callable[[SpaceChange, SpaceResult], None] | None = None,
 ) -> ApplyResult:
     """Execute the plan; Spaces run in parallel, deletions after every other Space.
     `base_dir` is the manifest's folder, which the plan's file paths are relative to. Copies of
-    large files being uploaded live in a temporary folder removed before this returns."""
+    large files being uploaded live in a temporary folder removed before this returns.
+    `on_done(change, result)` is called as each Space is finished (`apply --wait` starts
+    waiting for it there and then)."""
+
+    def one(change: SpaceChange) -> SpaceResult:
+        result = _apply_space(change, ctx)
+        if on_done is not None:
+            on_done(change, result)
+        return result
+
     first = [c for c in plan.changes if not _deletes(c)]
     last = [c for c in plan.changes if _deletes(c)]
     results: list[SpaceResult] = []
@@ -347,7 +382,7 @@ def apply_plan(
         ctx = _Context(hub, environ, report, check_stale, base_dir, Path(spill), memory)
         for batch in (first, last):
             with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-                results.extend(pool.map(lambda c: _apply_space(c, ctx), batch))
+                results.extend(pool.map(one, batch))
     order = {c.space_id: i for i, c in enumerate(plan.changes)}
     results.sort(key=lambda r: order[r.space_id])
     return ApplyResult(tuple(results))
@@ -355,80 +390,3 @@ def apply_plan(
 
 def _deletes(change: SpaceChange) -> bool:
     return any(isinstance(op, DeleteSpace) for op in change.operations)
-
-
-# --- waiting for builds ---------------------------------------------------------------------------
-
-
-def wait_for_space(
-    hub: HubPort,
-    space_id: str,
-    *,
-    timeout: float,
-    changed_code: bool,
-    poll: float = 1.0,
-    grace: float = 15.0,
-    log_lines: int = 30,
-) -> WaitResult:
-    """Poll the runtime until the Space settles.
-
-    Right after a commit the Hub may still report the previous RUNNING for a moment; when the
-    code changed, a RUNNING stage counts only once a build stage was seen or `grace` seconds
-    passed. On a failure stage the tail of the build (or run) log is returned. A timeout or a
-    Hub error is a result too (not an exception), so one Space never hides the others'."""
-    start = time.monotonic()
-    seen_build = not changed_code
-    stage: str | None = None
-    while True:
-        try:
-            runtime = hub.runtime(space_id)
-        except SpacectlError as exc:
-            return WaitResult(space_id, stage, False, (), exc.message)
-        stage = runtime.stage
-        if stage in INTERMEDIATE_STAGES:
-            seen_build = True
-        elif stage in FAILED_STAGES:
-            build = stage in BUILD_FAILURE_STAGES
-            try:
-                tail = tuple(list(hub.logs(space_id, build=build))[-log_lines:])
-            except HubError:
-                tail = ()
-            return WaitResult(space_id, stage, False, tail, runtime.error_message)
-        elif stage is not None and (seen_build or time.monotonic() - start > grace):
-            return WaitResult(space_id, stage, stage in ("RUNNING", "SLEEPING"))
-        if time.monotonic() - start > timeout:
-            return WaitResult(
-                space_id, stage, False, (), f"still {stage} after {timeout:.0f} s (--timeout)"
-            )
-        time.sleep(poll)
-
-
-def wait_for_applied(
-    hub: HubPort,
-    plan: Plan,
-    result: ApplyResult,
-    *,
-    timeout: float,
-    parallelism: int,
-    announce: Callable[[int], None] | None = None,
-) -> list[WaitResult]:
-    """`apply --wait`: wait until each Space this apply changed settles (`wait_for_space`),
-    `parallelism` at a time; the results are in plan order.
-
-    Waited for are the Spaces whose outcome is APPLIED, except deleted ones. A new commit counts
-    as changed code (so an old RUNNING stage is not taken for the new build), except on a static
-    Space, which serves its files at once. `announce(count)` is called before the wait starts,
-    unless there is nothing to wait for."""
-    applied = {r.space_id: r for r in result.spaces if r.outcome is Outcome.APPLIED}
-    changes = [c for c in plan.changes if c.space_id in applied and c.action is not Action.DELETE]
-    if not changes:
-        return []
-    if announce is not None:
-        announce(len(changes))
-
-    def one(change: SpaceChange) -> WaitResult:
-        changed_code = applied[change.space_id].committed is not None and change.sdk != "static"
-        return wait_for_space(hub, change.space_id, timeout=timeout, changed_code=changed_code)
-
-    with ThreadPoolExecutor(max_workers=parallelism) as pool:
-        return list(pool.map(one, changes))

@@ -130,9 +130,26 @@ def _lookup(value: JSON, parts: tuple[Any, ...]) -> JSON:
     return value
 
 
+def _equal(a: JSON, b: JSON) -> bool:
+    """Equal for certain, as deepdiff would find them: the same types (an int and a float only
+    as numbers, never a bool) and equal values. False sends the pair on to deepdiff."""
+    numbers = (int, float)
+    if type(a) is not type(b) and not (
+        type(a) in numbers and type(b) in numbers  # type(), not isinstance: bool is an int
+    ):
+        return False
+    if isinstance(a, Mapping):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
 def deep_diff(attr: Attribute, have: JSON, want: JSON, ctx: SpaceContext) -> list[FieldChange]:
     """Field changes by path: deepdiff over the normalised forms; a change below `attr.depth`
     is reported at that depth (a changed list in the card is one `card.tags` change)."""
+    if _equal(have, want):
+        return []  # the common case, without deepdiff's cost (a third of a 100-Space plan's CPU)
     diff = DeepDiff(
         have,
         want,

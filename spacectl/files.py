@@ -12,17 +12,22 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pathspec
 
+from spacectl.cache import DigestCache
 from spacectl.errors import ConfigError, SpillError
 from spacectl.operations import PROTECTED_FILES, Action, FieldChange, FileAdd
 from spacectl.state import LiveFile
 
 _CHUNK = 1 << 20  # 1 MiB: bounded memory for large files, few syscalls for small ones
+# Files hashed at once: enough to keep every core and the disk busy, few enough for small hosts.
+_HASH_THREADS = min(8, (os.cpu_count() or 2) + 1)
+_THREAD_MIN = 256 << 10  # files from this size are hashed on the pool, smaller ones inline
 # The Hub rejects any path with one of these segments (huggingface_hub `_commit_api.py`).
 _FORBIDDEN_SEGMENTS = frozenset({".git", ".cache"})
 
@@ -61,8 +66,13 @@ class LocalFile:
         return self.source_path.read_bytes()
 
 
-def scan_source(root: Path, ignore: Sequence[str] = ()) -> dict[str, LocalFile]:
+def scan_source(
+    root: Path, ignore: Sequence[str] = (), *, digests: DigestCache | None = None
+) -> dict[str, LocalFile]:
     """Every file under `root` that belongs in the Space, keyed by POSIX path, sorted by path.
+
+    Files are hashed on `_HASH_THREADS` threads (hashlib releases the GIL on large buffers); a
+    file `digests` knows unchanged (same path, size, mtime, inode, ctime) is not read at all.
 
     Excluded, like `huggingface_hub.upload_folder` and git:
     - any `.git` folder or file, and `.cache/huggingface/` folders, at any depth;
@@ -84,9 +94,30 @@ def scan_source(root: Path, ignore: Sequence[str] = ()) -> dict[str, LocalFile]:
         raise ConfigError(f"Source folder '{root}' does not exist or is not a folder.")
     real_root = Path(os.path.realpath(root))
     manifest_rules = _spec(ignore)
-    files: dict[str, LocalFile] = {}
-    _scan_dir(root, "", real_root, manifest_rules, [], {str(real_root)}, files)
-    return dict(sorted(files.items()))
+    found: dict[str, os.DirEntry[str]] = {}
+    _scan_dir(root, "", real_root, manifest_rules, [], {str(real_root)}, found)
+    paths = sorted(found)
+    # Digest-cache keys are absolute paths, made by string (pathlib costs more than a stat).
+    root_text, absolute_root = str(root), os.path.abspath(root)
+    out: dict[str, LocalFile] = {}
+    large: list[tuple[str, Path]] = []
+    for rel in paths:
+        entry = found[rel]
+        path, st = Path(entry.path), _stat(entry)
+        key = absolute_root + entry.path[len(root_text) :]
+        known = digests.get(key, st) if digests is not None else None
+        if known is not None:
+            out[rel] = LocalFile(rel, st.st_size, known[0], known[1], source_path=path)
+        elif len(paths) > 1 and st.st_size >= _THREAD_MIN:
+            large.append((rel, path))
+        else:
+            out[rel] = _hash_file(rel, path, digests)
+    if large:
+        # A thread per file costs more than hashing a small one; large ones share the cores.
+        with ThreadPoolExecutor(max_workers=min(_HASH_THREADS, len(large))) as pool:
+            hashed = pool.map(lambda item: _hash_file(item[0], item[1], digests), large)
+            out.update(zip((rel for rel, _ in large), hashed, strict=True))
+    return {rel: out[rel] for rel in paths}
 
 
 @dataclass(frozen=True)
@@ -106,7 +137,7 @@ def _scan_dir(
     manifest_rules: pathspec.GitIgnoreSpec,
     gitignores: list[_GitIgnore],
     ancestors: set[str],
-    out: dict[str, LocalFile],
+    out: dict[str, os.DirEntry[str]],
 ) -> None:
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -168,13 +199,15 @@ def _scan_dir(
                 f"The Hub refuses '{rel}' (no file may be under a '{min(forbidden)}/' folder); "
                 "add the folder to 'ignore' or .gitignore."
             )
-        out[rel] = _hash_file(rel, Path(entry.path))
+        out[rel] = entry
 
 
 def _ignored(
     rel: str, manifest_rules: pathspec.GitIgnoreSpec, gitignores: list[_GitIgnore]
 ) -> bool:
     """Whether `rel` (with a trailing '/' for a folder) is excluded; see `scan_source`."""
+    if not gitignores and not manifest_rules.patterns:
+        return False  # nothing to match: the common case, and the cost of 10,000 files
     verdict = manifest_rules.check_file(rel).include
     if verdict is not None:
         return bool(verdict)
@@ -216,8 +249,21 @@ def _read_hashed(path: Path, sink: Callable[[bytes], object] | None = None) -> t
     return size, sha1.hexdigest(), sha256.hexdigest()
 
 
-def _hash_file(rel: str, path: Path) -> LocalFile:
+def _stat(entry: os.DirEntry[str] | Path) -> os.stat_result:
+    """The file's stat, following a symbolic link (a scanned DirEntry caches it)."""
+    try:
+        return entry.stat()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read '{entry}': {exc.strerror}.") from exc
+
+
+def _hash_file(rel: str, path: Path, digests: DigestCache | None = None) -> LocalFile:
+    """Read and hash one file; its digests go into `digests` (keyed by the stat from before
+    the read, and only when the read saw that size)."""
+    st = _stat(path) if digests is not None else None  # before the read: a later edit misses
     size, blob_id, sha256 = _read_hashed(path)
+    if digests is not None and st is not None and size == st.st_size:
+        digests.put(os.path.abspath(path), st, blob_id, sha256)
     return LocalFile(rel, size, blob_id, sha256, source_path=path)
 
 

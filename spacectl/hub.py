@@ -18,7 +18,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -67,6 +67,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from spacectl.cache import TreeCache
 from spacectl.errors import (
     AuthError,
     ConflictError,
@@ -311,8 +312,10 @@ class Hub:
         max_wait: float = _MAX_WAIT_SECONDS,
         on_retry: Callable[[str], None] | None = None,
         identity: str | None = None,
+        tree_cache: TreeCache | None = None,
     ) -> None:
-        """`identity` names this Hub in saved plans (default: the endpoint URL)."""
+        """`identity` names this Hub in saved plans (default: the endpoint URL); `tree_cache`
+        keeps file trees by commit id (`list_files` of a commit id answers from it)."""
         self.endpoint = endpoint.rstrip("/")
         self.identity = identity or self.endpoint
         self.token = token
@@ -321,6 +324,7 @@ class Hub:
         self._max_wait = max_wait
         self._on_retry = on_retry
         self._create_lock = threading.Lock()
+        self._trees = tree_cache
 
     def _note(self, message: str) -> None:
         if self._on_retry:
@@ -493,6 +497,20 @@ class Hub:
         return replace(live, **changes)
 
     def list_files(self, space_id: str, revision: str) -> dict[str, LiveFile]:
+        """The files at `revision`; a commit id's tree comes from the tree cache when it has it
+        (a commit's tree never changes), and goes into it when it is read."""
+        rows = self._trees.get(self.endpoint, space_id, revision) if self._trees else None
+        if rows is not None:
+            try:
+                return {row["path"]: LiveFile(**row) for row in rows}
+            except (TypeError, KeyError):
+                pass  # a damaged entry is a miss: read the tree again
+        files = self._list_files(space_id, revision)
+        if self._trees is not None:
+            self._trees.put(self.endpoint, space_id, revision, [asdict(f) for f in files.values()])
+        return files
+
+    def _list_files(self, space_id: str, revision: str) -> dict[str, LiveFile]:
         entries = self._call(
             f"{space_id}: list files",
             lambda: list(
@@ -536,6 +554,16 @@ class Hub:
     def runtime(self, space_id: str) -> Runtime:
         rt = self._call(f"{space_id}: runtime", lambda: self.api.get_space_runtime(space_id))
         return _runtime(rt)
+
+    def runtimes(self, owner: str) -> dict[str, Runtime]:
+        """The runtime of every Space of `owner`, from one paginated listing (`--wait` polls
+        many Spaces this way)."""
+        infos = self._call(
+            f"list runtimes of {owner}",
+            lambda: list(self.api.list_spaces(author=owner, expand=["runtime"])),
+            retry=False,  # paginated listings already retry with backoff inside the client
+        )
+        return {info.id: _runtime(info.runtime) for info in infos if info.runtime is not None}
 
     def logs(self, space_id: str, *, build: bool, follow: bool = False) -> Iterator[str]:
         kind = "build" if build else "run"
@@ -704,12 +732,13 @@ class Hub:
         self,
         space_id: str,
         *,
-        parent: str,
+        parent: str | None,
         message: str,
         additions: Sequence[Upload],
         deletions: Sequence[str],
     ) -> str:
-        """One commit on top of `parent`; returns the new head.
+        """One commit on top of `parent` (None: on top of the branch's head, for a Space created
+        a moment ago); returns the new head.
 
         A retry that gets 412 (the branch moved) or 404 checks whether the head already carries
         exactly these files (`Upload.landed_in`: LFS files by SHA-256, others by blob SHA-1):

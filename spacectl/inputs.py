@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spacectl.cache import DigestCache
 from spacectl.card import desired_files, readme_out_of_date
 from spacectl.errors import ConfigError
 from spacectl.files import LocalFile, scan_source
@@ -75,7 +76,7 @@ def read_needs(
 
 
 def scan_all(
-    specs: list[SpaceSpec], *, parallelism: int = 4
+    specs: list[SpaceSpec], *, parallelism: int = 4, digests: DigestCache | None = None
 ) -> dict[str, Mapping[str, LocalFile] | None]:
     """Desired files per Space. Each source folder is scanned once, even when several Spaces
     share it; the README card is merged per Space. README.md is held in memory so the planner
@@ -83,9 +84,8 @@ def scan_all(
     present = [s for s in specs if s.state == "present" and s.source is not None]
     folders = sorted({(s.source, s.ignore) for s in present if s.source is not None}, key=str)
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        scans = dict(
-            zip(folders, pool.map(lambda f: scan_source(f[0], f[1]), folders), strict=True)
-        )
+        scanned = pool.map(lambda f: scan_source(f[0], f[1], digests=digests), folders)
+        scans = dict(zip(folders, scanned, strict=True))
     result: dict[str, Mapping[str, LocalFile] | None] = {
         s.id: None for s in specs if s.state == "present"
     }
@@ -152,13 +152,17 @@ def unknown_secrets(
 
 
 def plan_inputs(
-    manifest: Manifest, *, environ: Mapping[str, str], targets: frozenset[str] | None
+    manifest: Manifest,
+    *,
+    environ: Mapping[str, str],
+    targets: frozenset[str] | None,
+    digests: DigestCache | None = None,
 ) -> PlanInputs:
-    """Scan the targeted Spaces' source folders and digest their secret values: only the
-    targeted Spaces' variables are read."""
+    """Scan the targeted Spaces' source folders (through `digests` when given) and digest their
+    secret values: only the targeted Spaces' variables are read."""
     specs = targeted(manifest, targets)
     return PlanInputs(
-        files=scan_all(specs),
+        files=scan_all(specs, digests=digests),
         secret_digests=secret_digests(specs, environ),
         base_dir=manifest.path.parent,
         targets=targets,

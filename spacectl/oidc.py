@@ -255,6 +255,12 @@ class KeylessHub:
     def runtime(self, space_id: str) -> Runtime:
         return self._per_space(space_id, lambda hub: hub.runtime(space_id))
 
+    def runtimes(self, owner: str) -> dict[str, Runtime]:
+        # An owner's listing needs an owner's token; without one, --wait reads each Space.
+        if not self._has_token:
+            raise needs_token("list")
+        return self._base.runtimes(owner)
+
     def logs(self, space_id: str, *, build: bool, follow: bool = False) -> Iterator[str]:
         return self._hub(space_id).logs(space_id, build=build, follow=follow)
 
@@ -306,7 +312,7 @@ class KeylessHub:
         self,
         space_id: str,
         *,
-        parent: str,
+        parent: str | None,
         message: str,
         additions: Sequence[Upload],
         deletions: Sequence[str],

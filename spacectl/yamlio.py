@@ -12,6 +12,7 @@ Three uses, each behind a small API of plain data; no ruamel type leaves this mo
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import re
@@ -238,9 +239,16 @@ def _key_position(node: CommentedMap, key: Any, *, value: bool = False) -> tuple
     return None
 
 
+@functools.cache
+def _scalar_yaml() -> YAML:
+    """One safe loader for number tokens: making a YAML instance costs more than a load (a
+    manifest of 300 Spaces checks 300 tokens). Loading is single-threaded here."""
+    return YAML(typ="safe", pure=True)
+
+
 def _same_number(token: str, value: float) -> bool:
     try:
-        parsed = YAML(typ="safe", pure=True).load(token)
+        parsed = _scalar_yaml().load(token)
     except YAMLError:
         return False
     return (

@@ -8,6 +8,10 @@ Knobs:
 - `fail[(space_id, method)] = error`: that write raises `error` (once per call, every call).
 - `ignored_on_create = {"hardware", "variables", ...}`: create_space drops those settings, as
   the Hub does with some (apply must read back and set them).
+- `template = {path: bytes}`: extra files a created Space starts with (the Hub's template),
+  `template_of[space_id]` another one for that Space; `listed` records each `list_files` call.
+- `stages[space_id] = [stage, ...]`: what successive runtime reads report (the last one stays);
+  `runtime_reads` records each read: a Space's id, or `list:OWNER` for a listing.
 - `lose_commit_answer = {space_id}`: the commit lands, its answer is lost and the adapter's retry
   gets 412; as `hub.Hub` does, the retry then checks whether the head carries the uploads.
 """
@@ -73,6 +77,11 @@ class FakeHub:
         self.fail: dict[tuple[str, str], Exception] = {}
         self.ignored_on_create: set[str] = set()
         self.lose_commit_answer: set[str] = set()
+        self.template: dict[str, bytes] = {}
+        self.template_of: dict[str, dict[str, bytes]] = {}
+        self.listed: list[str] = []
+        self.stages: dict[str, list[str]] = {}
+        self.runtime_reads: list[str] = []
         self._lock = threading.Lock()
 
     # --- test set-up ---------------------------------------------------------------------------
@@ -165,14 +174,28 @@ class FakeHub:
         return self.spaces[space_id].live.sha
 
     def list_files(self, space_id: str, revision: str) -> dict[str, LiveFile]:
+        with self._lock:
+            self.listed.append(space_id)
         return dict(self.spaces[space_id].files)
 
     def read_text(self, space_id: str, path: str, revision: str) -> str | None:
         return None
 
     def runtime(self, space_id: str) -> Runtime:
+        with self._lock:
+            self.runtime_reads.append(space_id)
+        return self._runtime(space_id)
+
+    def _runtime(self, space_id: str) -> Runtime:
         live = self.spaces[space_id].live
-        return Runtime(live.stage, live.requested_hardware, live.current_hardware, None, {})
+        script = self.stages.get(space_id)
+        stage = (script.pop(0) if len(script) > 1 else script[0]) if script else live.stage
+        return Runtime(stage, live.requested_hardware, live.current_hardware, None, {})
+
+    def runtimes(self, owner: str) -> dict[str, Runtime]:
+        with self._lock:
+            self.runtime_reads.append(f"list:{owner}")
+        return {sid: self._runtime(sid) for sid in self.spaces if sid.split("/")[0] == owner}
 
     def logs(self, space_id: str, *, build: bool, follow: bool = False) -> Iterator[str]:
         return iter(())
@@ -200,6 +223,8 @@ class FakeHub:
             if "volumes" not in dropped
             else (),
         )
+        template = self.template_of.get(space_id, self.template)
+        space.files.update((path, stored_file(path, data)) for path, data in template.items())
         if "variables" not in dropped:
             space.variables.update(create.variables)
         if "secrets" not in dropped:
@@ -248,16 +273,19 @@ class FakeHub:
         self,
         space_id: str,
         *,
-        parent: str,
+        parent: str | None,
         message: str,
         additions: Sequence[Upload],
         deletions: Sequence[str],
     ) -> str:
         space = self._write(space_id, "commit")
-        if space.live.sha != parent:
+        if parent is not None and space.live.sha != parent:
             raise ConflictError(f"{space_id}: the branch moved (412)", status=412)
+        missing = [path for path in deletions if path not in space.files]
+        if missing:  # as the Hub answers (404 EntryNotFound), before anything lands
+            raise NotFoundError(f"{space_id}: file not found on the Hub: {missing[0]}", status=404)
         for path in deletions:
-            space.files.pop(path, None)
+            del space.files[path]
         for add in additions:
             data = add.data if isinstance(add.data, bytes) else add.data.read_bytes()
             space.files[add.path] = stored_file(add.path, data)

@@ -1,5 +1,5 @@
 """Unit tests of apply's logic against the in-memory HubPort (tests/fakehub.py): the order of
-operations per Space, isolation of failures, REFUSED vs FAILED, the read-back after a create,
+operations per Space, isolation of failures, REFUSED vs FAILED, a create without read-back,
 deletions last, and a commit whose answer was lost. tests/e2e runs the same flows for real."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from spacectl.manifest_loader import parse_manifest
 from spacectl.plan import Plan, compute_plan
 from spacectl.results import Outcome
 
+PROTECTED = {".gitattributes", "README.md"}
 ENV = {"API_KEY": "secret-value-for-tests", "SPACECTL_SECRET_KEY": "k" * 32}
 
 
@@ -178,7 +179,9 @@ def test_a_secret_value_changed_since_the_plan_is_refused(tmp_path: Path) -> Non
     assert hub.writes("acme/app") == []
 
 
-def test_create_reads_back_and_sets_what_the_create_ignored(tmp_path: Path) -> None:
+def test_a_create_is_not_read_back_and_what_the_hub_ignored_shows_in_the_next_plan(
+    tmp_path: Path,
+) -> None:
     hub = FakeHub()
     hub.ignored_on_create = {"hardware", "variables"}
     text = """
@@ -190,13 +193,44 @@ spaces:
     assert [op.kind for op in plan.changes[0].operations] == ["create_space"]
     result = _apply(hub, plan, tmp_path).spaces[0]
     assert result.outcome is Outcome.APPLIED
-    assert hub.writes("acme/new") == ["create_space", "set_variable", "set_hardware"]
-    assert result.operations_done == [
-        "set variable A",
-        "request hardware t4-small",
-        "create Space (sdk=docker)",
-    ]
+    assert hub.writes("acme/new") == ["create_space"]
+    again = _plan(hub, text, tmp_path)
+    assert [op.kind for op in again.changes[0].operations] == ["set_variable", "set_hardware"]
+    _apply(hub, again, tmp_path)
     assert _plan(hub, text, tmp_path).is_empty
+
+
+def test_created_spaces_mirror_their_source_with_one_template_listing_per_sdk(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<h1>mine</h1>\n")
+    hub = FakeHub()
+    hub.template = {"index.html": b"<h1>template</h1>\n", "style.css": b"body {}\n"}
+    text = "owner: acme\ndefaults: {sdk: static, source: ./site}\nspaces: {a: {}, b: {}, c: {}}\n"
+    result = _apply(hub, _plan(hub, text, tmp_path), tmp_path, parallelism=3)
+    assert result.ok, result
+    assert len(hub.listed) == 1  # the template of the first, not a listing per Space
+    for name in "abc":
+        assert set(hub.spaces[f"acme/{name}"].files) == {*PROTECTED, "index.html"}
+        assert hub.writes(f"acme/{name}") == ["create_space", "commit"]
+    assert _plan(hub, text, tmp_path).is_empty
+
+
+def test_a_space_whose_template_differs_is_listed_and_committed_again(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<h1>mine</h1>\n")
+    hub = FakeHub()
+    hub.template = {"style.css": b"body {}\n"}
+    hub.template_of["acme/b"] = {}  # deleting the learnt style.css is refused there (404)
+    text = "owner: acme\ndefaults: {sdk: static, source: ./site}\nspaces: {a: {}, b: {}}\n"
+    result = _apply(hub, _plan(hub, text, tmp_path), tmp_path, parallelism=1)
+    assert result.ok, result
+    assert hub.listed == ["acme/a", "acme/b"]
+    assert hub.writes("acme/a") == ["create_space", "commit"]
+    assert hub.writes("acme/b") == ["create_space", "commit", "commit"]
+    for name in "ab":
+        assert set(hub.spaces[f"acme/{name}"].files) == {*PROTECTED, "index.html"}
 
 
 def test_create_that_honours_everything_needs_no_fix(tmp_path: Path) -> None:

@@ -61,6 +61,21 @@ OidcOpt = Annotated[
         "for a short-lived token per Space (Trusted Publishers). See docs/ci.md.",
     ),
 ]
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        metavar="DIR",
+        help="Cache of file trees by commit and of local file digests (default: "
+        "$SPACECTL_CACHE_DIR, then ~/.cache/spacectl); safe to delete, worth keeping in CI.",
+    ),
+]
+ParallelismOpt = Annotated[
+    int,
+    typer.Option(
+        "--parallelism", min=1, max=32, metavar="N", help="Spaces read or applied at once."
+    ),
+]
 TargetOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -127,10 +142,12 @@ def connect(
     owners: set[str],
     *,
     need_token: bool = True,
+    cache: Path | None = None,
 ) -> Iterator[Hub]:
     """The Hub to talk to: the real one (or $HF_ENDPOINT), or an embedded sandbox owning
     `owners`, stopped on exit. Without `need_token` a missing token is no error here (doctor
-    reports it as a failed check)."""
+    reports it as a failed check). `cache`: the cache folder whose tree cache the Hub uses."""
+    from spacectl.cache import TreeCache
     from spacectl.hub import (
         Hub,
         configure_client,
@@ -140,11 +157,15 @@ def connect(
     )
 
     configure_client()
+    trees = TreeCache(cache) if cache is not None else None
     if not sandbox:
         resolved = resolve_endpoint(endpoint)
         credential = resolve_token(token)
         yield Hub(
-            resolved, token_or_error(credential) if need_token else credential, on_retry=_retry_note
+            resolved,
+            token_or_error(credential) if need_token else credential,
+            on_retry=_retry_note,
+            tree_cache=trees,
         )
         return
     from spacectl.sandbox.embedded import start_embedded_sandbox
@@ -154,7 +175,11 @@ def connect(
     try:
         # The embedded server's port changes from run to run; its data folder does not.
         yield Hub(
-            running.endpoint, running.token, on_retry=_retry_note, identity=f"sandbox:{data_dir}"
+            running.endpoint,
+            running.token,
+            on_retry=_retry_note,
+            identity=f"sandbox:{data_dir}",
+            tree_cache=trees,
         )
     finally:
         running.stop()
@@ -162,12 +187,18 @@ def connect(
 
 @contextmanager
 def connect_hub(
-    endpoint: str | None, token: str | None, sandbox: bool, owners: set[str], *, oidc: bool
+    endpoint: str | None,
+    token: str | None,
+    sandbox: bool,
+    owners: set[str],
+    *,
+    oidc: bool,
+    cache: Path | None = None,
 ) -> Iterator[HubPort]:
     """`connect`, or with `oidc` the keyless Hub (spacectl.oidc.KeylessHub): one id token,
     exchanged per Space; `--token`/HF_TOKEN, when set too, does what keyless tokens cannot."""
     if not oidc:
-        with connect(endpoint, token, sandbox, owners) as hub:
+        with connect(endpoint, token, sandbox, owners, cache=cache) as hub:
             yield hub
         return
     from spacectl.errors import ConfigError
@@ -181,16 +212,19 @@ def connect_hub(
             hint="run `spacectl sandbox serve --trusted-publisher ... --oidc-jwks ...` and point "
             "--endpoint at it",
         )
+    from spacectl.cache import TreeCache
+
     configure_client()
     resolved = resolve_endpoint(endpoint)
     credential = other_token(token)
-    base = Hub(resolved, credential, on_retry=_retry_note)
+    trees = TreeCache(cache) if cache is not None else None
+    base = Hub(resolved, credential, on_retry=_retry_note, tree_cache=trees)
     yield KeylessHub(
         base,
         has_token=credential is not None,
         # The id token's audience is the Hub that verifies it.
         mint=lambda: mint_id_token(resolved),
-        space_hub=lambda scoped: Hub(resolved, scoped, on_retry=_retry_note),
+        space_hub=lambda scoped: Hub(resolved, scoped, on_retry=_retry_note, tree_cache=trees),
         now=SERVER_CLOCK.now,
         note=lambda message: err(f"  keyless: {message}"),
     )

@@ -22,6 +22,7 @@ from spacectl.cli.boundary import error_boundary
 from spacectl.cli.options import (
     DEFAULT_MANIFEST,
     JSON_FORMAT_VERSION,
+    CacheDirOpt,
     EndpointOpt,
     Format,
     FormatOpt,
@@ -29,6 +30,7 @@ from spacectl.cli.options import (
     NoColorOpt,
     OidcOpt,
     OptionalManifestOpt,
+    ParallelismOpt,
     ResultFormat,
     ResultFormatOpt,
     SandboxOpt,
@@ -46,7 +48,8 @@ if TYPE_CHECKING:
     from spacectl.oidc import Refusal
     from spacectl.plan import Plan
     from spacectl.port import HubPort
-    from spacectl.results import ApplyResult, WaitResult
+    from spacectl.results import WaitResult
+    from spacectl.waiting import Waiter
 
 
 def validate(
@@ -148,6 +151,8 @@ def plan(
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="List unchanged Spaces.")
     ] = False,
+    parallelism: ParallelismOpt = 8,
+    cache_dir: CacheDirOpt = None,
     endpoint: EndpointOpt = None,
     token: TokenOpt = None,
     sandbox: SandboxOpt = False,
@@ -163,8 +168,12 @@ def plan(
 
     with error_boundary():
         manifest = load_manifest(file)
-        with connect_hub(endpoint, token, sandbox, manifest_owners(manifest), oidc=oidc) as hub:
-            the_plan, refusals = _make_plan(manifest, file, hub, targets_of(target))
+        cache = _cache(cache_dir)
+        owners = manifest_owners(manifest)
+        with connect_hub(endpoint, token, sandbox, owners, oidc=oidc, cache=cache) as hub:
+            the_plan, refusals = _make_plan(
+                manifest, file, hub, targets_of(target), parallelism, cache
+            )
         if fmt is Format.text:
             with _log_group(f"spacectl plan -f {file}"):
                 # click strips ANSI codes off a stream that is no terminal unless told otherwise.
@@ -198,10 +207,8 @@ def apply(
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, metavar="SECONDS", help="Seconds to --wait.")
     ] = 900.0,
-    parallelism: Annotated[
-        int,
-        typer.Option("--parallelism", min=1, max=32, metavar="N", help="Spaces applied at once."),
-    ] = 4,
+    parallelism: ParallelismOpt = 8,
+    cache_dir: CacheDirOpt = None,
     target: TargetOpt = None,
     endpoint: EndpointOpt = None,
     token: TokenOpt = None,
@@ -227,6 +234,7 @@ def apply(
         wait_results_to_dict,
     )
     from spacectl.results import Outcome
+    from spacectl.waiting import Waiter
 
     with error_boundary():
         saved = None
@@ -238,14 +246,17 @@ def apply(
             check_saved_plan(saved, manifest.digest)
         owners = manifest_owners(manifest)
         refusals: tuple[Refusal, ...] = ()
-        with connect_hub(endpoint, token, sandbox, owners, oidc=oidc) as hub:
+        cache = _cache(cache_dir)
+        with connect_hub(endpoint, token, sandbox, owners, oidc=oidc, cache=cache) as hub:
             if saved is not None:
                 check_plan_endpoint(saved, hub.identity)
                 # Stale or applied already: one refusal, before any of the plan is printed.
                 check_plan_current(saved, hub)
                 the_plan = saved
             else:
-                the_plan, refusals = _make_plan(manifest, file, hub, targets_of(target))
+                the_plan, refusals = _make_plan(
+                    manifest, file, hub, targets_of(target), parallelism, cache
+                )
             as_json = fmt is ResultFormat.json
             # As JSON, stdout carries the one document; the plan a person confirms is on stderr.
             title = f"spacectl apply: plan of {the_plan.header.manifest_path}"
@@ -266,7 +277,10 @@ def apply(
             # A saved plan is the approval.
             asked = saved is None and _confirm(yes, err=as_json)
             changed = [c.space_id for c in the_plan.changes if c.operations]
+            if wait:
+                err(f"Waiting for each changed Space to run once applied (timeout {timeout:.0f}s)")
             with ApplyProgress(changed) as progress:
+                waiter = Waiter(hub, timeout=timeout, report=progress.report) if wait else None
                 result = apply_plan(
                     the_plan,
                     hub,
@@ -277,7 +291,9 @@ def apply(
                     # person may have gone stale.
                     check_stale=saved is not None or asked,
                     report=progress.report,
+                    on_done=waiter.offer if waiter is not None else None,
                 )
+                waits = _waits(waiter, the_plan) if waiter is not None else []
             if refusals:
                 from spacectl.oidc import with_refusals
 
@@ -286,7 +302,7 @@ def apply(
             if not as_json:
                 typer.echo(applied, nl=False)
             append_step_summary(f"{render_markdown(the_plan)}\n```\n{applied}```\n")
-            waits, urls = _wait(hub, the_plan, result, timeout, parallelism) if wait else ([], {})
+            urls = _urls(hub, waits)
             if as_json:
                 wait_json = wait_results_to_dict(waits, urls) if wait else None
                 ok = result.ok and all(w.ok for w in waits)
@@ -320,16 +336,31 @@ def _log_group(title: str, *, err: bool = False) -> Iterator[None]:
         typer.echo(workflow_command("endgroup"), err=err)
 
 
+def _cache(flag: Path | None) -> Path:
+    from spacectl.cache import cache_dir
+
+    return cache_dir(flag)
+
+
 def _make_plan(
-    manifest: Manifest, path: Path, hub: HubPort, targets: frozenset[str] | None
+    manifest: Manifest,
+    path: Path,
+    hub: HubPort,
+    targets: frozenset[str] | None,
+    parallelism: int,
+    cache: Path,
 ) -> tuple[Plan, tuple[Refusal, ...]]:
-    """Read live state and compute the plan; `path` is the manifest as the user named it. With
-    the keyless Hub, also what it cannot apply (`oidc.refuse_keyless`), refused in the plan."""
+    """Read live state (`parallelism` Spaces at once) and compute the plan; `path` is the
+    manifest as the user named it; local digests are cached under `cache`. With the keyless
+    Hub, also what it cannot apply (`oidc.refuse_keyless`), refused in the plan."""
+    from spacectl.cache import DigestCache
     from spacectl.inputs import plan_inputs, read_needs, targeted
     from spacectl.oidc import KeylessHub, planned_manifest, refuse_keyless
     from spacectl.plan import PlanHeader, compute_plan
 
-    inputs = plan_inputs(manifest, environ=os.environ, targets=targets)
+    digests = DigestCache(cache)
+    inputs = plan_inputs(manifest, environ=os.environ, targets=targets, digests=digests)
+    digests.save()
     needs = {
         spec.id: read_needs(spec, inputs.files.get(spec.id)) for spec in targeted(manifest, targets)
     }
@@ -343,7 +374,7 @@ def _make_plan(
         endpoint=hub.identity,
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
-    live = hub.read_live(needs)
+    live = hub.read_live(needs, parallelism=parallelism)
     if not isinstance(hub, KeylessHub):
         return compute_plan(manifest, live, inputs).with_header(header), ()
     refused = {} if hub.has_token else dict(hub.refused)
@@ -380,26 +411,18 @@ def _confirm(yes: bool, *, err: bool = False) -> bool:
     return True
 
 
-def _wait(
-    hub: HubPort, the_plan: Plan, result: ApplyResult, timeout: float, parallelism: int
-) -> tuple[list[WaitResult], dict[str, tuple[str, str | None]]]:
-    """`apply --wait`: wait for the changed Spaces; where each stands, and its page and app
-    URLs."""
-    from spacectl.apply import wait_for_applied
+def _waits(waiter: Waiter, the_plan: Plan) -> list[WaitResult]:
+    """`apply --wait`: every waited-for Space's result, in plan order."""
+    waiter.close()
+    done = waiter.results()
+    return [done[c.space_id] for c in the_plan.changes if c.space_id in done]
+
+
+def _urls(hub: HubPort, waits: list[WaitResult]) -> dict[str, tuple[str, str | None]]:
+    """Each waited-for Space's page and app URLs."""
     from spacectl.state import app_url, space_page_url
 
-    waits = wait_for_applied(
-        hub,
-        the_plan,
-        result,
-        timeout=timeout,
-        parallelism=parallelism,
-        announce=lambda count: err(
-            f"Waiting for {count} Space(s) to run (timeout {timeout:.0f}s)..."
-        ),
-    )
-    urls: dict[str, tuple[str, str | None]] = {
+    return {
         w.space_id: (space_page_url(hub.endpoint, w.space_id), app_url(hub.endpoint, w.space_id))
         for w in waits
     }
-    return waits, urls

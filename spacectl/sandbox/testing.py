@@ -155,9 +155,10 @@ class SandboxProcess:
         return result
 
     def env(self, xet: bool | None = None, token: str | None = None) -> dict[str, str]:
-        """Environment for a client subprocess talking to this sandbox. Xet is the client's
-        default (on) unless `xet` is False, or None and this process has HF_HUB_DISABLE_XET
-        set (how CI reruns tests on the LFS path)."""
+        """Environment for a client subprocess talking to this sandbox; its HF_HOME and spacectl
+        cache folder (SPACECTL_CACHE_DIR) are new and its own, never the user's. Xet is the
+        client's default (on) unless `xet` is False, or None and this process has
+        HF_HUB_DISABLE_XET set (how CI reruns tests on the LFS path)."""
         if xet is None:
             xet = not os.environ.get("HF_HUB_DISABLE_XET")
         home = tempfile.mkdtemp(prefix="hf-home-", dir=self.workdir)
@@ -166,6 +167,7 @@ class SandboxProcess:
             "HF_ENDPOINT": self.endpoint,
             "HF_TOKEN": token or self.token,
             "HF_HOME": home,
+            "SPACECTL_CACHE_DIR": os.path.join(home, "spacectl-cache"),
             "HF_HUB_DISABLE_TELEMETRY": "1",
             "HF_HUB_DISABLE_PROGRESS_BARS": "1",
             "NO_PROXY": "127.0.0.1,localhost",

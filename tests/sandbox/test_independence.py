@@ -74,7 +74,7 @@ def test_the_models_load_no_http_stack() -> None:
 def test_the_listening_socket_is_tcp_so_accepted_connections_get_nodelay() -> None:
     """asyncio sets TCP_NODELAY only on accepted sockets whose protocol is TCP, inherited from
     the listening socket; without it every kept-alive request stalls ~40 ms (Nagle + delayed
-    ACK). benchmarks/bench_latency.py measures the effect."""
+    ACK). bench/latency.py measures the effect."""
     import socket
 
     from spacectl.sandbox.server import _bind

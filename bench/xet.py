@@ -1,6 +1,6 @@
 """Throughput of a large binary through the sandbox: Xet storage against the LFS path.
 
-Run: `python benchmarks/bench_xet.py [MEGABYTES]` (default 200; a few minutes). One random
+Run: `python -m bench.xet [MEGABYTES]` (default 200; a few minutes). One random
 binary file is uploaded with `HfApi.upload_file` and downloaded with `hf_hub_download` by the
 real client in a subprocess, once with the client's default (hf_xet) and once with
 HF_HUB_DISABLE_XET=1 (git LFS batch API, plain HTTP download), each against a fresh
@@ -73,7 +73,7 @@ def main() -> None:
         with source.open("wb") as out:
             for _ in range(megabytes):
                 out.write(os.urandom(1_000_000))
-        print(f"$ python benchmarks/bench_xet.py {megabytes}")
+        print(f"$ python -m bench.xet {megabytes}")
         print(f"{'path':<34} {'upload MB/s':>12} {'download MB/s':>14}")
         for xet, label in (
             (True, "Xet (hf_xet, the default)"),

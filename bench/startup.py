@@ -1,6 +1,6 @@
 """Measure how long the CLI takes to start: wall clock of whole commands, a fresh process each.
 
-Run: `python benchmarks/bench_startup.py [--runs N]` (default 10 runs per command, about half a
+Run: `python -m bench.startup [--runs N]` (default 10 runs per command, about half a
 minute). Each number is the median wall-clock time of N runs of the exact command shown, measured
 here with nothing cached in-process; `hf --help` (the huggingface_hub client's own CLI) is the
 yardstick. No command talks to a Hub.

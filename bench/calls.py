@@ -1,6 +1,6 @@
 """Measure what spacectl costs against a real sandbox process: HTTP calls, bytes and seconds.
 
-Run: `python benchmarks/bench_calls.py` (about a minute). Every number printed is measured from
+Run: `python -m bench.calls` (about a minute). Every number printed is measured from
 the sandbox's request log or a wall clock in this run; nothing is estimated.
 
 - plan of N Spaces: calls against the floor of 1 listing + 3 reads (variables, secrets, tree)

@@ -1,6 +1,6 @@
 """Per-request latency of the sandbox on a kept-alive connection, as the real client sees it.
 
-Run: `python benchmarks/bench_latency.py [--requests N]` (a few seconds). Starts `spacectl sandbox
+Run: `python -m bench.latency [--requests N]` (a few seconds). Starts `spacectl sandbox
 serve` as a process, creates one Space, then times N sequential `get_space_variables` calls
 through one HfApi (one kept-alive HTTP connection) and prints the mean and the median.
 """

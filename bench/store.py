@@ -1,7 +1,7 @@
 """The sandbox's persistent store at scale: request latency with `--data` at N Spaces, and a
 `spacectl plan --sandbox` of M Spaces.
 
-Run: `python benchmarks/bench_store.py [--spaces 1000] [--requests 100] [--plan-spaces 300]`
+Run: `python -m bench.store [--spaces 1000] [--requests 100] [--plan-spaces 300]`
 (a few minutes on the old whole-file store, well under one on SQLite). It uses whatever
 `spacectl` the interpreter imports, so `PYTHONPATH=/path/to/other/checkout` measures another
 version with the same script.
