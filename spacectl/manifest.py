@@ -33,6 +33,11 @@ class SecretSpec(_Strict):
 
     from_env: str = Field(description="Environment variable holding the value.")
     description: str | None = Field(default=None, description="Shown on the Hub next to the key.")
+    manage: Literal["always", "create_only"] = Field(
+        default="always",
+        description="always: written whenever the value changes; create_only: set when missing "
+        "on the Hub, then never compared or overwritten (left to whoever rotates it).",
+    )
 
 
 class VolumeSpec(_Strict):
@@ -85,6 +90,7 @@ class SpaceSpec(_Strict):
     card: CardSpec | None = None
     source: Path | None = Field(default=None, description="Local folder, resolved absolute.")
     ignore: tuple[str, ...] = ()
+    ignore_changes: tuple[str, ...] = ()
     protect: bool = False
     prune: bool = False
     state: Literal["present", "absent"] = "present"
@@ -193,6 +199,13 @@ class EntryFields(_Strict):
         description="gitignore-style patterns of files in `source` not to upload (in addition "
         "to .gitignore files; '!pattern' re-includes).",
     )
+    ignore_changes: list[str] | None = Field(
+        default=None,
+        description="Fields of an existing Space that humans own: never diffed or written "
+        "(hardware, sleep_time, variables.DEMO_MODE, secrets.*, card.title, files/data/**; "
+        "'*' within a name or folder, '**' across folders). A Space being created still gets "
+        "them. Replaces the default list.",
+    )
     protect: bool | None = Field(
         default=None,
         description="true: never delete the Space (state: absent then plans nothing, with a "
@@ -254,6 +267,20 @@ def manifest_json_schema() -> dict[str, Any]:
     schema = ManifestFile.model_json_schema(mode="validation")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
+
+# The attributes `ignore_changes` may name (the attribute table's names: a test keeps them equal).
+IGNORABLE = (
+    "sdk",
+    "visibility",
+    "hardware",
+    "sleep_time",
+    "dev_mode",
+    "volumes",
+    "variables",
+    "secrets",
+    "card",
+    "files",
+)
 
 FREE_HARDWARE = "cpu-basic"  # sleeps after 48 h; the Hub ignores a custom sleep time on it
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from spacectl.errors import ManifestError, SourceLocation
+from spacectl.ignoring import pattern_problem
 from spacectl.manifest import (
     ENV_KEY_PATTERN,
     FREE_HARDWARE,
@@ -408,6 +409,7 @@ class _Resolver:
             )
         if entry.card is not None and "sdk" in (entry.card.model_extra or {}):
             self.problems.add("Set 'sdk' on the Space, not in its card.", (*loc, "card", "sdk"))
+        _check_ignore_changes(entry, loc, self.problems)
 
     def _variables(self, values: Mapping[str, Any], loc: Loc) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -500,6 +502,7 @@ class _Resolver:
             card=card,
             source=source,
             ignore=tuple(values.get("ignore") or ()),
+            ignore_changes=tuple(values.get("ignore_changes") or ()),
             protect=bool(values.get("protect")),
             prune=bool(values.get("prune")),
             state=state,
@@ -515,6 +518,11 @@ class _Resolver:
             self.problems.add(f"Source folder '{raw}' does not exist ({source}).", loc)
         elif not source.is_dir():
             self.problems.add(f"Source '{raw}' is not a folder ({source}).", loc)
+
+
+def _check_ignore_changes(entry: EntryFields, loc: Loc, problems: _Problems) -> None:
+    for index, pattern in enumerate(entry.ignore_changes or ()):
+        problems.add(pattern_problem(pattern), (*loc, "ignore_changes", index))
 
 
 def _merge_card(defaults: CardSpec | None, own: CardSpec | None) -> CardSpec | None:

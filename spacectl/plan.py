@@ -58,6 +58,8 @@ class SpaceChange:
     sdk: str | None = None
     warnings: tuple[str, ...] = ()
     reason: str = ""
+    # Paths that differ but `ignore_changes` hands to humans: shown, never planned.
+    ignored: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,7 @@ def _plan_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> 
         seen,
         sdk=live.sdk,
         warnings=diff.warnings,
+        ignored=diff.ignored,
     )
 
 

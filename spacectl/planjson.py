@@ -89,6 +89,7 @@ def plan_to_dict(plan: Plan) -> dict[str, JSON]:
                 "operations": [_jsonable(op) for op in c.operations],
                 "fingerprint": _fingerprint_to_dict(c.fingerprint),
                 "warnings": list(c.warnings),
+                "ignored": list(c.ignored),
             }
             for c in plan.changes
         ],
@@ -181,6 +182,7 @@ def plan_from_dict(data: Mapping[str, JSON]) -> Plan:
                 sdk=s.get("sdk"),
                 warnings=tuple(s.get("warnings", ())),
                 reason=s.get("reason", ""),
+                ignored=tuple(s.get("ignored", ())),
             )
             for s in data["spaces"]
         )

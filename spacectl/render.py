@@ -83,6 +83,27 @@ def _space_lines(data: dict[str, Any], color: bool) -> list[str]:
     return lines
 
 
+def _printable(text: str) -> str:
+    """`text` with control characters escaped (a file name on the Hub may hold any)."""
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+def _ignored_lines(data: dict[str, Any], code: str = "") -> list[str]:
+    """One line per Space whose differences `ignore_changes` left alone (the paths only: an
+    ignored secret shows its name, never a value). `code` quotes ids and paths (Markdown)."""
+
+    def quoted(text: str) -> str:
+        shown = _printable(text)
+        return f"{code}{shown.replace(code, chr(39))}{code}" if code else shown
+
+    return [
+        f"Ignored (ignore_changes) in {quoted(space['id'])}: "
+        + ", ".join(quoted(path) for path in space["ignored"])
+        for space in data["spaces"]
+        if space.get("ignored")
+    ]
+
+
 _UNVERIFIED = "The Hub matches the manifest as far as could be verified"
 
 
@@ -101,6 +122,7 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
                 reason = f" ({space['reason']})" if space["reason"] else ""
                 lines.append(f"    {space['id']}: no changes{reason}")
     lines.append(_summary(data["summary"]))
+    lines.extend(_ignored_lines(data))
     lines.extend(f"Warning: {warning}" for warning in data["warnings"])
     return "\n".join(lines) + "\n"
 
@@ -137,6 +159,7 @@ def render_markdown(plan: Plan) -> str:
     if blocks:
         lines += ["", "```diff", *(_diff_line(line) for line in blocks)]
         lines.append("```")
+    lines += [f"\n{line}" for line in _ignored_lines(data, "`")]
     for warning in data["warnings"]:
         lines += ["", f"> [!WARNING]\n> {warning}"]
     return "\n".join(lines) + "\n"
