@@ -113,6 +113,9 @@ class Manifest(_Strict):
     path: Path
     spaces: tuple[SpaceSpec, ...]
     digest: str = ""
+    environment: str | None = Field(
+        default=None, description="The `environments:` entry resolved into `spaces` (--env)."
+    )
 
     def space(self, space_id: str) -> SpaceSpec:
         """The entry of one Space by its full id; KeyError when the manifest has none."""
@@ -128,6 +131,7 @@ class Manifest(_Strict):
 # --------------------------------------------------------------------------------------------
 
 ENV_KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+ENV_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"  # an environment's name (--env NAME)
 _NAME_CHARS = r"[A-Za-z0-9._-]"
 # The Hub's repo-name rules as one JSON-Schema (ECMA-262) regex, for editors; the loader checks the
 # same rules one by one in `_name_problem` so that it can say which rule is broken.
@@ -231,6 +235,28 @@ class SpaceEntry(EntryFields):
     )
 
 
+class EnvironmentEntry(_Strict):
+    """One entry of `environments:`: the same Spaces under other names, with overrides."""
+
+    name: str = Field(
+        default="{name}",
+        description="Name pattern of the environment's Spaces; {name} is the Space's name in "
+        "`spaces` (e.g. '{name}-staging').",
+    )
+    owner: str | None = Field(
+        default=None, description="Owner of the environment's Spaces (default: each Space's)."
+    )
+    overrides: EntryFields | None = Field(
+        default=None,
+        description="Space fields for every Space of the environment, winning over the "
+        "manifest's (variables, secrets and card merge key-wise).",
+    )
+    spaces: dict[str, EntryFields | None] | None = Field(
+        default=None,
+        description="Per Space (its key in `spaces`): fields winning over `overrides`.",
+    )
+
+
 class ManifestFile(_Strict):
     """The manifest document as written (the JSON Schema `spacectl schema` prints)."""
 
@@ -254,6 +280,12 @@ class ManifestFile(_Strict):
     spaces: dict[str, SpaceEntry | None] = Field(
         description="The Spaces, keyed by `name` (in `owner`) or `owner/name`.",
         json_schema_extra={"propertyNames": {"pattern": SPACE_KEY_PATTERN}},
+    )
+    environments: dict[str, EnvironmentEntry] | None = Field(
+        default=None,
+        description="Other copies of the same Spaces (staging, prod), chosen with --env: "
+        "each renames them and overrides fields. Without --env the manifest means itself.",
+        json_schema_extra={"propertyNames": {"pattern": ENV_NAME_PATTERN}},
     )
 
 

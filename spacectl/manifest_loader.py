@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spacectl import environments
 from spacectl.errors import ManifestError, SourceLocation
 from spacectl.ignoring import pattern_problem
 from spacectl.manifest import (
@@ -37,6 +38,7 @@ from spacectl.manifest import (
     CardSpec,
     DefaultsEntry,
     EntryFields,
+    EnvironmentEntry,
     FileFormatError,
     Manifest,
     ManifestFile,
@@ -63,12 +65,15 @@ _SETTINGS = ("visibility", "hardware", "sleep_time", "dev_mode")
 _MAPPING_FIELDS = ("variables", "secrets", "card")
 
 
-def load_manifest(path: Path, *, check_sources: bool = True) -> Manifest:
+def load_manifest(
+    path: Path, *, check_sources: bool = True, environment: str | None = None
+) -> Manifest:
     """Read and validate the manifest at `path`.
 
     `check_sources=False` skips the check that `source` folders exist (`doctor` reports every
     missing one itself instead of stopping at the first). Error messages show `path` exactly as
-    given. Raises `ManifestError` for every problem.
+    given. `environment` (`--env`) resolves that entry of `environments:` into the Spaces
+    (`spacectl.environments`). Raises `ManifestError` for every problem.
     """
     try:
         raw = path.read_bytes()
@@ -85,7 +90,13 @@ def load_manifest(path: Path, *, check_sources: bool = True) -> Manifest:
         raise ManifestError(
             "The file is not UTF-8 text.", location=SourceLocation(str(path), line, 1)
         ) from None
-    return parse_manifest(text, str(path), base_dir=path.parent, check_sources=check_sources)
+    return parse_manifest(
+        text,
+        str(path),
+        base_dir=path.parent,
+        check_sources=check_sources,
+        environment=environment,
+    )
 
 
 def parse_manifest(
@@ -94,6 +105,7 @@ def parse_manifest(
     *,
     base_dir: Path,
     check_sources: bool = True,
+    environment: str | None = None,
 ) -> Manifest:
     """Validate manifest `text`; `filename` is used in messages, `base_dir` resolves `source`.
 
@@ -148,13 +160,37 @@ def parse_manifest(
     )
     specs = resolver.resolve()
     problems.raise_first()
+    if environment is not None:
+        environments.environment_of(parsed, environment, filename)
+    # Every environment is checked (validate reports a broken one before any --env uses it).
+    for name in parsed.environments or {}:
+        resolved = _environment_specs(resolver, name)
+        specs = resolved if name == environment else specs
+    problems.raise_first()
     return Manifest(
         version=1,
         owner=parsed.owner,
         path=(base_dir / Path(filename).name).resolve(),
         spaces=tuple(specs),
         digest=hashlib.sha256(text.encode()).hexdigest(),
+        environment=environment,
     )
+
+
+def _environment_specs(base: _Resolver, name: str) -> list[SpaceSpec]:
+    """The Spaces of environment `name`: its overrides laid over the entries, resolved as the
+    manifest's own are, renamed; problems go to `base`'s collector."""
+    parsed, problems = base.parsed, base.problems
+    resolver = _Resolver(
+        environments.overlay(
+            parsed, name, problems.add, base._check_entry, base.document.number_text
+        ),
+        base.document,
+        problems,
+        base_dir=base.base_dir,
+        check_sources=base.check_sources,
+    )
+    return environments.rename(resolver.resolve(), parsed, name, problems.add, _name_problem)
 
 
 def _dotted(loc: Loc) -> str | None:
@@ -252,6 +288,19 @@ def _keys_at(parent: Loc) -> list[str]:
             return list(DefaultsEntry.model_fields)
         case ("spaces", _):
             return list(SpaceEntry.model_fields)
+        case ("environments", _):
+            return list(EnvironmentEntry.model_fields)
+        case ("environments", _, "overrides") | ("environments", _, "spaces", _):
+            return list(EntryFields.model_fields)
+        case ("environments", _, "overrides", "secrets", _) | (
+            "environments",
+            _,
+            "spaces",
+            _,
+            "secrets",
+            _,
+        ):
+            return list(SecretSpec.model_fields)
         case ("defaults", "secrets", _) | ("spaces", _, "secrets", _):
             return list(SecretSpec.model_fields)
         case ("defaults", "volumes", _) | ("spaces", _, "volumes", _):
@@ -301,6 +350,7 @@ def _check_literal_secrets(doc: Mapping[Any, Any], problems: _Problems) -> None:
     spaces = doc.get("spaces")
     if isinstance(spaces, dict):
         sections += [(("spaces", key), entry) for key, entry in spaces.items()]
+    sections += environments.environment_sections(doc)
     for section, entry in sections:
         node = entry.get("secrets") if isinstance(entry, dict) else None
         if not isinstance(node, dict):

@@ -72,6 +72,7 @@ class PlanHeader:
     manifest_digest: str = ""
     endpoint: str = ""
     created_at: str = ""
+    environment: str = ""  # the manifest's environment (--env); "" for the manifest itself
 
 
 @dataclass(frozen=True)

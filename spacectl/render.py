@@ -116,6 +116,8 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
         lines = [f"No changes. {_UNVERIFIED}:", "", *blocks]
     else:
         lines = ["No changes. The Hub matches the manifest."]
+    if data["environment"]:
+        lines.insert(0, f"Environment: {_printable(data['environment'])}")
     if verbose:
         for space in data["spaces"]:
             if not space["operations"]:
@@ -135,7 +137,8 @@ def render_markdown(plan: Plan) -> str:
     """A pull-request comment: the summary, then the plan in a diff block, then warnings."""
     data = plan_to_dict(plan)
     counts = data["summary"]
-    lines = [f"### spacectl plan: `{PurePath(data['manifest']).name}`", ""]
+    env = f" (environment `{data['environment']}`)" if data["environment"] else ""
+    lines = [f"### spacectl plan: `{PurePath(data['manifest']).name}`{env}", ""]
     blocks = _space_lines(data, False)
     if not data["has_changes"]:
         lines.append(

@@ -23,6 +23,7 @@ from spacectl.cli.options import (
     DEFAULT_MANIFEST,
     JSON_FORMAT_VERSION,
     EndpointOpt,
+    EnvOpt,
     Format,
     FormatOpt,
     ManifestOpt,
@@ -150,6 +151,7 @@ def plan(
     token: TokenOpt = None,
     sandbox: SandboxOpt = False,
     no_color: NoColorOpt = False,
+    env: EnvOpt = None,
 ) -> None:
     """Show what `spacectl apply` would change on the Hub. Exit 0 = no changes (with
     --detailed-exitcode 2 = changes), 1 = error."""
@@ -158,7 +160,7 @@ def plan(
     from spacectl.render import RENDERERS, render_markdown, render_text
 
     with error_boundary():
-        manifest = load_manifest(file)
+        manifest = load_manifest(file, environment=env)
         with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
             the_plan = _make_plan(manifest, file, hub, targets_of(target))
         if fmt is Format.text:
@@ -202,6 +204,7 @@ def apply(
     token: TokenOpt = None,
     sandbox: SandboxOpt = False,
     no_color: NoColorOpt = False,
+    env: EnvOpt = None,
 ) -> None:
     """Make the Hub match the manifest (or apply a saved plan). Exit 0 = applied (and, with
     --wait, running), 1 = error or a Space failed. With --format json, stdout is one JSON
@@ -210,7 +213,12 @@ def apply(
     from spacectl.apply import apply_plan, check_plan_current
     from spacectl.cli.progress import ApplyProgress
     from spacectl.manifest_loader import load_manifest
-    from spacectl.planfile import check_plan_endpoint, check_saved_plan, open_saved_plan
+    from spacectl.planfile import (
+        check_plan_endpoint,
+        check_plan_environment,
+        check_saved_plan,
+        open_saved_plan,
+    )
     from spacectl.planjson import plan_to_dict
     from spacectl.render import (
         apply_result_to_dict,
@@ -226,8 +234,12 @@ def apply(
         saved = None
         if planfile is not None:
             saved = open_saved_plan(planfile, manifest_flag=file, targets=target)
+            check_plan_environment(saved, env)
+            env = saved.header.environment or None
         file = file or DEFAULT_MANIFEST
-        manifest = load_manifest(Path(saved.header.manifest_path) if saved is not None else file)
+        manifest = load_manifest(
+            Path(saved.header.manifest_path) if saved is not None else file, environment=env
+        )
         if saved is not None:
             check_saved_plan(saved, manifest.digest)
         with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
@@ -325,6 +337,7 @@ def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str]
         manifest_digest=manifest.digest,
         endpoint=hub.identity,
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        environment=manifest.environment or "",
     )
     return compute_plan(manifest, hub.read_live(needs), inputs).with_header(header)
 
