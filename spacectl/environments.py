@@ -119,16 +119,25 @@ def _laid_over(
                 else v
                 for k, v in values["variables"].items()
             }
-        for field, value in values.items():
-            if static and field in _NOT_ON_STATIC and value is not None:
-                if loc[2] == "spaces":  # said of this Space: wrong; of every Space: not for it
-                    add(f"A static Space has no {field.replace('_', ' ')}.", (*loc, field))
-                continue
-            if field in _MERGED and value is not None and data.get(field) is not None:
+        for field in [f for f in values if static and f in _NOT_ON_STATIC]:
+            if values.pop(field) is not None and loc[2] == "spaces":
+                # Said of this Space: wrong; said of every Space: not meant for a static one.
+                add(f"A static Space has no {field.replace('_', ' ')}.", (*loc, field))
+        data = layered(data, values)
+    return SpaceEntry.model_validate(data)
+
+
+def layered(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """Entry fields as plain data, each layer winning over the ones before: variables, secrets
+    and card merge key by key, any other field is replaced (`null` included)."""
+    data: dict[str, Any] = {}
+    for layer in layers:
+        for field, value in layer.items():
+            if field in _MERGED and isinstance(value, Mapping) and data.get(field) is not None:
                 data[field] = {**data[field], **value}
             else:
                 data[field] = value
-    return SpaceEntry.model_validate(data)
+    return data
 
 
 def rename(

@@ -67,3 +67,37 @@ def test_staging_and_prod_from_one_manifest(workspace: Workspace, tmp_path: Path
     staged = {v.key: v.value for v in api.get_space_variables(f"{ORG}/platform-staging").values()}
     made = {v.key: v.value for v in api.get_space_variables(f"{ORG}/platform").values()}
     assert staged["LOG_LEVEL"] == "trace" and made["LOG_LEVEL"] == "warning"
+
+
+def test_import_writes_what_an_environment_has_into_its_overrides(workspace: Workspace) -> None:
+    ws = workspace
+    assert ws.run("apply", "--env", "staging", "--yes", env=STAGING_KEY).code == 0
+    api = HfApi(endpoint=ws.sandbox.endpoint, token=BOT_TOKEN)
+    # Changed by hand on staging only.
+    api.request_space_hardware(f"{ORG}/vision-lab-staging", "a10g-small")
+    api.add_space_variable(f"{ORG}/team-a-staging", "EXTRA", "by-hand")
+    api.add_space_variable(f"{ORG}/team-a-staging", "TEAM_NAME", "team-a-renamed")
+    drift = ws.run("plan", "--env", "staging", "--detailed-exitcode", env=STAGING_KEY)
+    assert drift.code == 2, drift.both
+    before = ws.manifest.read_text()
+
+    names = ("vision-lab-staging", "team-a-staging", "platform-staging", "docs")
+    spaces = [arg for name in names for arg in ("--space", name)]
+    for name in ("vision-lab", "docs"):  # docs: a manifest Space, not one of staging's
+        api.create_repo(f"{ORG}/{name}", repo_type="space", space_sdk="static", exist_ok=True)
+    imported = ws.run("import", ORG, "--env", "staging", "-o", "spaces.yaml", *spaces)
+    assert imported.code == 0, imported.both
+    assert f"{ORG}/docs: not a Space of environment staging; skipped" in imported.err
+    text = ws.manifest.read_text()
+    # Only the environment's overrides changed; the manifest's own Spaces are as they were.
+    assert text.split("\nenvironments:")[0] == before.split("\nenvironments:")[0]
+    staging = text.split("\nenvironments:")[1]
+    assert "vision-lab: {hardware: a10g-small, sleep_time: 600}" in staging, staging
+    assert "team-a:" in staging and "EXTRA: by-hand" in staging
+    assert "TEAM_NAME: team-a-renamed" in staging
+    assert "GEMINI_API_KEY: {from_env: GEMINI_API_KEY_STAGING}" in staging
+
+    clean = ws.run("plan", "--env", "staging", "--detailed-exitcode", env=STAGING_KEY)
+    assert clean.code == 0, clean.both
+    without = ws.run("import", ORG, "--env", "staging")
+    assert without.code == 1 and "import --env staging writes into a manifest" in without.err
