@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
+from test_manifest import workdir  # noqa: F401  (a working directory holding app/)
 
 from spacectl.errors import ManifestError
 from spacectl.manifest_loader import load_manifest
@@ -42,21 +44,16 @@ spaces:
 """
 
 
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "Dockerfile").write_text("FROM python:3.12\n")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("workdir")
 
 
-def _load(workdir: Path, text: str, env: str | None) -> object:
-    (workdir / "spaces.yaml").write_text(textwrap.dedent(text))
+def _load(text: str, env: str | None) -> Any:
+    Path("spaces.yaml").write_text(textwrap.dedent(text))
     return load_manifest(Path("spaces.yaml"), environment=env)
 
 
-def test_without_env_the_manifest_means_itself(workdir: Path) -> None:
-    manifest = _load(workdir, MANIFEST, None)
+def test_without_env_the_manifest_means_itself() -> None:
+    manifest = _load(MANIFEST, None)
     assert manifest.environment is None
     assert [s.id for s in manifest.spaces] == ["acme/api", "acme/docs"]
     api = manifest.space("acme/api")
@@ -64,8 +61,8 @@ def test_without_env_the_manifest_means_itself(workdir: Path) -> None:
     assert api.secrets["KEY"].from_env == "KEY"
 
 
-def test_an_environment_renames_and_overrides(workdir: Path) -> None:
-    manifest = _load(workdir, MANIFEST, "staging")
+def test_an_environment_renames_and_overrides() -> None:
+    manifest = _load(MANIFEST, "staging")
     assert manifest.environment == "staging"
     assert [s.id for s in manifest.spaces] == ["acme/api-staging", "acme/docs-staging"]
     api, docs = manifest.spaces
@@ -76,20 +73,20 @@ def test_an_environment_renames_and_overrides(workdir: Path) -> None:
     assert api.secrets == {"KEY": api.secrets["KEY"]}
     assert api.secrets["KEY"].from_env == "STAGING_KEY" and api.secrets["KEY"].description is None
     assert api.ignore_changes == ("sleep_time",)
-    assert api.source == (workdir / "app").resolve()
+    assert api.source == (Path.cwd() / "app").resolve()
     # A static Space skips an environment-wide hardware, as it skips a default one.
     assert docs.visibility == "private" and docs.hardware is None
 
 
-def test_another_owner_keeps_the_names(workdir: Path) -> None:
-    manifest = _load(workdir, MANIFEST, "prod")
+def test_another_owner_keeps_the_names() -> None:
+    manifest = _load(MANIFEST, "prod")
     assert [s.id for s in manifest.spaces] == ["acme-prod/api", "acme-prod/docs"]
     assert manifest.space("acme-prod/api").hardware == "t4-small"
 
 
-def test_an_unknown_env_names_those_defined(workdir: Path) -> None:
+def test_an_unknown_env_names_those_defined() -> None:
     with pytest.raises(ManifestError) as info:
-        _load(workdir, MANIFEST, "stagin")
+        _load(MANIFEST, "stagin")
     assert (
         str(info.value)
         == "--env stagin: spaces.yaml defines no such environment (defined: prod, staging)"
@@ -156,12 +153,12 @@ def test_an_unknown_env_names_those_defined(workdir: Path) -> None:
     ],
 )
 def test_a_broken_environment_is_reported_where_it_is_written(
-    workdir: Path, old: str, new: str, expected: str
+    old: str, new: str, expected: str
 ) -> None:
     assert old in MANIFEST
     # Without --env too: a broken environment is a broken manifest (validate reports it).
     for env in (None, "staging"):
         with pytest.raises(ManifestError) as info:
-            _load(workdir, MANIFEST.replace(old, new), env)
+            _load(MANIFEST.replace(old, new), env)
         assert str(info.value).startswith(expected), str(info.value)
         assert "literal-value" not in str(info.value)
