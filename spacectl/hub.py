@@ -291,6 +291,10 @@ class Hub:
         self._on_retry = on_retry
         self._create_lock = threading.Lock()
 
+    def now(self) -> datetime:
+        """The Hub's time (its `Date` headers), to compare with times the Hub reports."""
+        return SERVER_CLOCK.now()
+
     def _note(self, message: str) -> None:
         if self._on_retry:
             self._on_retry(message)

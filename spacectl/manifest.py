@@ -104,6 +104,26 @@ class SpaceSpec(_Strict):
         return self.id.split("/", 1)[1]
 
 
+class PreviewSettings(_Strict):
+    """`previews:` — how `spacectl preview up ID` copies the manifest's Spaces."""
+
+    name: str = Field(
+        default="{name}-{id}",
+        description="Name pattern of a preview Space: {name} is the Space's name, {id} the "
+        "preview's ID (e.g. pr-42).",
+    )
+    visibility: Visibility = Field(default="private", description="Visibility of previews.")
+    hardware: str | None = Field(
+        default=None,
+        description="Hardware of previews (default: cpu-basic, the cheapest, whatever the "
+        "manifest says).",
+    )
+    secrets: list[str] = Field(
+        default_factory=list,
+        description="Secret keys a preview gets (default: none; a pull request's code reads them).",
+    )
+
+
 class Manifest(_Strict):
     """The whole file after loading: `path` is where it was read from (absolute); `digest` is the
     SHA-256 of the text that was parsed (a saved plan records it)."""
@@ -116,6 +136,7 @@ class Manifest(_Strict):
     environment: str | None = Field(
         default=None, description="The `environments:` entry resolved into `spaces` (--env)."
     )
+    previews: PreviewSettings = Field(default_factory=PreviewSettings)
 
     def space(self, space_id: str) -> SpaceSpec:
         """The entry of one Space by its full id; KeyError when the manifest has none."""
@@ -280,6 +301,11 @@ class ManifestFile(_Strict):
     spaces: dict[str, SpaceEntry | None] = Field(
         description="The Spaces, keyed by `name` (in `owner`) or `owner/name`.",
         json_schema_extra={"propertyNames": {"pattern": SPACE_KEY_PATTERN}},
+    )
+    previews: PreviewSettings | None = Field(
+        default=None,
+        description="Preview Spaces (`spacectl preview up ID`): a private copy of each Space "
+        "per pull request, on the cheapest hardware, without secrets unless listed here.",
     )
     environments: dict[str, EnvironmentEntry] | None = Field(
         default=None,

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spacectl import environments
+from spacectl import environments, previews
 from spacectl.errors import ManifestError, SourceLocation
 from spacectl.ignoring import pattern_problem
 from spacectl.manifest import (
@@ -42,6 +42,7 @@ from spacectl.manifest import (
     FileFormatError,
     Manifest,
     ManifestFile,
+    PreviewSettings,
     SecretSpec,
     SpaceEntry,
     SpaceSpec,
@@ -162,6 +163,8 @@ def parse_manifest(
     problems.raise_first()
     if environment is not None:
         environments.environment_of(parsed, environment, filename)
+    if parsed.previews is not None:
+        problems.add(previews.pattern_problem(parsed.previews.name), ("previews", "name"))
     # Every environment is checked (validate reports a broken one before any --env uses it).
     for name in parsed.environments or {}:
         resolved = _environment_specs(resolver, name)
@@ -174,6 +177,7 @@ def parse_manifest(
         spaces=tuple(specs),
         digest=hashlib.sha256(text.encode()).hexdigest(),
         environment=environment,
+        previews=parsed.previews or PreviewSettings(),
     )
 
 
@@ -288,6 +292,8 @@ def _keys_at(parent: Loc) -> list[str]:
             return list(DefaultsEntry.model_fields)
         case ("spaces", _):
             return list(SpaceEntry.model_fields)
+        case ("previews",):
+            return list(PreviewSettings.model_fields)
         case ("environments", _):
             return list(EnvironmentEntry.model_fields)
         case ("environments", _, "overrides") | ("environments", _, "spaces", _):

@@ -89,8 +89,8 @@ ERROR_CASES: list[Any] = [
     pytest.param(
         "owner: o\nspaces: {}\ncolour: blue\n",
         "spaces.yaml:3:1: colour: Unknown key 'colour'; expected one of: version, owner, "
-        "defaults, spaces, environments (top-level keys starting with 'x-' are free, e.g. for "
-        "anchors).",
+        "defaults, spaces, previews, environments (top-level keys starting with 'x-' are free, "
+        "e.g. for anchors).",
         id="unknown-key-no-match",
     ),
     pytest.param(
