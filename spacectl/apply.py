@@ -40,6 +40,7 @@ from spacectl.operations import (
     DeleteVolumes,
     FileAdd,
     Operation,
+    RestartSpace,
     SecretWrite,
     SetDevMode,
     SetHardware,
@@ -249,6 +250,8 @@ def _execute(
             hub.set_dev_mode(sid, op.enabled)
         case Commit():
             result.committed = _commit(op, sid, hub, inputs)
+        case RestartSpace():
+            hub.restart_space(sid, factory=op.factory)
         case DeleteSpace():
             hub.delete_space(sid)
         case _:

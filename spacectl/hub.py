@@ -650,6 +650,13 @@ class Hub:
             f"{space_id}: {'enable' if enabled else 'disable'} dev mode", lambda: switch(space_id)
         )
 
+    def restart_space(self, space_id: str, *, factory: bool) -> None:
+        what = "factory reboot" if factory else "restart"
+        self._call(
+            f"{space_id}: {what}",
+            lambda: self.api.restart_space(space_id, factory_reboot=factory),
+        )
+
     def commit(
         self,
         space_id: str,

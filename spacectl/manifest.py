@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 
 SDK = Literal["gradio", "streamlit", "docker", "static"]
 Visibility = Literal["public", "private", "protected"]
+Restart = Literal["never", "on_change", "factory_on_change"]
 
 
 class _Strict(BaseModel):
@@ -91,6 +92,7 @@ class SpaceSpec(_Strict):
     source: Path | None = Field(default=None, description="Local folder, resolved absolute.")
     ignore: tuple[str, ...] = ()
     ignore_changes: tuple[str, ...] = ()
+    restart: Restart = "never"
     protect: bool = False
     prune: bool = False
     state: Literal["present", "absent"] = "present"
@@ -230,6 +232,12 @@ class EntryFields(_Strict):
         "(hardware, sleep_time, variables.DEMO_MODE, secrets.*, card.title, files/data/**; "
         "'*' within a name or folder, '**' across folders). A Space being created still gets "
         "them. Replaces the default list.",
+    )
+    restart: Restart | None = Field(
+        default=None,
+        description="never (default: only the Hub's own restarts), on_change (restart after "
+        "apply changed the Space) or factory_on_change (factory reboot, rebuilding without "
+        "cache: for an image that clones code at build time).",
     )
     protect: bool | None = Field(
         default=None,

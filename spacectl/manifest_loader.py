@@ -559,6 +559,7 @@ class _Resolver:
             source=source,
             ignore=tuple(values.get("ignore") or ()),
             ignore_changes=tuple(values.get("ignore_changes") or ()),
+            restart=values.get("restart") or "never",
             protect=bool(values.get("protect")),
             prune=bool(values.get("prune")),
             state=state,

@@ -215,6 +215,18 @@ class DeleteSpace:
         return "delete Space"
 
 
+@dataclass(frozen=True)
+class RestartSpace:
+    """The manifest's `restart`: after the Space's other changes, restart it (a factory reboot
+    rebuilds the image without cache)."""
+
+    factory: bool
+    kind: Literal["restart_space"] = field(default="restart_space", init=False)
+
+    def describe(self) -> str:
+        return "factory reboot" if self.factory else "restart"
+
+
 Operation: TypeAlias = (
     CreateSpace
     | SetVisibility
@@ -227,5 +239,6 @@ Operation: TypeAlias = (
     | SetHardware
     | SetDevMode
     | Commit
+    | RestartSpace
     | DeleteSpace
 )

@@ -29,7 +29,7 @@ from spacectl.card import sdk_from_source
 from spacectl.errors import ManifestError
 from spacectl.inputs import PlanInputs, matches_target
 from spacectl.manifest import Manifest, SpaceSpec
-from spacectl.operations import JSON, Action, DeleteSpace, FieldChange, Operation
+from spacectl.operations import JSON, Action, DeleteSpace, FieldChange, Operation, RestartSpace
 from spacectl.state import LiveSpace
 
 FORMAT_VERSION = "1"
@@ -171,11 +171,18 @@ def _plan_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> 
             sdk=sdk,
             warnings=diff.warnings,
         )
+    fields, operations = diff.fields, diff.operations
+    if operations and spec.restart != "never":
+        # One planned operation after every other change, shown as a field of its own.
+        restart = RestartSpace(factory=spec.restart == "factory_on_change")
+        reason = f"restart: {spec.restart}"
+        fields += (FieldChange("restart", Action.CREATE, after=restart.describe(), reason=reason),)
+        operations += (restart,)
     return SpaceChange(
         spec.id,
-        Action.UPDATE if diff.operations else Action.NOOP,
-        diff.fields,
-        diff.operations,
+        Action.UPDATE if operations else Action.NOOP,
+        fields,
+        operations,
         seen,
         sdk=live.sdk,
         warnings=diff.warnings,
