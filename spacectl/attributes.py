@@ -428,7 +428,9 @@ def _desired_files(ctx: SpaceContext) -> JSON:
     if card is not None and card != card_fields(spec.card, json=True):
         # Ignored card keys keep the Hub's values in the README spacectl commits.
         spec = spec.model_copy(update={"card": CardSpec.model_validate(card)})
-    readme = desired_readme(spec, local, ctx.live)
+    # A duplicate keeps its template's README: the card is merged into it once it exists.
+    copying = ctx.live is None and spec.template is not None
+    readme = None if copying else desired_readme(spec, local, ctx.live)
     if local is None and readme is None:
         return UNMANAGED
     return planned_files(local or {}, readme, inputs.base_dir)

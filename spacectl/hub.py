@@ -546,19 +546,25 @@ class Hub:
         def run() -> None:
             nonlocal attempts
             attempts += 1
+            settings: dict[str, Any] = dict(
+                visibility=create.visibility,
+                space_hardware=create.hardware,
+                space_sleep_time=create.sleep_time,
+                space_variables=[{"key": k, "value": v} for k, v in create.variables.items()]
+                or None,
+                space_secrets=[s.payload(SERVER_CLOCK.now()) for s in secrets] or None,
+                space_volumes=[_volume(v) for v in create.volumes] if create.volumes else None,
+            )
             try:
-                self.api.create_repo(
-                    space_id,
-                    repo_type="space",
-                    space_sdk=create.sdk,
-                    visibility=create.visibility,  # type: ignore[arg-type]
-                    space_hardware=create.hardware,  # type: ignore[arg-type]
-                    space_sleep_time=create.sleep_time,
-                    space_variables=[{"key": k, "value": v} for k, v in create.variables.items()]
-                    or None,
-                    space_secrets=[s.payload(SERVER_CLOCK.now()) for s in secrets] or None,
-                    space_volumes=[_volume(v) for v in create.volumes] if create.volumes else None,
-                )
+                if create.template:
+                    # The template's files and history, with the manifest's settings, in one call.
+                    self.api.duplicate_repo(
+                        create.template, space_id, repo_type="space", **settings
+                    )
+                else:
+                    self.api.create_repo(
+                        space_id, repo_type="space", space_sdk=create.sdk, **settings
+                    )
             except HfHubHTTPError as exc:
                 if attempts > 1 and exc.response is not None and exc.response.status_code == 409:
                     self._note(f"{space_id}: an earlier attempt of the create landed")

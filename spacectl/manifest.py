@@ -93,6 +93,7 @@ class SpaceSpec(_Strict):
     ignore: tuple[str, ...] = ()
     ignore_changes: tuple[str, ...] = ()
     restart: Restart = "never"
+    template: str | None = Field(default=None, description="owner/name a new Space copies.")
     protect: bool = False
     prune: bool = False
     state: Literal["present", "absent"] = "present"
@@ -232,6 +233,12 @@ class EntryFields(_Strict):
         "(hardware, sleep_time, variables.DEMO_MODE, secrets.*, card.title, files/data/**; "
         "'*' within a name or folder, '**' across folders). A Space being created still gets "
         "them. Replaces the default list.",
+    )
+    template: str | None = Field(
+        default=None,
+        description="OWNER/SPACE: a Space that does not exist yet is created by duplicating "
+        "this one (its files and history), with this entry's visibility, hardware, sleep "
+        "time, variables, secrets and volumes in the same call; then converged like any other.",
     )
     restart: Restart | None = Field(
         default=None,

@@ -466,6 +466,7 @@ class _Resolver:
         if entry.card is not None and "sdk" in (entry.card.model_extra or {}):
             self.problems.add("Set 'sdk' on the Space, not in its card.", (*loc, "card", "sdk"))
         _check_ignore_changes(entry, loc, self.problems)
+        _check_template(entry, loc, self.problems)
 
     def _variables(self, values: Mapping[str, Any], loc: Loc) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -560,6 +561,7 @@ class _Resolver:
             ignore=tuple(values.get("ignore") or ()),
             ignore_changes=tuple(values.get("ignore_changes") or ()),
             restart=values.get("restart") or "never",
+            template=values.get("template"),
             protect=bool(values.get("protect")),
             prune=bool(values.get("prune")),
             state=state,
@@ -580,6 +582,18 @@ class _Resolver:
 def _check_ignore_changes(entry: EntryFields, loc: Loc, problems: _Problems) -> None:
     for index, pattern in enumerate(entry.ignore_changes or ()):
         problems.add(pattern_problem(pattern), (*loc, "ignore_changes", index))
+
+
+def _check_template(entry: EntryFields, loc: Loc, problems: _Problems) -> None:
+    if entry.template is None:
+        return
+    owner, _, name = entry.template.rpartition("/")
+    problem = (
+        _name_problem(owner, "owner") or _name_problem(name, "Space name")
+        if owner
+        else f"Expected OWNER/SPACE, not '{entry.template}'."
+    )
+    problems.add(problem, (*loc, "template"))
 
 
 def _merge_card(defaults: CardSpec | None, own: CardSpec | None) -> CardSpec | None:

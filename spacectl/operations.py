@@ -93,9 +93,12 @@ class CreateSpace:
     variables: Mapping[str, str] = field(default_factory=dict)
     secrets: tuple[SecretWrite, ...] = ()
     volumes: tuple[Mapping[str, JSON], ...] | None = None
+    template: str | None = None  # owner/name duplicated instead of an empty create
     kind: Literal["create_space"] = field(default="create_space", init=False)
 
     def describe(self) -> str:
+        if self.template:
+            return f"duplicate {self.template}"
         return f"create Space (sdk={self.sdk})"
 
 

@@ -155,13 +155,16 @@ def _plan_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> 
     diff = diff_space(spec, live, inputs)
     if live is None:
         sdk = spec.sdk or sdk_from_source(inputs.files.get(spec.id))
-        if not sdk:
+        if not sdk and spec.template is None:  # a duplicate has its template's
             raise ManifestError(
                 "required to create the Space (it does not exist on the Hub yet)",
                 where=f"spaces.{spec.id}.sdk",
             )
-        create = create_operation(sdk, diff)
+        create = replace(create_operation(sdk or "", diff), template=spec.template)
         fields = (FieldChange("space", Action.CREATE, after=spec.id), *diff.fields)
+        if spec.template:
+            copy = FieldChange("template", Action.CREATE, after=spec.template, reason="duplicated")
+            fields = (fields[0], copy, *fields[1:])
         return SpaceChange(
             spec.id,
             Action.CREATE,
