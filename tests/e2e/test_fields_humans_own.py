@@ -29,8 +29,10 @@ def test_a_hand_made_hardware_change_and_secret_rotation_are_left_alone(
     assert "~ secrets.GEMINI_API_KEY" in fought.out
 
     text = ws.manifest.read_text()
+    # The example hands vision-lab's sleep_time over already; its hardware joins it.
+    assert "    ignore_changes: [sleep_time]\n" in text
     text = text.replace(
-        "    hardware: t4-small\n", "    hardware: t4-small\n    ignore_changes: [hardware]\n"
+        "    ignore_changes: [sleep_time]\n", "    ignore_changes: [sleep_time, hardware]\n"
     ).replace(
         "        description: Google Gemini API key\n",
         "        description: Google Gemini API key\n        manage: create_only\n",
