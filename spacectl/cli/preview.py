@@ -6,6 +6,7 @@ and `prune` delete only Spaces that carry the marker and are not Spaces of the m
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -201,7 +202,9 @@ def list_(
             echo_json({"format_version": JSON_FORMAT_VERSION, "previews": rows})
             return
         for row in rows:
-            typer.echo(f"{row['preview']}  {row['id']}  {row['last_modified']}  {row['page_url']}")
+            # The marker is a variable anyone with write access can set: shown escaped.
+            marker = json.dumps(row["preview"], ensure_ascii=False)[1:-1]
+            typer.echo(f"{marker}  {row['id']}  {row['last_modified']}  {row['page_url']}")
         if not rows:
             typer.echo("No preview Spaces.")
 

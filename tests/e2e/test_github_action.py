@@ -157,6 +157,12 @@ def run_action(
 
 
 SECRETS = {"HF_TOKEN_READ": READ_TOKEN, "HF_TOKEN": BOT_TOKEN, "GEMINI_API_KEY": CANARY}
+# Two Spaces keep an apply (with --wait for their builds) or a preview short.
+TWO_SPACES = (
+    "version: 1\nowner: ifcore-org\nspaces:\n"
+    "  docs: {sdk: static, source: ./apps/docs}\n"
+    "  team-a: {sdk: gradio, source: ./apps/team-template}\n"
+)
 
 
 def _plan_comments(github: FakeGitHub) -> list[dict[str, Any]]:
@@ -222,12 +228,7 @@ def test_drift_issue_is_opened_then_closed_after_apply(
     workspace: Workspace, github: FakeGitHub
 ) -> None:
     ws = workspace
-    # Two Spaces keep the apply (with --wait for their builds) short.
-    ws.manifest.write_text(
-        "version: 1\nowner: ifcore-org\nspaces:\n"
-        "  docs: {sdk: static, source: ./apps/docs}\n"
-        "  team-a: {sdk: gradio, source: ./apps/team-template}\n"
-    )
+    ws.manifest.write_text(TWO_SPACES)
     for _ in range(2):  # a second run updates the same issue
         drift = run_action(ws, github, "drift.yml", event="schedule", secrets=SECRETS)
         assert drift.code == 0, drift.log
@@ -384,11 +385,7 @@ def test_preview_comment_shows_the_urls_and_is_updated_in_place(
     workspace: Workspace, github: FakeGitHub
 ) -> None:
     ws = workspace
-    ws.manifest.write_text(
-        "version: 1\nowner: ifcore-org\nspaces:\n"
-        "  docs: {sdk: static, source: ./apps/docs}\n"
-        "  team-a: {sdk: gradio, source: ./apps/team-template}\n"
-    )
+    ws.manifest.write_text(TWO_SPACES)
     secrets = {"HF_TOKEN": BOT_TOKEN}
     first = run_action(ws, github, "preview.yml", event="pull_request", secrets=secrets)
     assert first.code == 0, first.log
