@@ -35,6 +35,7 @@ from spacectl.attributes import (
     live_sleep_time,
 )
 from spacectl.card import README, readme_front_matter
+from spacectl.environments import layered
 from spacectl.errors import SpacectlError
 from spacectl.fsio import os_reason, write_atomic
 from spacectl.manifest import FREE_HARDWARE, VolumeSpec
@@ -262,6 +263,92 @@ def import_spaces(
         }
     )
     return ImportResult(merge.text, merge, notes, tuple(env))
+
+
+def import_into_environment(
+    existing_text: str,
+    spaces: Sequence[LiveSpace],
+    *,
+    environment: str,
+    filename: str,
+    base_dir: Path,
+) -> ImportResult:
+    """Write into `environments.<environment>.spaces` of the manifest `existing_text` what each
+    live Space of that environment has that the manifest (its Space entry, `defaults` and the
+    environment's `overrides`) does not say: afterwards `plan --env` shows no settings change.
+
+    A live Space is matched to its entry through the environment's name pattern; one that is no
+    Space of the environment is skipped with a note. Fields an override cannot take away (a
+    variable the manifest has and the Space lacks) are noted, not written."""
+    manifest = parse_manifest(
+        existing_text, filename, base_dir=base_dir, check_sources=False, environment=environment
+    )
+    doc = read_manifest_document(existing_text)
+    owner = str(doc["owner"])
+    keys = list(doc.get("spaces") or {})
+    env = (doc.get("environments") or {})[environment] or {}
+    by_id = {spec.id.lower(): key for spec, key in zip(manifest.spaces, keys, strict=True)}
+    entries: list[tuple[str, dict[str, Any]]] = []
+    notes: list[str] = []
+    for live in spaces:
+        key = by_id.get(live.id.lower())
+        if key is None:
+            notes.append(f"{live.id}: not a Space of environment {environment}; skipped")
+            continue
+        own = (env.get("spaces") or {}).get(key) or {}
+        base = layered(
+            doc.get("defaults") or {},
+            (doc.get("spaces") or {})[key] or {},
+            env.get("overrides") or {},
+        )
+        folder = base.get("source")
+        item = entry_from_live(
+            live,
+            existing=layered(base, own),
+            readme_card=_source_front_matter(base_dir / str(folder)) if folder else {},
+        )
+        override, missing = _beyond(item.entry, base)
+        notes += [f"{live.id}: {note}" for note in item.notes]
+        notes += [
+            f"{live.id}: the manifest sets {path}, which the Space lacks; an override cannot "
+            "remove it"
+            for path in missing
+        ]
+        entries.append((key if "/" in key else f"{owner}/{key}", override))
+    merge = merge_spaces_into_manifest(
+        existing_text,
+        entries,
+        managed=MANAGED_FIELDS,
+        section=("environments", environment, "spaces"),
+    )
+    env_vars = sorted(
+        {
+            str(ref["from_env"])
+            for _, entry in entries
+            for ref in (entry.get("secrets") or {}).values()
+        }
+    )
+    return ImportResult(merge.text, merge, tuple(notes), tuple(env_vars))
+
+
+def _beyond(entry: Mapping[str, Any], base: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """What `entry` (a live Space, absolute) says beyond `base` (the manifest's layers below an
+    environment's per-Space override), key by key for the merged mappings; and the keys of
+    those mappings `base` has and `entry` lacks."""
+    out: dict[str, Any] = {}
+    missing: list[str] = []
+    for field, value in entry.items():
+        below = base.get(field)
+        if field in ("variables", "secrets", "card") and isinstance(below, Mapping):
+            if field == "variables":
+                below = {k: _variable_text(v) for k, v in below.items()}
+            own = {k: v for k, v in value.items() if below.get(k) != v}
+            if own:
+                out[field] = own
+            missing += [f"{field}.{k}" for k in below if k not in value]
+        elif value != below:
+            out[field] = value
+    return out, missing
 
 
 def _source_front_matter(folder: Path) -> dict[str, Any]:

@@ -46,6 +46,7 @@ from spacectl.operations import (
     DeleteVolumes,
     FileAdd,
     Operation,
+    RestartSpace,
     SecretWrite,
     SetDevMode,
     SetHardware,
@@ -269,6 +270,8 @@ def _execute(
             hub.set_dev_mode(sid, op.enabled)
         case Commit():
             result.committed = _commit(op, change, ctx, inputs)
+        case RestartSpace():
+            hub.restart_space(sid, factory=op.factory)
         case DeleteSpace():
             hub.delete_space(sid)
         case _:

@@ -28,8 +28,9 @@ from deepdiff import DeepDiff
 
 from spacectl.card import app_warnings, card_fields, desired_readme
 from spacectl.files import LocalFile, planned_files, tree_changes
+from spacectl.ignoring import hold, is_ignored
 from spacectl.inputs import PlanInputs
-from spacectl.manifest import FREE_HARDWARE, SpaceSpec
+from spacectl.manifest import FREE_HARDWARE, CardSpec, SpaceSpec
 from spacectl.operations import (
     ABSENT,
     JSON,
@@ -77,6 +78,7 @@ class SpaceContext:
     inputs: PlanInputs | None = None
     readback: bool = False
     warnings: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
     desired: dict[str, JSON] = field(default_factory=dict)
     changes: dict[str, tuple[FieldChange, ...]] = field(default_factory=dict)
 
@@ -88,6 +90,11 @@ class SpaceContext:
 
     def changed(self, name: str) -> bool:
         return bool(self.changes.get(name))
+
+    @property
+    def ignore_changes(self) -> tuple[str, ...]:
+        """The entry's `ignore_changes`; a Space being created gets every field regardless."""
+        return self.spec.ignore_changes if self.spec is not None and self.live else ()
 
 
 Differ = Callable[["Attribute", JSON, JSON, SpaceContext], list[FieldChange]]
@@ -323,9 +330,17 @@ def _secret_diff(attr: Attribute, have: JSON, want: JSON, ctx: SpaceContext) -> 
     needed: list[str] = []
     unknown = ctx.inputs.unknown_secrets if ctx.inputs is not None else {}
     space_id = ctx.spec.id if ctx.spec is not None else ""
+    manage = {k: s.manage for k, s in ctx.spec.secrets.items()} if ctx.spec is not None else {}
     for key, write in want.items():
         path = f"secrets.{key}"
         why = unknown.get((space_id, key), "")
+        if key in have and manage.get(key) == "create_only":
+            continue  # set once; then whoever rotates it owns it
+        if is_ignored(path, ctx.ignore_changes):
+            # Humans own it: say so when it differs, warn about nothing, write nothing.
+            if key not in have or (not ctx.readback and rewrite_reason(write, have[key])):
+                ctx.ignored.append(path)
+            continue
         if key not in have:
             reason = f"missing on the Hub; {why}: apply needs it" if why else "missing on the Hub"
             changes.append(FieldChange(path, Action.CREATE, sensitive=True, reason=reason))
@@ -426,7 +441,13 @@ def _desired_files(ctx: SpaceContext) -> JSON:
     spec, inputs, local = ctx.spec, ctx.inputs, ctx.local
     assert spec is not None and inputs is not None
     ctx.warnings.extend(app_warnings(spec, local))
-    readme = desired_readme(spec, local, ctx.live)
+    card = ctx.desired.get("card")
+    if card is not None and card != card_fields(spec.card, json=True):
+        # Ignored card keys keep the Hub's values in the README spacectl commits.
+        spec = spec.model_copy(update={"card": CardSpec.model_validate(card)})
+    # A duplicate keeps its template's README: the card is merged into it once it exists.
+    copying = ctx.live is None and spec.template is not None
+    readme = None if copying else desired_readme(spec, local, ctx.live)
     if local is None and readme is None:
         return UNMANAGED
     return planned_files(local or {}, readme, inputs.base_dir)
@@ -602,6 +623,7 @@ class SpaceDiff:
     operations: tuple[Operation, ...]
     desired: Mapping[str, JSON]
     warnings: tuple[str, ...]
+    ignored: tuple[str, ...] = ()
 
 
 def _diff(ctx: SpaceContext, desired_of: Callable[[Attribute], JSON]) -> SpaceDiff:
@@ -611,8 +633,7 @@ def _diff(ctx: SpaceContext, desired_of: Callable[[Attribute], JSON]) -> SpaceDi
         if want is UNMANAGED:
             continue
         have = attr.live(ctx.live) if ctx.live is not None else attr.absent
-        ctx.desired[attr.name] = want
-        ctx.changes[attr.name] = tuple(attr.diff(attr, attr.scope(have, want, ctx), want, ctx))
+        ctx.desired[attr.name], ctx.changes[attr.name] = _changes(attr, have, want, ctx)
     ops: list[tuple[int, Operation]] = []
     for attr in ATTRIBUTES:
         fields = ctx.changes.get(attr.name)
@@ -625,7 +646,27 @@ def _diff(ctx: SpaceContext, desired_of: Callable[[Attribute], JSON]) -> SpaceDi
         operations=tuple(op for _, op in ops),
         desired=dict(ctx.desired),
         warnings=tuple(ctx.warnings),
+        ignored=tuple(ctx.ignored),
     )
+
+
+def _changes(
+    attr: Attribute, have: JSON, want: JSON, ctx: SpaceContext
+) -> tuple[JSON, tuple[FieldChange, ...]]:
+    """One attribute's desired value and field changes, `ignore_changes` applied: an ignored
+    difference is recorded in `ctx.ignored`, not planned, and (for deepdiff's attributes) the
+    desired value takes the Hub's there, so an operation writing the whole value keeps it."""
+    scoped = attr.scope(have, want, ctx)
+    fields = attr.diff(attr, scoped, want, ctx)
+    patterns = ctx.ignore_changes
+    ignored = [fc.path for fc in fields if is_ignored(fc.path, patterns)]
+    if not ignored:
+        return want, tuple(fields)
+    ctx.ignored.extend(ignored)
+    if attr.diff is deep_diff:
+        want = hold(want, scoped, lambda parts: _path(attr.name, parts), patterns)
+        fields = attr.diff(attr, scoped, want, ctx)
+    return want, tuple(fc for fc in fields if not is_ignored(fc.path, patterns))
 
 
 def diff_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> SpaceDiff:

@@ -326,6 +326,10 @@ class Hub:
         self._create_lock = threading.Lock()
         self._trees = tree_cache
 
+    def now(self) -> datetime:
+        """The Hub's time (its `Date` headers), to compare with times the Hub reports."""
+        return SERVER_CLOCK.now()
+
     def _note(self, message: str) -> None:
         if self._on_retry:
             self._on_retry(message)
@@ -624,19 +628,25 @@ class Hub:
         def run() -> None:
             nonlocal attempts
             attempts += 1
+            settings: dict[str, Any] = dict(
+                visibility=create.visibility,
+                space_hardware=create.hardware,
+                space_sleep_time=create.sleep_time,
+                space_variables=[{"key": k, "value": v} for k, v in create.variables.items()]
+                or None,
+                space_secrets=[s.payload(SERVER_CLOCK.now()) for s in secrets] or None,
+                space_volumes=[_volume(v) for v in create.volumes] if create.volumes else None,
+            )
             try:
-                self.api.create_repo(
-                    space_id,
-                    repo_type="space",
-                    space_sdk=create.sdk,
-                    visibility=create.visibility,  # type: ignore[arg-type]
-                    space_hardware=create.hardware,  # type: ignore[arg-type]
-                    space_sleep_time=create.sleep_time,
-                    space_variables=[{"key": k, "value": v} for k, v in create.variables.items()]
-                    or None,
-                    space_secrets=[s.payload(SERVER_CLOCK.now()) for s in secrets] or None,
-                    space_volumes=[_volume(v) for v in create.volumes] if create.volumes else None,
-                )
+                if create.template:
+                    # The template's files and history, with the manifest's settings, in one call.
+                    self.api.duplicate_repo(
+                        create.template, space_id, repo_type="space", **settings
+                    )
+                else:
+                    self.api.create_repo(
+                        space_id, repo_type="space", space_sdk=create.sdk, **settings
+                    )
             except HfHubHTTPError as exc:
                 if attempts > 1 and exc.response is not None and exc.response.status_code == 409:
                     self._note(f"{space_id}: an earlier attempt of the create landed")
@@ -726,6 +736,13 @@ class Hub:
         switch = self.api.enable_space_dev_mode if enabled else self.api.disable_space_dev_mode
         self._call(
             f"{space_id}: {'enable' if enabled else 'disable'} dev mode", lambda: switch(space_id)
+        )
+
+    def restart_space(self, space_id: str, *, factory: bool) -> None:
+        what = "factory reboot" if factory else "restart"
+        self._call(
+            f"{space_id}: {what}",
+            lambda: self.api.restart_space(space_id, factory_reboot=factory),
         )
 
     def commit(

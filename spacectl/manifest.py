@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 
 SDK = Literal["gradio", "streamlit", "docker", "static"]
 Visibility = Literal["public", "private", "protected"]
+Restart = Literal["never", "on_change", "factory_on_change"]
 
 
 class _Strict(BaseModel):
@@ -33,6 +34,11 @@ class SecretSpec(_Strict):
 
     from_env: str = Field(description="Environment variable holding the value.")
     description: str | None = Field(default=None, description="Shown on the Hub next to the key.")
+    manage: Literal["always", "create_only"] = Field(
+        default="always",
+        description="always: written whenever the value changes; create_only: set when missing "
+        "on the Hub, then never compared or overwritten (left to whoever rotates it).",
+    )
 
 
 class VolumeSpec(_Strict):
@@ -85,6 +91,9 @@ class SpaceSpec(_Strict):
     card: CardSpec | None = None
     source: Path | None = Field(default=None, description="Local folder, resolved absolute.")
     ignore: tuple[str, ...] = ()
+    ignore_changes: tuple[str, ...] = ()
+    restart: Restart = "never"
+    template: str | None = Field(default=None, description="owner/name a new Space copies.")
     protect: bool = False
     prune: bool = False
     state: Literal["present", "absent"] = "present"
@@ -98,6 +107,26 @@ class SpaceSpec(_Strict):
         return self.id.split("/", 1)[1]
 
 
+class PreviewSettings(_Strict):
+    """`previews:` — how `spacectl preview up ID` copies the manifest's Spaces."""
+
+    name: str = Field(
+        default="{name}-{id}",
+        description="Name pattern of a preview Space: {name} is the Space's name, {id} the "
+        "preview's ID (e.g. pr-42).",
+    )
+    visibility: Visibility = Field(default="private", description="Visibility of previews.")
+    hardware: str | None = Field(
+        default=None,
+        description="Hardware of previews (default: cpu-basic, the cheapest, whatever the "
+        "manifest says).",
+    )
+    secrets: list[str] = Field(
+        default_factory=list,
+        description="Secret keys a preview gets (default: none; a pull request's code reads them).",
+    )
+
+
 class Manifest(_Strict):
     """The whole file after loading: `path` is where it was read from (absolute); `digest` is the
     SHA-256 of the text that was parsed (a saved plan records it)."""
@@ -107,6 +136,10 @@ class Manifest(_Strict):
     path: Path
     spaces: tuple[SpaceSpec, ...]
     digest: str = ""
+    environment: str | None = Field(
+        default=None, description="The `environments:` entry resolved into `spaces` (--env)."
+    )
+    previews: PreviewSettings = Field(default_factory=PreviewSettings)
 
     def space(self, space_id: str) -> SpaceSpec:
         """The entry of one Space by its full id; KeyError when the manifest has none."""
@@ -122,6 +155,7 @@ class Manifest(_Strict):
 # --------------------------------------------------------------------------------------------
 
 ENV_KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+ENV_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"  # an environment's name (--env NAME)
 _NAME_CHARS = r"[A-Za-z0-9._-]"
 # The Hub's repo-name rules as one JSON-Schema (ECMA-262) regex, for editors; the loader checks the
 # same rules one by one in `_name_problem` so that it can say which rule is broken.
@@ -193,6 +227,25 @@ class EntryFields(_Strict):
         description="gitignore-style patterns of files in `source` not to upload (in addition "
         "to .gitignore files; '!pattern' re-includes).",
     )
+    ignore_changes: list[str] | None = Field(
+        default=None,
+        description="Fields of an existing Space that humans own: never diffed or written "
+        "(hardware, sleep_time, variables.DEMO_MODE, secrets.*, card.title, files/data/**; "
+        "'*' within a name or folder, '**' across folders). A Space being created still gets "
+        "them. Replaces the default list.",
+    )
+    template: str | None = Field(
+        default=None,
+        description="OWNER/SPACE: a Space that does not exist yet is created by duplicating "
+        "this one (its files and history), with this entry's visibility, hardware, sleep "
+        "time, variables, secrets and volumes in the same call; then converged like any other.",
+    )
+    restart: Restart | None = Field(
+        default=None,
+        description="never (default: only the Hub's own restarts), on_change (restart after "
+        "apply changed the Space) or factory_on_change (factory reboot, rebuilding without "
+        "cache: for an image that clones code at build time).",
+    )
     protect: bool | None = Field(
         default=None,
         description="true: never delete the Space (state: absent then plans nothing, with a "
@@ -215,6 +268,28 @@ class SpaceEntry(EntryFields):
     state: Literal["present", "absent"] | None = Field(
         default=None,
         description="present (default) or absent: absent deletes the Space on apply.",
+    )
+
+
+class EnvironmentEntry(_Strict):
+    """One entry of `environments:`: the same Spaces under other names, with overrides."""
+
+    name: str = Field(
+        default="{name}",
+        description="Name pattern of the environment's Spaces; {name} is the Space's name in "
+        "`spaces` (e.g. '{name}-staging').",
+    )
+    owner: str | None = Field(
+        default=None, description="Owner of the environment's Spaces (default: each Space's)."
+    )
+    overrides: EntryFields | None = Field(
+        default=None,
+        description="Space fields for every Space of the environment, winning over the "
+        "manifest's (variables, secrets and card merge key-wise).",
+    )
+    spaces: dict[str, EntryFields | None] | None = Field(
+        default=None,
+        description="Per Space (its key in `spaces`): fields winning over `overrides`.",
     )
 
 
@@ -242,6 +317,17 @@ class ManifestFile(_Strict):
         description="The Spaces, keyed by `name` (in `owner`) or `owner/name`.",
         json_schema_extra={"propertyNames": {"pattern": SPACE_KEY_PATTERN}},
     )
+    previews: PreviewSettings | None = Field(
+        default=None,
+        description="Preview Spaces (`spacectl preview up ID`): a private copy of each Space "
+        "per pull request, on the cheapest hardware, without secrets unless listed here.",
+    )
+    environments: dict[str, EnvironmentEntry] | None = Field(
+        default=None,
+        description="Other copies of the same Spaces (staging, prod), chosen with --env: "
+        "each renames them and overrides fields. Without --env the manifest means itself.",
+        json_schema_extra={"propertyNames": {"pattern": ENV_NAME_PATTERN}},
+    )
 
 
 def manifest_json_schema() -> dict[str, Any]:
@@ -254,6 +340,20 @@ def manifest_json_schema() -> dict[str, Any]:
     schema = ManifestFile.model_json_schema(mode="validation")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
+
+# The attributes `ignore_changes` may name (the attribute table's names: a test keeps them equal).
+IGNORABLE = (
+    "sdk",
+    "visibility",
+    "hardware",
+    "sleep_time",
+    "dev_mode",
+    "volumes",
+    "variables",
+    "secrets",
+    "card",
+    "files",
+)
 
 FREE_HARDWARE = "cpu-basic"  # sleeps after 48 h; the Hub ignores a custom sleep time on it
 

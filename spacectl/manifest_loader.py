@@ -29,16 +29,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spacectl import environments, previews
 from spacectl.errors import ManifestError, SourceLocation
+from spacectl.ignoring import pattern_problem
 from spacectl.manifest import (
     ENV_KEY_PATTERN,
     FREE_HARDWARE,
     CardSpec,
     DefaultsEntry,
     EntryFields,
+    EnvironmentEntry,
     FileFormatError,
     Manifest,
     ManifestFile,
+    PreviewSettings,
     SecretSpec,
     SpaceEntry,
     SpaceSpec,
@@ -62,12 +66,15 @@ _SETTINGS = ("visibility", "hardware", "sleep_time", "dev_mode")
 _MAPPING_FIELDS = ("variables", "secrets", "card")
 
 
-def load_manifest(path: Path, *, check_sources: bool = True) -> Manifest:
+def load_manifest(
+    path: Path, *, check_sources: bool = True, environment: str | None = None
+) -> Manifest:
     """Read and validate the manifest at `path`.
 
     `check_sources=False` skips the check that `source` folders exist (`doctor` reports every
     missing one itself instead of stopping at the first). Error messages show `path` exactly as
-    given. Raises `ManifestError` for every problem.
+    given. `environment` (`--env`) resolves that entry of `environments:` into the Spaces
+    (`spacectl.environments`). Raises `ManifestError` for every problem.
     """
     try:
         raw = path.read_bytes()
@@ -84,7 +91,13 @@ def load_manifest(path: Path, *, check_sources: bool = True) -> Manifest:
         raise ManifestError(
             "The file is not UTF-8 text.", location=SourceLocation(str(path), line, 1)
         ) from None
-    return parse_manifest(text, str(path), base_dir=path.parent, check_sources=check_sources)
+    return parse_manifest(
+        text,
+        str(path),
+        base_dir=path.parent,
+        check_sources=check_sources,
+        environment=environment,
+    )
 
 
 def parse_manifest(
@@ -93,6 +106,7 @@ def parse_manifest(
     *,
     base_dir: Path,
     check_sources: bool = True,
+    environment: str | None = None,
 ) -> Manifest:
     """Validate manifest `text`; `filename` is used in messages, `base_dir` resolves `source`.
 
@@ -147,13 +161,40 @@ def parse_manifest(
     )
     specs = resolver.resolve()
     problems.raise_first()
+    if environment is not None:
+        environments.environment_of(parsed, environment, filename)
+    if parsed.previews is not None:
+        problems.add(previews.pattern_problem(parsed.previews.name), ("previews", "name"))
+    # Every environment is checked (validate reports a broken one before any --env uses it).
+    for name in parsed.environments or {}:
+        resolved = _environment_specs(resolver, name)
+        specs = resolved if name == environment else specs
+    problems.raise_first()
     return Manifest(
         version=1,
         owner=parsed.owner,
         path=(base_dir / Path(filename).name).resolve(),
         spaces=tuple(specs),
         digest=hashlib.sha256(text.encode()).hexdigest(),
+        environment=environment,
+        previews=parsed.previews or PreviewSettings(),
     )
+
+
+def _environment_specs(base: _Resolver, name: str) -> list[SpaceSpec]:
+    """The Spaces of environment `name`: its overrides laid over the entries, resolved as the
+    manifest's own are, renamed; problems go to `base`'s collector."""
+    parsed, problems = base.parsed, base.problems
+    resolver = _Resolver(
+        environments.overlay(
+            parsed, name, problems.add, base._check_entry, base.document.number_text
+        ),
+        base.document,
+        problems,
+        base_dir=base.base_dir,
+        check_sources=base.check_sources,
+    )
+    return environments.rename(resolver.resolve(), parsed, name, problems.add, _name_problem)
 
 
 def _dotted(loc: Loc) -> str | None:
@@ -251,6 +292,21 @@ def _keys_at(parent: Loc) -> list[str]:
             return list(DefaultsEntry.model_fields)
         case ("spaces", _):
             return list(SpaceEntry.model_fields)
+        case ("previews",):
+            return list(PreviewSettings.model_fields)
+        case ("environments", _):
+            return list(EnvironmentEntry.model_fields)
+        case ("environments", _, "overrides") | ("environments", _, "spaces", _):
+            return list(EntryFields.model_fields)
+        case ("environments", _, "overrides", "secrets", _) | (
+            "environments",
+            _,
+            "spaces",
+            _,
+            "secrets",
+            _,
+        ):
+            return list(SecretSpec.model_fields)
         case ("defaults", "secrets", _) | ("spaces", _, "secrets", _):
             return list(SecretSpec.model_fields)
         case ("defaults", "volumes", _) | ("spaces", _, "volumes", _):
@@ -300,6 +356,7 @@ def _check_literal_secrets(doc: Mapping[Any, Any], problems: _Problems) -> None:
     spaces = doc.get("spaces")
     if isinstance(spaces, dict):
         sections += [(("spaces", key), entry) for key, entry in spaces.items()]
+    sections += environments.environment_sections(doc)
     for section, entry in sections:
         node = entry.get("secrets") if isinstance(entry, dict) else None
         if not isinstance(node, dict):
@@ -408,6 +465,8 @@ class _Resolver:
             )
         if entry.card is not None and "sdk" in (entry.card.model_extra or {}):
             self.problems.add("Set 'sdk' on the Space, not in its card.", (*loc, "card", "sdk"))
+        _check_ignore_changes(entry, loc, self.problems)
+        _check_template(entry, loc, self.problems)
 
     def _variables(self, values: Mapping[str, Any], loc: Loc) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -500,6 +559,9 @@ class _Resolver:
             card=card,
             source=source,
             ignore=tuple(values.get("ignore") or ()),
+            ignore_changes=tuple(values.get("ignore_changes") or ()),
+            restart=values.get("restart") or "never",
+            template=values.get("template"),
             protect=bool(values.get("protect")),
             prune=bool(values.get("prune")),
             state=state,
@@ -515,6 +577,23 @@ class _Resolver:
             self.problems.add(f"Source folder '{raw}' does not exist ({source}).", loc)
         elif not source.is_dir():
             self.problems.add(f"Source '{raw}' is not a folder ({source}).", loc)
+
+
+def _check_ignore_changes(entry: EntryFields, loc: Loc, problems: _Problems) -> None:
+    for index, pattern in enumerate(entry.ignore_changes or ()):
+        problems.add(pattern_problem(pattern), (*loc, "ignore_changes", index))
+
+
+def _check_template(entry: EntryFields, loc: Loc, problems: _Problems) -> None:
+    if entry.template is None:
+        return
+    owner, _, name = entry.template.rpartition("/")
+    problem = (
+        _name_problem(owner, "owner") or _name_problem(name, "Space name")
+        if owner
+        else f"Expected OWNER/SPACE, not '{entry.template}'."
+    )
+    problems.add(problem, (*loc, "template"))
 
 
 def _merge_card(defaults: CardSpec | None, own: CardSpec | None) -> CardSpec | None:

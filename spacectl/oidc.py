@@ -255,6 +255,9 @@ class KeylessHub:
     def runtime(self, space_id: str) -> Runtime:
         return self._per_space(space_id, lambda hub: hub.runtime(space_id))
 
+    def restart_space(self, space_id: str, *, factory: bool) -> None:
+        self._per_space(space_id, lambda hub: hub.restart_space(space_id, factory=factory))
+
     def runtimes(self, owner: str) -> dict[str, Runtime]:
         # An owner's listing needs an owner's token; without one, --wait reads each Space.
         if not self._has_token:

@@ -93,9 +93,12 @@ class CreateSpace:
     variables: Mapping[str, str] = field(default_factory=dict)
     secrets: tuple[SecretWrite, ...] = ()
     volumes: tuple[Mapping[str, JSON], ...] | None = None
+    template: str | None = None  # owner/name duplicated instead of an empty create
     kind: Literal["create_space"] = field(default="create_space", init=False)
 
     def describe(self) -> str:
+        if self.template:
+            return f"duplicate {self.template}"
         return f"create Space (sdk={self.sdk})"
 
 
@@ -215,6 +218,18 @@ class DeleteSpace:
         return "delete Space"
 
 
+@dataclass(frozen=True)
+class RestartSpace:
+    """The manifest's `restart`: after the Space's other changes, restart it (a factory reboot
+    rebuilds the image without cache)."""
+
+    factory: bool
+    kind: Literal["restart_space"] = field(default="restart_space", init=False)
+
+    def describe(self) -> str:
+        return "factory reboot" if self.factory else "restart"
+
+
 Operation: TypeAlias = (
     CreateSpace
     | SetVisibility
@@ -227,5 +242,6 @@ Operation: TypeAlias = (
     | SetHardware
     | SetDevMode
     | Commit
+    | RestartSpace
     | DeleteSpace
 )

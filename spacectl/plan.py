@@ -29,7 +29,7 @@ from spacectl.card import sdk_from_source
 from spacectl.errors import ManifestError
 from spacectl.inputs import PlanInputs, matches_target
 from spacectl.manifest import Manifest, SpaceSpec
-from spacectl.operations import JSON, Action, DeleteSpace, FieldChange, Operation
+from spacectl.operations import JSON, Action, DeleteSpace, FieldChange, Operation, RestartSpace
 from spacectl.state import LiveSpace
 
 FORMAT_VERSION = "1"
@@ -58,6 +58,8 @@ class SpaceChange:
     sdk: str | None = None
     warnings: tuple[str, ...] = ()
     reason: str = ""
+    # Paths that differ but `ignore_changes` hands to humans: shown, never planned.
+    ignored: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class PlanHeader:
     manifest_digest: str = ""
     endpoint: str = ""
     created_at: str = ""
+    environment: str = ""  # the manifest's environment (--env); "" for the manifest itself
 
 
 @dataclass(frozen=True)
@@ -152,13 +155,16 @@ def _plan_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> 
     diff = diff_space(spec, live, inputs)
     if live is None:
         sdk = spec.sdk or sdk_from_source(inputs.files.get(spec.id))
-        if not sdk:
+        if not sdk and spec.template is None:  # a duplicate has its template's
             raise ManifestError(
                 "required to create the Space (it does not exist on the Hub yet)",
                 where=f"spaces.{spec.id}.sdk",
             )
-        create = create_operation(sdk, diff)
+        create = replace(create_operation(sdk or "", diff), template=spec.template)
         fields = (FieldChange("space", Action.CREATE, after=spec.id), *diff.fields)
+        if spec.template:
+            copy = FieldChange("template", Action.CREATE, after=spec.template, reason="duplicated")
+            fields = (fields[0], copy, *fields[1:])
         return SpaceChange(
             spec.id,
             Action.CREATE,
@@ -168,14 +174,22 @@ def _plan_space(spec: SpaceSpec, live: LiveSpace | None, inputs: PlanInputs) -> 
             sdk=sdk,
             warnings=diff.warnings,
         )
+    fields, operations = diff.fields, diff.operations
+    if operations and spec.restart != "never":
+        # One planned operation after every other change, shown as a field of its own.
+        restart = RestartSpace(factory=spec.restart == "factory_on_change")
+        reason = f"restart: {spec.restart}"
+        fields += (FieldChange("restart", Action.CREATE, after=restart.describe(), reason=reason),)
+        operations += (restart,)
     return SpaceChange(
         spec.id,
-        Action.UPDATE if diff.operations else Action.NOOP,
-        diff.fields,
-        diff.operations,
+        Action.UPDATE if operations else Action.NOOP,
+        fields,
+        operations,
         seen,
         sdk=live.sdk,
         warnings=diff.warnings,
+        ignored=diff.ignored,
     )
 
 

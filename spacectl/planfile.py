@@ -87,6 +87,18 @@ def check_saved_plan(plan: Plan, manifest_digest: str) -> None:
         )
 
 
+def check_plan_environment(plan: Plan, environment: str | None) -> None:
+    """Refuse a plan made for another environment than `--env` names (None: not given, the
+    plan's own is used)."""
+    if environment is not None and plan.header.environment != environment:
+        made = plan.header.environment
+        raise PlanFileError(
+            f"the plan was made for {f'environment {made!r}' if made else 'no environment'}, "
+            f"not {environment!r}",
+            hint=f"run `spacectl plan --env {environment} --out FILE` for that environment",
+        )
+
+
 def check_plan_endpoint(plan: Plan, identity: str) -> None:
     """Refuse a plan made against another Hub; `identity` is the Hub's (`Hub.identity`)."""
     if plan.header.endpoint != identity:

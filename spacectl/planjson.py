@@ -76,6 +76,7 @@ def plan_to_dict(plan: Plan) -> dict[str, JSON]:
         "manifest_digest": header.manifest_digest,
         "endpoint": header.endpoint,
         "created_at": header.created_at,
+        "environment": header.environment,
         "summary": plan.counts(),
         "has_changes": not plan.is_empty,
         "warnings": list(plan.warnings),
@@ -89,6 +90,7 @@ def plan_to_dict(plan: Plan) -> dict[str, JSON]:
                 "operations": [_jsonable(op) for op in c.operations],
                 "fingerprint": _fingerprint_to_dict(c.fingerprint),
                 "warnings": list(c.warnings),
+                "ignored": list(c.ignored),
             }
             for c in plan.changes
         ],
@@ -181,6 +183,7 @@ def plan_from_dict(data: Mapping[str, JSON]) -> Plan:
                 sdk=s.get("sdk"),
                 warnings=tuple(s.get("warnings", ())),
                 reason=s.get("reason", ""),
+                ignored=tuple(s.get("ignored", ())),
             )
             for s in data["spaces"]
         )
@@ -189,6 +192,7 @@ def plan_from_dict(data: Mapping[str, JSON]) -> Plan:
             manifest_digest=data["manifest_digest"],
             endpoint=data["endpoint"],
             created_at=data["created_at"],
+            environment=data.get("environment", ""),
         )
         return Plan(changes=changes, header=header)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

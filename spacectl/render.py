@@ -83,6 +83,27 @@ def _space_lines(data: dict[str, Any], color: bool) -> list[str]:
     return lines
 
 
+def _printable(text: str) -> str:
+    """`text` with control characters escaped (a file name on the Hub may hold any)."""
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+def _ignored_lines(data: dict[str, Any], code: str = "") -> list[str]:
+    """One line per Space whose differences `ignore_changes` left alone (the paths only: an
+    ignored secret shows its name, never a value). `code` quotes ids and paths (Markdown)."""
+
+    def quoted(text: str) -> str:
+        shown = _printable(text)
+        return f"{code}{shown.replace(code, chr(39))}{code}" if code else shown
+
+    return [
+        f"Ignored (ignore_changes) in {quoted(space['id'])}: "
+        + ", ".join(quoted(path) for path in space["ignored"])
+        for space in data["spaces"]
+        if space.get("ignored")
+    ]
+
+
 _UNVERIFIED = "The Hub matches the manifest as far as could be verified"
 
 
@@ -95,12 +116,15 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
         lines = [f"No changes. {_UNVERIFIED}:", "", *blocks]
     else:
         lines = ["No changes. The Hub matches the manifest."]
+    if data["environment"]:
+        lines.insert(0, f"Environment: {_printable(data['environment'])}")
     if verbose:
         for space in data["spaces"]:
             if not space["operations"]:
                 reason = f" ({space['reason']})" if space["reason"] else ""
                 lines.append(f"    {space['id']}: no changes{reason}")
     lines.append(_summary(data["summary"]))
+    lines.extend(_ignored_lines(data))
     lines.extend(f"Warning: {warning}" for warning in data["warnings"])
     return "\n".join(lines) + "\n"
 
@@ -113,7 +137,8 @@ def render_markdown(plan: Plan) -> str:
     """A pull-request comment: the summary, then the plan in a diff block, then warnings."""
     data = plan_to_dict(plan)
     counts = data["summary"]
-    lines = [f"### spacectl plan: `{PurePath(data['manifest']).name}`", ""]
+    env = f" (environment `{data['environment']}`)" if data["environment"] else ""
+    lines = [f"### spacectl plan: `{PurePath(data['manifest']).name}`{env}", ""]
     blocks = _space_lines(data, False)
     if not data["has_changes"]:
         lines.append(
@@ -137,6 +162,7 @@ def render_markdown(plan: Plan) -> str:
     if blocks:
         lines += ["", "```diff", *(_diff_line(line) for line in blocks)]
         lines.append("```")
+    lines += [f"\n{line}" for line in _ignored_lines(data, "`")]
     for warning in data["warnings"]:
         lines += ["", f"> [!WARNING]\n> {warning}"]
     return "\n".join(lines) + "\n"

@@ -398,8 +398,13 @@ def merge_spaces_into_manifest(
     entries: Sequence[tuple[str, Mapping[str, Any]]],
     *,
     managed: Sequence[str],
+    section: Sequence[str] = ("spaces",),
 ) -> MergeResult:
     """Write each `(space_id, entry)` into the manifest `text` and return the new text.
+
+    `section` is the path of the mapping of Space entries written into: `spaces`, or an
+    environment's `environments.NAME.spaces` (whose keys are the keys in `spaces`; the
+    mappings on the way must exist but the last).
 
     - A Space already declared (key `name` in the manifest's owner, or `owner/name`) is edited in
       place: for each field of `managed`, a value equal to what the entry has (merge keys and
@@ -417,12 +422,17 @@ def merge_spaces_into_manifest(
     _keep_anchors(doc, set())
     if not isinstance(doc, CommentedMap) or not isinstance(doc.get("owner"), str):
         raise ManifestError("The manifest has no 'owner' to import into.")
-    spaces = doc.get("spaces")
+    parent = doc
+    for part in section[:-1]:
+        parent = parent.get(part)
+        if not isinstance(parent, CommentedMap):
+            raise ManifestError(f"'{'.'.join(section)}' must be a mapping to import into.")
+    spaces = parent.get(section[-1])
     if spaces is None or (isinstance(spaces, CommentedMap) and not spaces):
         spaces = CommentedMap()
-        doc["spaces"] = spaces
+        parent[section[-1]] = spaces
     if not isinstance(spaces, CommentedMap):
-        raise ManifestError("'spaces' must be a mapping to import into.")
+        raise ManifestError(f"'{'.'.join(section)}' must be a mapping to import into.")
     spaces.fa.set_block_style()
     owner = str(doc["owner"])
     # Matched case-insensitively, as the Hub resolves names: `docs` in the file is `Docs` there.

@@ -269,6 +269,9 @@ class FakeHub:
     def set_dev_mode(self, space_id: str, enabled: bool) -> None:
         self._update(self._write(space_id, "set_dev_mode"), dev_mode=enabled)
 
+    def restart_space(self, space_id: str, *, factory: bool) -> None:
+        self._write(space_id, "factory_reboot" if factory else "restart_space")
+
     def commit(
         self,
         space_id: str,

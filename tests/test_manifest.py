@@ -89,7 +89,8 @@ ERROR_CASES: list[Any] = [
     pytest.param(
         "owner: o\nspaces: {}\ncolour: blue\n",
         "spaces.yaml:3:1: colour: Unknown key 'colour'; expected one of: version, owner, "
-        "defaults, spaces (top-level keys starting with 'x-' are free, e.g. for anchors).",
+        "defaults, spaces, previews, environments (top-level keys starting with 'x-' are free, "
+        "e.g. for anchors).",
         id="unknown-key-no-match",
     ),
     pytest.param(
@@ -393,6 +394,44 @@ ERROR_CASES: list[Any] = [
         """,
         "spaces.yaml:7:23: spaces.a.volumes[1].mount_path: Two volumes are mounted at '/d'.",
         id="two-volumes-one-mount-path",
+    ),
+    pytest.param(
+        """\
+        owner: o
+        spaces:
+          a:
+            sdk: gradio
+            ignore_changes: [hardware, hardwear]
+        """,
+        "spaces.yaml:5:32: spaces.a.ignore_changes[1]: Unknown field 'hardwear'; ignore_changes "
+        "names fields such as hardware, variables.KEY, secrets.*, files/PATH (one of: sdk, "
+        "visibility, hardware, sleep_time, dev_mode, volumes, variables, secrets, card, files).",
+        id="ignore-changes-unknown-field",
+    ),
+    pytest.param(
+        """\
+        owner: o
+        defaults:
+          ignore_changes:
+            - files.data
+        spaces:
+          a: {sdk: gradio}
+        """,
+        "spaces.yaml:4:7: defaults.ignore_changes[0]: Write files patterns as files/PATH, not "
+        "'files.data'.",
+        id="ignore-changes-files-spelling",
+    ),
+    pytest.param(
+        """\
+        owner: o
+        spaces:
+          a:
+            sdk: gradio
+            secrets:
+              K: {from_env: K, manage: once}
+        """,
+        "spaces.yaml:6:24: spaces.a.secrets.K.manage: Input should be 'always' or 'create_only'.",
+        id="secret-manage-value",
     ),
 ]
 

@@ -117,6 +117,9 @@ def test_plan_case(case_path: Path, tmp_path: Path) -> None:
         assert space_id in got, f"{space_id} missing from plan: {sorted(got)}"
         assert got[space_id]["action"] == want["action"], got[space_id]
         assert got[space_id]["operations"] == want.get("operations", []), got[space_id]
+        if "ignored" in want:  # the differences `ignore_changes` left alone
+            space = next(s for s in data["spaces"] if s["id"] == space_id)
+            assert space["ignored"] == want["ignored"], space["ignored"]
         if "fields" in want:
             lines = [f if isinstance(f, str) else next(iter(f)) for f in want["fields"]]
             assert got[space_id]["fields"] == lines, got[space_id]

@@ -11,6 +11,10 @@ dependency) with the action's `github-token`:
 - `apply` (on push to the default branch): `spacectl apply --yes --wait`, output streamed.
 - `drift` (scheduled): `spacectl plan --detailed-exitcode`; changes open or update ONE issue
   per manifest (marker again); no changes close it.
+- `preview` (pull request opened or pushed to): `spacectl preview up pr-N --format json`, then
+  ONE comment per manifest with the preview's URLs, edited in place on every push.
+- `preview-down` (pull request closed): `spacectl preview down pr-N`; the same comment then
+  says the preview was deleted.
 
 Configuration, from the environment the action sets (its inputs) and the runner's:
 SPACECTL_COMMAND, SPACECTL_MANIFESTS (paths separated by spaces or newlines),
@@ -45,6 +49,7 @@ FOLD_LINES = 20
 PER_PAGE = 100
 PLAN_MARKER = "<!-- spacectl-plan: {path} -->"
 DRIFT_MARKER = "<!-- spacectl-drift: {path} -->"
+PREVIEW_MARKER = "<!-- spacectl-preview: {path} -->"
 # Any of these lets spacectl read the Hub (HF_OIDC_RESOURCE: room for a keyless credential).
 HUB_CREDENTIALS = ("HF_TOKEN", "HF_OIDC_RESOURCE")
 # In keyless mode: an id token can be minted (the job has `id-token: write`) or was given.
@@ -286,6 +291,48 @@ class Action:
         self._output("changes", "true" if changed else "false")
         return 1 if failed else 0
 
+    def preview(self) -> int:
+        """Create or update the pull request's preview of each manifest; comment its URLs."""
+        return self._preview("up")
+
+    def preview_down(self) -> int:
+        """Delete the pull request's preview of each manifest; say so in its comment."""
+        return self._preview("down")
+
+    def _preview(self, verb: str) -> int:
+        number = self._pull_request_number()
+        if number is None:
+            print(workflow_command("error", "preview runs on pull_request events"), flush=True)
+            return 1
+        if not any(self.environ.get(name) for name in HUB_CREDENTIALS):
+            print(
+                workflow_command(
+                    "warning", "No Hub token (a pull request from a fork): no preview made."
+                ),
+                flush=True,
+            )
+            return 0
+        preview_id = f"pr-{number}"
+        failed = False
+        for path in self.manifests:
+            run = spacectl(
+                ["preview", verb, preview_id, "-f", path, "--format", "json"], capture=True
+            )
+            failed |= run.code != 0
+            body = preview_comment(verb, preview_id, path, run, self.log_url)
+            self._upsert(
+                number, PREVIEW_MARKER.format(path=_safe_path(path)), body, create=verb == "up"
+            )
+        return 1 if failed else 0
+
+    def _upsert(self, number: int, marker: str, body: str, *, create: bool = True) -> None:
+        """Edit the pull request's comment carrying `marker`, or post it (when `create`)."""
+        found = self.github.find(f"/issues/{number}/comments", marker)
+        if found is not None:
+            self.github.call("PATCH", f"/issues/comments/{found['id']}", {"body": body})
+        elif create:
+            self.github.call("POST", f"/issues/{number}/comments", {"body": body})
+
     def _pull_request_number(self) -> int | None:
         if self.environ.get("GITHUB_EVENT_NAME") not in ("pull_request", "pull_request_target"):
             return None
@@ -297,11 +344,7 @@ class Action:
         head = f"{marker}\n### spacectl plan for `{_safe_path(path)}`: {report.title}"
         body = compose(head, report.markdown, self.log_url)
         try:
-            found = self.github.find(f"/issues/{number}/comments", marker)
-            if found is None:
-                self.github.call("POST", f"/issues/{number}/comments", {"body": body})
-            else:
-                self.github.call("PATCH", f"/issues/comments/{found['id']}", {"body": body})
+            self._upsert(number, marker, body)
         except GitHubError as exc:
             # A pull request from a fork runs with a read-only token: the plan is still in the
             # job summary and log, so this is no failure of the check.
@@ -345,6 +388,34 @@ class Action:
                 out.write(f"{name}={value}\n")
 
 
+def preview_comment(verb: str, preview_id: str, path: str, run: Run, log_url: str) -> str:
+    """The pull request comment of one manifest's preview: its Spaces and URLs after `up`, what
+    was deleted after `down`, or that it failed (the job log says why)."""
+    marker = PREVIEW_MARKER.format(path=_safe_path(path))
+    head = f"{marker}\n### spacectl preview `{preview_id}` of `{_safe_path(path)}`"
+    try:
+        data = json.loads(run.out) if run.code == 0 else None
+    except json.JSONDecodeError:
+        data = None
+    if data is None:
+        return f"{head}: failed\n\nSee the [job log]({log_url}).\n"
+    if verb == "down":
+        count = len(data.get("deleted", []))
+        return f"{head}: deleted\n\n{count} preview Space(s) deleted ([job log]({log_url})).\n"
+    lines = [f"{head}\n", "| Space | copy of | page | app |", "|---|---|---|---|"]
+    for row in data.get("spaces", []):
+        app = f"[app]({row['app_url']})" if row.get("app_url") else ""
+        lines.append(
+            f"| `{_safe_path(row['id'])}` | `{_safe_path(row['copy_of'])}` | "
+            f"[page]({row['page_url']}) | {app} |"
+        )
+    lines.append(
+        f"\nPrivate, on the cheapest hardware, without secrets unless the manifest's "
+        f"`previews.secrets` lists them. [Job log]({log_url})."
+    )
+    return "\n".join(lines) + "\n"
+
+
 def _log_group(title: str, text: str) -> None:
     """Print `text` in the job log, folded under `title`."""
     print(
@@ -355,10 +426,17 @@ def _log_group(title: str, text: str) -> None:
 def main(environ: Mapping[str, str] = os.environ) -> int:
     """Run the command the action was given; the process exit code."""
     action = Action(environ)
-    commands = {"plan": action.plan, "apply": action.apply, "drift": action.drift}
+    commands = {
+        "plan": action.plan,
+        "apply": action.apply,
+        "drift": action.drift,
+        "preview": action.preview,
+        "preview-down": action.preview_down,
+    }
     command = environ.get("SPACECTL_COMMAND", "")
     if command not in commands:
-        print(workflow_command("error", f"command must be plan, apply or drift, not {command!r}"))
+        names = ", ".join(commands)
+        print(workflow_command("error", f"command must be one of {names}, not {command!r}"))
         return 1
     try:
         return commands[command]()

@@ -19,6 +19,7 @@ from spacectl import __version__
 from spacectl.cli import adopt, operate, plan
 from spacectl.cli.boundary import run_app
 from spacectl.cli.options import NoColorOpt, examples
+from spacectl.cli.preview import preview_app
 from spacectl.cli.sandbox import sandbox_app
 
 app = typer.Typer(
@@ -40,6 +41,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(preview_app, name="preview")
 
 
 def _version_callback(value: bool) -> None:

@@ -11,6 +11,7 @@ from spacectl.cli.boundary import error_boundary
 from spacectl.cli.options import (
     JSON_FORMAT_VERSION,
     EndpointOpt,
+    EnvOpt,
     ResultFormat,
     ResultFormatOpt,
     SandboxOpt,
@@ -52,23 +53,35 @@ def import_(
     endpoint: EndpointOpt = None,
     token: TokenOpt = None,
     sandbox: SandboxOpt = False,
+    env: EnvOpt = None,
 ) -> None:
     """Write a manifest describing OWNER's existing Spaces, or merge them into --output
-    (comments, order and formatting of the file are kept). --format json: {format_version,
+    (comments, order and formatting of the file are kept). With --env NAME, --output names a
+    manifest defining that environment, and what its Spaces have beyond the manifest is written
+    into `environments.NAME.spaces`. --format json: {format_version,
     owner, output, added, updated, unchanged, notes, secret_variables, manifest} on stdout (the
     manifest text is in `manifest` when there is no --output, else null)."""
     from spacectl.adopt import (
         check_imported,
+        import_into_environment,
         import_spaces,
         read_merge_target,
         select_spaces,
         source_path,
         write_merged,
     )
+    from spacectl.errors import SpacectlError
     from spacectl.state import ReadNeeds
 
     with error_boundary():
         existing = read_merge_target(output) if output is not None else None
+        if env is not None and (output is None or existing is None):
+            raise SpacectlError(
+                f"import --env {env} writes into a manifest that defines the environment",
+                hint=f"pass --output MANIFEST (an existing file with environments.{env})",
+            )
+        if env is not None and download is not None:
+            raise SpacectlError("import --env writes overrides; --download sets no source there")
         base_dir = output.parent if output is not None else Path.cwd()
         with connect(endpoint, token, sandbox, {owner}) as hub:
             listed = hub.list_owner(owner)
@@ -84,18 +97,25 @@ def import_(
                 err(f"{live.id}: downloading files into {folder}")
                 hub.download_space(live.id, live.sha, folder)
                 sources[live.id] = source_path(folder, base_dir)
-            result = import_spaces(
-                existing,
-                spaces,
-                owner=owner,
-                sources=sources,
-                base_dir=base_dir,
-                header=(
-                    f"Spaces of {owner}, imported from {hub.endpoint} by `spacectl import`.",
-                    "Secret values cannot be read from the Hub: each secret names the environment",
-                    "variable holding its value (from_env). Set them before `spacectl plan`.",
-                ),
-            )
+            if env is not None:
+                assert existing is not None and output is not None
+                result = import_into_environment(
+                    existing, spaces, environment=env, filename=str(output), base_dir=base_dir
+                )
+            else:
+                result = import_spaces(
+                    existing,
+                    spaces,
+                    owner=owner,
+                    sources=sources,
+                    base_dir=base_dir,
+                    header=(
+                        f"Spaces of {owner}, imported from {hub.endpoint} by `spacectl import`.",
+                        "Secret values cannot be read from the Hub: each secret names the "
+                        "environment",
+                        "variable holding its value (from_env). Set them before `spacectl plan`.",
+                    ),
+                )
         check_imported(result.text, output, base_dir)
         if output is None and fmt is ResultFormat.text:
             typer.echo(result.text, nl=False)

@@ -82,6 +82,14 @@ TargetOpt = Annotated[
         "--target", metavar="NAME", help="Only this Space (name or owner/name); repeatable."
     ),
 ]
+EnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--env",
+        metavar="NAME",
+        help="Environment of the manifest's `environments:` (its names and overrides).",
+    ),
+]
 
 
 class Format(str, enum.Enum):

@@ -24,6 +24,7 @@ from spacectl.cli.options import (
     JSON_FORMAT_VERSION,
     CacheDirOpt,
     EndpointOpt,
+    EnvOpt,
     Format,
     FormatOpt,
     ManifestOpt,
@@ -158,6 +159,7 @@ def plan(
     sandbox: SandboxOpt = False,
     oidc: OidcOpt = False,
     no_color: NoColorOpt = False,
+    env: EnvOpt = None,
 ) -> None:
     """Show what `spacectl apply` would change on the Hub. Exit 0 = no changes (with
     --detailed-exitcode 2 = changes), 1 = error (with --oidc also: a Space cannot be applied
@@ -167,7 +169,7 @@ def plan(
     from spacectl.render import RENDERERS, render_markdown, render_text
 
     with error_boundary():
-        manifest = load_manifest(file)
+        manifest = load_manifest(file, environment=env)
         cache = _cache(cache_dir)
         owners = manifest_owners(manifest)
         with connect_hub(endpoint, token, sandbox, owners, oidc=oidc, cache=cache) as hub:
@@ -215,6 +217,7 @@ def apply(
     sandbox: SandboxOpt = False,
     oidc: OidcOpt = False,
     no_color: NoColorOpt = False,
+    env: EnvOpt = None,
 ) -> None:
     """Make the Hub match the manifest (or apply a saved plan). Exit 0 = applied (and, with
     --wait, running), 1 = error or a Space failed. With --format json, stdout is one JSON
@@ -223,7 +226,12 @@ def apply(
     from spacectl.apply import apply_plan, check_plan_current
     from spacectl.cli.progress import ApplyProgress
     from spacectl.manifest_loader import load_manifest
-    from spacectl.planfile import check_plan_endpoint, check_saved_plan, open_saved_plan
+    from spacectl.planfile import (
+        check_plan_endpoint,
+        check_plan_environment,
+        check_saved_plan,
+        open_saved_plan,
+    )
     from spacectl.planjson import plan_to_dict
     from spacectl.render import (
         apply_result_to_dict,
@@ -240,8 +248,12 @@ def apply(
         saved = None
         if planfile is not None:
             saved = open_saved_plan(planfile, manifest_flag=file, targets=target)
+            check_plan_environment(saved, env)
+            env = saved.header.environment or None
         file = file or DEFAULT_MANIFEST
-        manifest = load_manifest(Path(saved.header.manifest_path) if saved is not None else file)
+        manifest = load_manifest(
+            Path(saved.header.manifest_path) if saved is not None else file, environment=env
+        )
         if saved is not None:
             check_saved_plan(saved, manifest.digest)
         owners = manifest_owners(manifest)
@@ -373,6 +385,7 @@ def _make_plan(
         manifest_digest=manifest.digest,
         endpoint=hub.identity,
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        environment=manifest.environment or "",
     )
     live = hub.read_live(needs, parallelism=parallelism)
     if not isinstance(hub, KeylessHub):

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+from huggingface_hub import HfApi
 
 from spacectl.ci.github import BODY_LIMIT, FOLD_LINES, compose
 from spacectl.ci.workflow import workflow_command
@@ -156,6 +157,12 @@ def run_action(
 
 
 SECRETS = {"HF_TOKEN_READ": READ_TOKEN, "HF_TOKEN": BOT_TOKEN, "GEMINI_API_KEY": CANARY}
+# Two Spaces keep an apply (with --wait for their builds) or a preview short.
+TWO_SPACES = (
+    "version: 1\nowner: ifcore-org\nspaces:\n"
+    "  docs: {sdk: static, source: ./apps/docs}\n"
+    "  team-a: {sdk: gradio, source: ./apps/team-template}\n"
+)
 
 
 def _plan_comments(github: FakeGitHub) -> list[dict[str, Any]]:
@@ -221,12 +228,7 @@ def test_drift_issue_is_opened_then_closed_after_apply(
     workspace: Workspace, github: FakeGitHub
 ) -> None:
     ws = workspace
-    # Two Spaces keep the apply (with --wait for their builds) short.
-    ws.manifest.write_text(
-        "version: 1\nowner: ifcore-org\nspaces:\n"
-        "  docs: {sdk: static, source: ./apps/docs}\n"
-        "  team-a: {sdk: gradio, source: ./apps/team-template}\n"
-    )
+    ws.manifest.write_text(TWO_SPACES)
     for _ in range(2):  # a second run updates the same issue
         drift = run_action(ws, github, "drift.yml", event="schedule", secrets=SECRETS)
         assert drift.code == 0, drift.log
@@ -372,3 +374,49 @@ def test_pre_commit_hook_validates_several_manifests_at_once(tmp_path: Path) -> 
     assert proc.stdout == "a/spaces.yaml: valid (1 Spaces)\nspaces.yaml: valid (1 Spaces)\n"
     assert proc.stderr.startswith("Error: b/spaces.yml:4:10: spaces.docs.sdk: Input should be")
     assert "Traceback" not in proc.stderr
+
+
+def _preview_comments(github: FakeGitHub) -> list[dict[str, Any]]:
+    marker = "<!-- spacectl-preview: spaces.yaml -->"
+    return [c for c in github.comments_on(PR) if marker in c["body"]]
+
+
+def test_preview_comment_shows_the_urls_and_is_updated_in_place(
+    workspace: Workspace, github: FakeGitHub
+) -> None:
+    ws = workspace
+    ws.manifest.write_text(TWO_SPACES)
+    secrets = {"HF_TOKEN": BOT_TOKEN}
+    first = run_action(ws, github, "preview.yml", event="pull_request", secrets=secrets)
+    assert first.code == 0, first.log
+    [comment] = _preview_comments(github)
+    body = comment["body"]
+    assert "### spacectl preview `pr-7` of `spaces.yaml`" in body
+    for name in ("docs", "team-a"):
+        url = f"{ws.sandbox.endpoint}/spaces/ifcore-org/{name}-pr-{PR}"
+        assert f"| `ifcore-org/{name}-pr-{PR}` | `ifcore-org/{name}` | [page]({url}) |" in body
+
+    # A push to the pull request: the same comment, edited; the copies updated, not duplicated.
+    app = ws.root / "apps" / "team-template" / "app.py"
+    app.write_text(app.read_text() + "\n# pushed to the pull request\n")
+    ws.sandbox.clear_requests()
+    second = run_action(ws, github, "preview.yml", event="pull_request", secrets=secrets)
+    assert second.code == 0, second.log
+    [updated] = _preview_comments(github)
+    assert updated["id"] == comment["id"]
+    commits = [w["path"] for w in ws.writes() if "/commit/" in str(w["path"])]
+    assert commits == [f"/api/spaces/ifcore-org/team-a-pr-{PR}/commit/main"]
+
+    closed = run_action(ws, github, "preview-down.yml", event="pull_request", secrets=secrets)
+    assert closed.code == 0, closed.log
+    [gone] = _preview_comments(github)
+    assert gone["id"] == comment["id"]
+    assert "`pr-7` of `spaces.yaml`: deleted" in gone["body"]
+    assert "2 preview Space(s) deleted" in gone["body"]
+    assert [r for r in github.requests if r[0] != "GET"] == [
+        ("POST", f"/repos/{REPOSITORY}/issues/{PR}/comments"),
+        ("PATCH", f"/repos/{REPOSITORY}/issues/comments/{comment['id']}"),
+        ("PATCH", f"/repos/{REPOSITORY}/issues/comments/{comment['id']}"),
+    ]
+    left = {s.id for s in HfApi(endpoint=ws.sandbox.endpoint, token=BOT_TOKEN).list_spaces()}
+    assert not {f"ifcore-org/docs-pr-{PR}", f"ifcore-org/team-a-pr-{PR}"} & left
