@@ -49,6 +49,7 @@ from spacectl.yamlio import (
     DuplicateKeyError,
     Loc,
     YamlDocument,
+    YamlLimitError,
     YamlSyntaxError,
     kind_of,
     parse_document,
@@ -60,6 +61,8 @@ _NOT_ON_STATIC = ("hardware", "sleep_time", "dev_mode")
 # the merge: sdk, volumes, variables, secrets, card, source, ignore, protect, prune, state).
 _SETTINGS = ("visibility", "hardware", "sleep_time", "dev_mode")
 _MAPPING_FIELDS = ("variables", "secrets", "card")
+# A manifest of 5,000 Spaces is about 1 MiB; more is a mistake (or `-f /dev/zero`).
+MAX_MANIFEST_BYTES = 8 << 20
 
 
 def load_manifest(path: Path, *, check_sources: bool = True) -> Manifest:
@@ -70,13 +73,18 @@ def load_manifest(path: Path, *, check_sources: bool = True) -> Manifest:
     given. Raises `ManifestError` for every problem.
     """
     try:
-        raw = path.read_bytes()
+        raw = _read_bounded(path)
     except FileNotFoundError:
         raise ManifestError(
             f"Manifest '{path}' not found.", hint="Pass the manifest file with -f FILE."
         ) from None
     except OSError as exc:
-        raise ManifestError(f"Cannot read manifest '{path}': {exc.strerror}.") from exc
+        raise ManifestError(f"Cannot read manifest '{path}': {exc.strerror}.") from None
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ManifestError(
+            f"The manifest is larger than {MAX_MANIFEST_BYTES >> 20} MiB; spacectl reads no more.",
+            location=SourceLocation(str(path), 1, 1),
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -85,6 +93,13 @@ def load_manifest(path: Path, *, check_sources: bool = True) -> Manifest:
             "The file is not UTF-8 text.", location=SourceLocation(str(path), line, 1)
         ) from None
     return parse_manifest(text, str(path), base_dir=path.parent, check_sources=check_sources)
+
+
+def _read_bounded(path: Path) -> bytes:
+    """At most one byte more than `MAX_MANIFEST_BYTES` of `path`: a pipe, `/dev/stdin` or a
+    device (`/dev/zero`, which never ends) is read like a file, but never without bound."""
+    with path.open("rb") as stream:
+        return stream.read(MAX_MANIFEST_BYTES + 1)
 
 
 def parse_manifest(
@@ -101,6 +116,8 @@ def parse_manifest(
     """
     try:
         document = parse_document(text)
+    except YamlLimitError as exc:
+        raise ManifestError(exc.message, location=SourceLocation(filename, exc.line, exc.column))
     except YamlSyntaxError as exc:
         raise ManifestError(
             f"Invalid YAML: {exc.message}", location=SourceLocation(filename, exc.line, exc.column)
