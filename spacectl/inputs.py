@@ -17,7 +17,7 @@ from spacectl.card import desired_files, readme_out_of_date
 from spacectl.errors import ConfigError
 from spacectl.files import LocalFile, scan_source
 from spacectl.manifest import Manifest, SpaceSpec
-from spacectl.secrets import SECRET_KEY_ENV, secret_digest
+from spacectl.secrets import SECRET_KEY_ENV, credential_source, imported_variable, secret_digest
 from spacectl.state import LiveSpace, ReadNeeds
 
 
@@ -149,6 +149,36 @@ def unknown_secrets(
         for key, secret in spec.secrets.items()
         if (reason := missing_value(environ, secret.from_env))
     }
+
+
+def check_credentials(
+    specs: list[SpaceSpec], environ: Mapping[str, str], token: str | None
+) -> None:
+    """Refuse a secret whose value would be one of spacectl's own credentials (see
+    `secrets.credential_source`) unless it says `allow_token: true`: a Space's code can read its
+    secrets, and the deploy token often writes to the whole organisation. Called before the
+    plan is shown and before any write. Raises `ConfigError` naming the first such secret."""
+    for spec in specs:
+        if spec.state != "present":
+            continue
+        for key, secret in spec.secrets.items():
+            if secret.allow_token:
+                continue
+            why = credential_source(secret.from_env, environ.get(secret.from_env), token)
+            if why:
+                name = spec.id.split("/", 1)[1]
+                raise ConfigError(
+                    f"{spec.id}: secret {key} would hand spacectl's own credential to the Space "
+                    f"({why})",
+                    hint=f"give the Space a token of its own (e.g. from_env: "
+                    f"{_own_variable(name, key)}), or set allow_token: true on that secret if "
+                    "this is deliberate",
+                )
+
+
+def _own_variable(space_name: str, key: str) -> str:
+    named = imported_variable(space_name, key)
+    return named if named != key else f"{key}_FOR_SPACE"
 
 
 def plan_inputs(

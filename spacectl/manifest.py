@@ -33,6 +33,11 @@ class SecretSpec(_Strict):
 
     from_env: str = Field(description="Environment variable holding the value.")
     description: str | None = Field(default=None, description="Shown on the Hub next to the key.")
+    allow_token: bool = Field(
+        default=False,
+        description="Allow the value to be spacectl's own credential (its Hub token, or a "
+        "variable named HF_TOKEN or SPACECTL_SECRET_KEY): handing it to the Space is deliberate.",
+    )
 
 
 class VolumeSpec(_Strict):

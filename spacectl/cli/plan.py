@@ -233,6 +233,7 @@ def apply(
         with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
             if saved is not None:
                 check_plan_endpoint(saved, hub.identity)
+                _check_credentials(manifest, saved, hub)
                 # Stale or applied already: one refusal, before any of the plan is printed.
                 check_plan_current(saved, hub)
                 the_plan = saved
@@ -309,9 +310,10 @@ def _log_group(title: str, *, err: bool = False) -> Iterator[None]:
 
 def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str] | None) -> Plan:
     """Read live state and compute the plan; `path` is the manifest as the user named it."""
-    from spacectl.inputs import plan_inputs, read_needs, targeted
+    from spacectl.inputs import check_credentials, plan_inputs, read_needs, targeted
     from spacectl.plan import PlanHeader, compute_plan
 
+    check_credentials(targeted(manifest, targets), os.environ, hub.token)
     inputs = plan_inputs(manifest, environ=os.environ, targets=targets)
     needs = {
         spec.id: read_needs(spec, inputs.files.get(spec.id)) for spec in targeted(manifest, targets)
@@ -327,6 +329,14 @@ def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str]
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     return compute_plan(manifest, hub.read_live(needs), inputs).with_header(header)
+
+
+def _check_credentials(manifest: Manifest, saved: Plan, hub: Hub) -> None:
+    """A saved plan's secrets are read when it is applied: check their sources then too."""
+    from spacectl.inputs import check_credentials, targeted
+
+    in_plan = frozenset(change.space_id for change in saved.changes)
+    check_credentials(targeted(manifest, in_plan), os.environ, hub.token)
 
 
 def _confirm(yes: bool, *, err: bool = False) -> bool:
