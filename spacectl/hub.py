@@ -13,7 +13,9 @@ per Space only the reads its manifest entry needs (variables, secrets, file tree
 from __future__ import annotations
 
 import functools
+import logging
 import os
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -148,11 +150,27 @@ def configure_client() -> None:
         )
 
     set_client_factory(factory)
+    logging.getLogger("huggingface_hub.utils._http").addFilter(_redact_secret_bodies)
     if os.environ.get("HF_DEBUG"):
         return
     disable_progress_bars()
     hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     warnings.filterwarnings("ignore", module=r"huggingface_hub(\.|$)")
+
+
+# The client's HF_DEBUG log line of a request (`Send: curl ... -d BODY URL`), whose URL is last.
+_CURL_BODY = re.compile(r" -d .* (\S+)$", re.DOTALL)
+
+
+def _redact_secret_bodies(record: logging.LogRecord) -> bool:
+    """A logging filter: with HF_DEBUG=1 the client logs every request body as a curl command,
+    masking only the Authorization header; a body sent to a Space's secrets route holds the
+    value, so it is replaced before the record reaches any handler. Keeps every record."""
+    if record.msg == "Send: %s" and isinstance(record.args, tuple) and record.args:
+        text = str(record.args[0])
+        if re.search(r"/api/spaces/\S*/secrets", text):
+            record.args = (_CURL_BODY.sub(r" -d '<secret value redacted by spacectl>' \1", text),)
+    return True
 
 
 def resolve_endpoint(flag: str | None) -> str:

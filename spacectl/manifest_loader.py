@@ -117,7 +117,8 @@ def parse_manifest(
     try:
         document = parse_document(text)
     except YamlLimitError as exc:
-        raise ManifestError(exc.message, location=SourceLocation(filename, exc.line, exc.column))
+        location = SourceLocation(filename, exc.line, exc.column)
+        raise ManifestError(exc.message, location=location) from None
     except YamlSyntaxError as exc:
         raise ManifestError(
             f"Invalid YAML: {exc.message}", location=SourceLocation(filename, exc.line, exc.column)

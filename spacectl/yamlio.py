@@ -230,7 +230,11 @@ class _Expansion:
             if self.aliases > MAX_ALIASES:
                 raise _limit(node, f"More than {MAX_ALIASES:,} aliases.")
             if depth - 1 + known[1] > MAX_DEPTH:
-                raise _limit(node, f"Aliases nest collections more than {MAX_DEPTH} levels deep (or refer to themselves).")
+                raise _limit(
+                    node,
+                    f"Aliases nest collections more than {MAX_DEPTH} levels deep "
+                    "(or refer to themselves).",
+                )
             return known
         if depth > MAX_DEPTH:  # also an alias to an anchor still open: a recursive document
             raise _limit(node, f"Collections nested more than {MAX_DEPTH} levels deep.")

@@ -39,6 +39,7 @@ from spacectl.cli.options import (
 )
 from spacectl.cli.output import echo_json, err, use_color
 from spacectl.errors import EXIT_CHANGES, EXIT_ERROR, ApplyError, ConfirmationError, ManifestError
+from spacectl.escape import code_fence
 
 if TYPE_CHECKING:
     from spacectl.hub import Hub
@@ -273,7 +274,8 @@ def apply(
             applied = render_apply_result(result)
             if not as_json:
                 typer.echo(applied, nl=False)
-            append_step_summary(f"{render_markdown(the_plan)}\n```\n{applied}```\n")
+            fence = code_fence(applied.splitlines())
+            append_step_summary(f"{render_markdown(the_plan)}\n{fence}\n{applied}{fence}\n")
             waits, urls = _wait(hub, the_plan, result, timeout, parallelism) if wait else ([], {})
             if as_json:
                 wait_json = wait_results_to_dict(waits, urls) if wait else None

@@ -7,9 +7,11 @@ import threading
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from spacectl.cli.output import decorated, err
+from spacectl.escape import printable
 
 
 class ApplyProgress:
@@ -28,13 +30,14 @@ class ApplyProgress:
     def _table(self) -> Table:
         table = Table(box=None, show_header=False, pad_edge=False)
         for space_id, step in self._steps.items():
-            table.add_row(space_id, step)
+            # Steps quote file names and Hub answers: neither rich markup nor a control character.
+            table.add_row(escape(printable(space_id)), escape(printable(step)))
         return table
 
     def report(self, space_id: str, message: str) -> None:
         """Show `message` as the current step of `space_id` (apply's `Reporter`)."""
         if self._live is None:
-            err(f"{space_id}: {message}")
+            err(f"{printable(space_id)}: {printable(message)}")
             return
         with self._lock:
             self._steps[space_id] = message
