@@ -15,7 +15,7 @@ from pathlib import Path
 
 from spacectl.card import desired_files, readme_out_of_date
 from spacectl.errors import ConfigError
-from spacectl.files import LocalFile, scan_source
+from spacectl.files import LocalFile, check_no_secret_values, scan_source
 from spacectl.manifest import Manifest, SpaceSpec
 from spacectl.secrets import SECRET_KEY_ENV, credential_source, imported_variable, secret_digest
 from spacectl.state import LiveSpace, ReadNeeds
@@ -81,17 +81,23 @@ def scan_all(
     share it; the README card is merged per Space. README.md is held in memory so the planner
     can read its front matter without touching the disk."""
     present = [s for s in specs if s.state == "present" and s.source is not None]
-    folders = sorted({(s.source, s.ignore) for s in present if s.source is not None}, key=str)
+    folders = sorted(
+        {(s.source, s.ignore, s.allow_files) for s in present if s.source is not None}, key=str
+    )
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         scans = dict(
-            zip(folders, pool.map(lambda f: scan_source(f[0], f[1]), folders), strict=True)
+            zip(
+                folders,
+                pool.map(lambda f: scan_source(f[0], f[1], allow=f[2]), folders),
+                strict=True,
+            )
         )
     result: dict[str, Mapping[str, LocalFile] | None] = {
         s.id: None for s in specs if s.state == "present"
     }
     for spec in present:
         assert spec.source is not None
-        files = desired_files(spec, scanned=scans[(spec.source, spec.ignore)])
+        files = desired_files(spec, scanned=scans[(spec.source, spec.ignore, spec.allow_files)])
         if files is not None:
             result[spec.id] = _readme_in_memory(files)
     return result
@@ -181,14 +187,57 @@ def _own_variable(space_name: str, key: str) -> str:
     return named if named != key else f"{key}_FOR_SPACE"
 
 
+def check_files_hold_no_secret(
+    specs: list[SpaceSpec],
+    files: Mapping[str, Mapping[str, LocalFile] | None],
+    environ: Mapping[str, str],
+    token: str | None,
+) -> None:
+    """Refuse a file about to be published that holds a value spacectl has in hand: any targeted
+    Space's secret value, the secret key, the Hub token (`files.check_no_secret_values`; a
+    Space's `allow_files` exempts its files). A file shared by several Spaces is read once."""
+    values = {
+        f"${secret.from_env}": environ[secret.from_env]
+        for spec in specs
+        for secret in spec.secrets.values()
+        if environ.get(secret.from_env)
+    }
+    if environ.get(SECRET_KEY_ENV):
+        values[f"${SECRET_KEY_ENV}"] = environ[SECRET_KEY_ENV]
+    if token:
+        values["the Hub token spacectl uses"] = token
+    if not values:
+        return
+    seen: set[tuple[Path, tuple[str, ...]]] = set()
+    for spec in specs:
+        local = files.get(spec.id)
+        if not local:
+            continue
+        todo = {}
+        for path, file in local.items():
+            key = (file.source_path, spec.allow_files) if file.source_path else None
+            if key is None or key not in seen:
+                todo[path] = file
+                if key is not None:
+                    seen.add(key)
+        check_no_secret_values(todo, values, spec.allow_files)
+
+
 def plan_inputs(
-    manifest: Manifest, *, environ: Mapping[str, str], targets: frozenset[str] | None
+    manifest: Manifest,
+    *,
+    environ: Mapping[str, str],
+    targets: frozenset[str] | None,
+    token: str | None = None,
 ) -> PlanInputs:
     """Scan the targeted Spaces' source folders and digest their secret values: only the
-    targeted Spaces' variables are read."""
+    targeted Spaces' variables are read. Refuses a file that holds a secret value or `token`
+    (`check_files_hold_no_secret`)."""
     specs = targeted(manifest, targets)
+    files = scan_all(specs)
+    check_files_hold_no_secret(specs, files, environ, token)
     return PlanInputs(
-        files=scan_all(specs),
+        files=files,
         secret_digests=secret_digests(specs, environ),
         base_dir=manifest.path.parent,
         targets=targets,

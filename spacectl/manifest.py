@@ -90,6 +90,7 @@ class SpaceSpec(_Strict):
     card: CardSpec | None = None
     source: Path | None = Field(default=None, description="Local folder, resolved absolute.")
     ignore: tuple[str, ...] = ()
+    allow_files: tuple[str, ...] = ()
     protect: bool = False
     prune: bool = False
     state: Literal["present", "absent"] = "present"
@@ -197,6 +198,12 @@ class EntryFields(_Strict):
         default=None,
         description="gitignore-style patterns of files in `source` not to upload (in addition "
         "to .gitignore files; '!pattern' re-includes).",
+    )
+    allow_files: list[str] | None = Field(
+        default=None,
+        description="gitignore-style patterns of files in `source` to upload although they look "
+        "like credentials (.env, *.pem, id_rsa, .netrc...) or hold a secret's value, e.g. "
+        "['.env.example'].",
     )
     protect: bool | None = Field(
         default=None,

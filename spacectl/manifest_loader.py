@@ -518,6 +518,7 @@ class _Resolver:
             card=card,
             source=source,
             ignore=tuple(values.get("ignore") or ()),
+            allow_files=tuple(values.get("allow_files") or ()),
             protect=bool(values.get("protect")),
             prune=bool(values.get("prune")),
             state=state,

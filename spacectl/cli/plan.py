@@ -316,7 +316,7 @@ def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str]
     from spacectl.plan import PlanHeader, compute_plan
 
     check_credentials(targeted(manifest, targets), os.environ, hub.token)
-    inputs = plan_inputs(manifest, environ=os.environ, targets=targets)
+    inputs = plan_inputs(manifest, environ=os.environ, targets=targets, token=hub.token)
     needs = {
         spec.id: read_needs(spec, inputs.files.get(spec.id)) for spec in targeted(manifest, targets)
     }
