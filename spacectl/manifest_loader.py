@@ -24,7 +24,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,12 +65,21 @@ _MAPPING_FIELDS = ("variables", "secrets", "card")
 MAX_MANIFEST_BYTES = 8 << 20
 
 
-def load_manifest(path: Path, *, check_sources: bool = True) -> Manifest:
+# The hardware names a caller knows (the installed client's list), asked for only when some
+# entry sets `hardware`: this module never imports the Hub client itself.
+HardwareNames = Callable[[], Collection[str]]
+
+
+def load_manifest(
+    path: Path, *, check_sources: bool = True, hardware: HardwareNames | None = None
+) -> Manifest:
     """Read and validate the manifest at `path`.
 
     `check_sources=False` skips the check that `source` folders exist (`doctor` reports every
-    missing one itself instead of stopping at the first). Error messages show `path` exactly as
-    given. Raises `ManifestError` for every problem.
+    missing one itself instead of stopping at the first). `hardware`, when given, is called once
+    if an entry sets `hardware`, and a name it does not list is a problem ("did you mean").
+    Error messages show `path` exactly as given. Raises `ManifestError` for every problem; the
+    file is read only up to `MAX_MANIFEST_BYTES`.
     """
     try:
         raw = _read_bounded(path)
@@ -92,7 +101,9 @@ def load_manifest(path: Path, *, check_sources: bool = True) -> Manifest:
         raise ManifestError(
             "The file is not UTF-8 text.", location=SourceLocation(str(path), line, 1)
         ) from None
-    return parse_manifest(text, str(path), base_dir=path.parent, check_sources=check_sources)
+    return parse_manifest(
+        text, str(path), base_dir=path.parent, check_sources=check_sources, hardware=hardware
+    )
 
 
 def _read_bounded(path: Path) -> bytes:
@@ -108,6 +119,7 @@ def parse_manifest(
     *,
     base_dir: Path,
     check_sources: bool = True,
+    hardware: HardwareNames | None = None,
 ) -> Manifest:
     """Validate manifest `text`; `filename` is used in messages, `base_dir` resolves `source`.
 
@@ -162,6 +174,7 @@ def parse_manifest(
         problems,
         base_dir=base_dir,
         check_sources=check_sources,
+        hardware=hardware,
     )
     specs = resolver.resolve()
     problems.raise_first()
@@ -343,6 +356,16 @@ _NAME_RULES: tuple[tuple[str, str], ...] = (
 )
 
 
+def hardware_problem(name: str, known: Collection[str], where: str = "") -> str:
+    """The message for a hardware name outside `known` (with "did you mean"), '' when it is in
+    it; `where` names the list (", which this Hub offers", say)."""
+    if name in known:
+        return ""
+    match = difflib.get_close_matches(name, list(known), n=1, cutoff=0.5)
+    hint = f"did you mean '{match[0]}'?" if match else f"expected one of: {', '.join(known)}."
+    return f"Unknown hardware '{name}'{where}; {hint}"
+
+
 def _name_problem(name: str, what: str) -> str:
     """The first Hub naming rule `name` breaks, as a message; '' when it is valid."""
     for pattern, rule in _NAME_RULES:
@@ -362,12 +385,15 @@ class _Resolver:
         *,
         base_dir: Path,
         check_sources: bool = True,
+        hardware: HardwareNames | None = None,
     ) -> None:
         self.parsed = parsed
         self.document = document
         self.problems = problems
         self.base_dir = base_dir
         self.check_sources = check_sources
+        self._hardware = hardware
+        self._hardware_names: Collection[str] | None = None
 
     def resolve(self) -> list[SpaceSpec]:
         defaults = self.parsed.defaults or DefaultsEntry()
@@ -424,6 +450,12 @@ class _Resolver:
                 "Expected a positive number of seconds, or -1 to never sleep.",
                 (*loc, "sleep_time"),
             )
+        if entry.hardware is not None and self._hardware is not None:
+            if self._hardware_names is None:
+                self._hardware_names = self._hardware()
+            if self._hardware_names:  # an empty list: the caller could not tell
+                message = hardware_problem(entry.hardware, self._hardware_names)
+                self.problems.add(message, (*loc, "hardware"))
         if entry.card is not None and "sdk" in (entry.card.model_extra or {}):
             self.problems.add("Set 'sdk' on the Space, not in its card.", (*loc, "card", "sdk"))
 

@@ -34,6 +34,7 @@ from spacectl.cli.options import (
     TargetOpt,
     TokenOpt,
     connect,
+    known_hardware,
     manifest_owners,
     targets_of,
 )
@@ -43,7 +44,7 @@ from spacectl.escape import code_fence
 
 if TYPE_CHECKING:
     from spacectl.hub import Hub
-    from spacectl.manifest import Manifest
+    from spacectl.manifest import Manifest, SpaceSpec
     from spacectl.plan import Plan
     from spacectl.results import ApplyResult, WaitResult
 
@@ -75,7 +76,7 @@ def validate(
     for path in paths:
         try:
             with error_boundary(every_problem_in=path):
-                manifest = load_manifest(path)
+                manifest = load_manifest(path, hardware=known_hardware)
                 typer.echo(f"{path}: valid ({len(manifest.spaces)} Spaces)")
         except typer.Exit as exc:
             worst = max(worst, exc.exit_code)
@@ -91,7 +92,7 @@ def _validate_json(paths: list[Path]) -> None:
     problems: list[dict[str, object]] = []
     for path in paths:
         try:
-            manifest = load_manifest(path)
+            manifest = load_manifest(path, hardware=known_hardware)
         except ManifestError as exc:
             found = [_problem(p) for p in getattr(exc, "problems", None) or (exc,)]
             problems.extend(found)
@@ -159,7 +160,7 @@ def plan(
     from spacectl.render import RENDERERS, render_markdown, render_text
 
     with error_boundary():
-        manifest = load_manifest(file)
+        manifest = load_manifest(file, hardware=known_hardware)
         with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
             the_plan = _make_plan(manifest, file, hub, targets_of(target))
         if fmt is Format.text:
@@ -228,7 +229,10 @@ def apply(
         if planfile is not None:
             saved = open_saved_plan(planfile, manifest_flag=file, targets=target)
         file = file or DEFAULT_MANIFEST
-        manifest = load_manifest(Path(saved.header.manifest_path) if saved is not None else file)
+        manifest = load_manifest(
+            Path(saved.header.manifest_path) if saved is not None else file,
+            hardware=known_hardware,
+        )
         if saved is not None:
             check_saved_plan(saved, manifest.digest)
         with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
@@ -315,7 +319,9 @@ def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str]
     from spacectl.inputs import check_credentials, plan_inputs, read_needs, targeted
     from spacectl.plan import PlanHeader, compute_plan
 
-    check_credentials(targeted(manifest, targets), os.environ, hub.token)
+    specs = targeted(manifest, targets)
+    check_credentials(specs, os.environ, hub.token)
+    _check_hub_hardware(specs, hub)
     inputs = plan_inputs(manifest, environ=os.environ, targets=targets, token=hub.token)
     needs = {
         spec.id: read_needs(spec, inputs.files.get(spec.id)) for spec in targeted(manifest, targets)
@@ -331,6 +337,26 @@ def _make_plan(manifest: Manifest, path: Path, hub: Hub, targets: frozenset[str]
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     return compute_plan(manifest, hub.read_live(needs), inputs).with_header(header)
+
+
+def _check_hub_hardware(specs: list[SpaceSpec], hub: Hub) -> None:
+    """Hardware names against the list this Hub offers (one read, only when some Space sets
+    hardware); the offline check used the installed client's list. A Hub that cannot list its
+    hardware is not an error here: apply would report a name it refuses."""
+    from spacectl.errors import HubError
+    from spacectl.manifest_loader import hardware_problem
+
+    wanted = {spec.id: spec.hardware for spec in specs if spec.hardware and spec.state == "present"}
+    if not wanted:
+        return
+    try:
+        offered = hub.hardware_flavors()
+    except HubError:
+        return
+    for space_id, name in wanted.items():
+        problem = hardware_problem(name, offered, " on this Hub")
+        if problem:
+            raise ManifestError(f"{space_id}: {problem}")
 
 
 def _check_credentials(manifest: Manifest, saved: Plan, hub: Hub) -> None:
