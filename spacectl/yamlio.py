@@ -42,6 +42,7 @@ MAX_VALUES = 1_000_000  # collections and scalars once every alias is expanded
 MAX_ALIASES = 100_000  # `*name` uses written in the text
 # Tags a manifest may carry: YAML's plain types, as the resolver gives them implicitly. Any other
 # (`!!python/object`, `!!binary`, `!custom`) is refused rather than left to a constructor.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
     for name in ("str", "int", "float", "bool", "null", "map", "seq", "merge", "timestamp")
@@ -241,6 +242,9 @@ class _Expansion:
         tag = str(node.tag)
         if tag not in _PLAIN_TAGS:
             raise _limit(node, f"The tag '{node.tag}' is not allowed in a manifest.")
+        if isinstance(node, ScalarNode) and _SURROGATE.search(str(node.value)):
+            # A "\udcff" escape: not text, so no Hub field can hold it, and no stream print it.
+            raise _limit(node, "A string holds a lone surrogate (a \\u escape that is no text).")
         values, height = 1, 1
         children: list[Node] = []
         if isinstance(node, MappingNode):
