@@ -149,11 +149,22 @@ def parse_document(text: str) -> YamlDocument:
     repeated in one mapping in document order. An empty document has `data` None. Parsed once:
     the data is constructed from the checked node graph.
     """
-    _check_flow_depth(text)
     yaml = _manifest_yaml()
+    root_node = _compose_bounded(yaml, text)
+    _check_duplicate_keys(root_node, (), set())
+    root = _construct(yaml, root_node)
+    mark = root_node.start_mark if root_node is not None else None
+    start = (mark.line, mark.column) if mark is not None else (0, 0)
+    return YamlDocument(root, start, text.splitlines())
+
+
+def _compose_bounded(yaml: YAML, text: str) -> Node | None:
+    """`text` composed into a node graph (aliases still shared), checked against the bounds
+    (`YamlLimitError`) before anything is expanded; `YamlSyntaxError` when it is not YAML."""
+    _check_flow_depth(text)
     yaml.max_depth = MAX_DEPTH
     try:
-        root_node = yaml.compose(text)
+        root_node: Node | None = yaml.compose(text)
     except MaxDepthExceededError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -166,17 +177,20 @@ def parse_document(text: str) -> YamlDocument:
         raise YamlSyntaxError(" ".join(str(exc).split()), 1, 1) from None
     if root_node is not None:
         _Expansion().measure(root_node, 1)
-    _check_duplicate_keys(root_node, (), set())
+    return root_node
+
+
+def _construct(yaml: YAML, root_node: Node | None) -> Any:
+    """The data of a checked node graph (`_compose_bounded`), without parsing the text again."""
+    if root_node is None:
+        return None
     try:
-        root = yaml.constructor.construct_document(root_node) if root_node is not None else None
+        return yaml.constructor.construct_document(root_node)
     except MarkedYAMLError as exc:  # compose succeeded, so this is a constructor-level problem
         raise _syntax_error(exc) from None
     except ValueError as exc:  # an integer beyond Python's digit limit, say
         mark = root_node.start_mark
         raise YamlSyntaxError(" ".join(str(exc).split()), mark.line + 1, 1) from None
-    mark = root_node.start_mark if root_node is not None else None
-    start = (mark.line, mark.column) if mark is not None else (0, 0)
-    return YamlDocument(root, start, text.splitlines())
 
 
 def _check_flow_depth(text: str) -> None:
@@ -459,11 +473,11 @@ def _load_front_matter_map(yaml_text: str, source: str) -> CommentedMap:
     yaml = YAML()
     yaml.preserve_quotes = True
     try:
-        data = yaml.load(yaml_text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 2} of the file)" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
+        # The same bounds as a manifest: a README is data from a source folder too.
+        data = _construct(yaml, _compose_bounded(yaml, yaml_text))
+    except YamlSyntaxError as exc:
+        at = f" (line {exc.line + 1} of the file)"
+        problem = exc.message.rstrip(".")
         raise ConfigError(f"{source}: front matter is not valid YAML: {problem}{at}.") from None
     if data is None:
         return CommentedMap()

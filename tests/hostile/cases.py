@@ -263,6 +263,17 @@ CASES: list[Case] = [
         False,
         {**INDEX, "deep/in/config.json": b'{"t": "' + TOKEN.encode() + b'"}'},
     ),
+    # --- README cards the Hub would refuse (checked offline) ----------------------------------
+    *(
+        Case(f"card-{label}", _app(), r"README", "plan", False, {**INDEX, "README.md": readme})
+        for label, readme in [
+            ("bad-yaml", b"---\ntitle: [unclosed\n---\n# hi\n"),
+            ("list", b"---\n- a\n- b\n---\n"),
+            ("not-utf8", b"---\ntitle: caf\xe9\n---\n"),
+            ("tag", b"---\ntitle: !!python/object:os.system x\n---\n"),
+            ("bomb", ("---\n" + _bomb(9, 9).replace("spaces: {}\n", "") + "---\n").encode()),
+        ]
+    ),
     # --- symbolic links -------------------------------------------------------------------------
     Case(
         "link-out-file",
