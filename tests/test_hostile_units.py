@@ -259,27 +259,39 @@ def test_import_never_maps_a_secret_to_spacectls_token_variable() -> None:
 # --- HF_DEBUG redaction -------------------------------------------------------------------------
 
 
-def test_the_debug_log_of_a_secret_write_carries_no_value() -> None:
+@pytest.mark.parametrize(
+    ("route", "body", "hidden"),
+    [
+        ("spaces/acme/demo/secrets", {"key": "K", "value": "canary-debug-91b2 it's"}, True),
+        (
+            "repos/create",
+            {"name": "demo", "secrets": [{"key": "K", "value": "canary-debug-91b2"}]},
+            True,
+        ),
+        # The client cuts a body at 1,000 characters: here inside the value.
+        ("repos/create", {"name": "x" * 955, "secrets": [{"value": "canary-debug-91b2"}]}, True),
+        ("spaces/acme/demo/variables", {"key": "K", "value": "a secret word"}, False),
+    ],
+    ids=["secret-route", "create-with-secrets", "cut-body", "variable"],
+)
+def test_the_debug_log_of_a_secret_write_carries_no_value(
+    route: str, body: dict[str, object], hidden: bool
+) -> None:
     import httpx2
     from huggingface_hub.utils._http import _curlify
 
     from spacectl.hub import _redact_secret_bodies
 
-    body = {"key": "API_KEY", "value": "canary-debug-91b2 it's\nlong"}
-    for route in ("secrets", "variables"):
-        request = httpx2.Request(
-            "POST", f"https://hub.test/api/spaces/acme/demo/{route}", json=body
-        )
-        record = logging.LogRecord(
-            "x", logging.DEBUG, "f", 1, "Send: %s", (_curlify(request),), None
-        )
-        assert _redact_secret_bodies(record)
-        message = record.getMessage()
-        assert message.endswith(f"https://hub.test/api/spaces/acme/demo/{route}")
-        if route == "secrets":
-            assert "canary-debug-91b2" not in message and "redacted" in message
-        else:  # a variable is no secret: its debug line is the client's own
-            assert "API_KEY" in message
+    request = httpx2.Request("POST", f"https://hub.test/api/{route}", json=body)
+    line = (_curlify(request),)
+    record = logging.LogRecord("x", logging.DEBUG, "f", 1, "Send: %s", line, None)
+    assert _redact_secret_bodies(record)
+    message = record.getMessage()
+    assert message.endswith(f"https://hub.test/api/{route}")
+    if hidden:
+        assert "canary-de" not in message and "redacted by spacectl" in message
+    else:  # a variable is no secret: its debug line is the client's own
+        assert message == f"Send: {line[0]}"
 
 
 # --- hardware -----------------------------------------------------------------------------------
