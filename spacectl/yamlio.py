@@ -49,6 +49,18 @@ _PLAIN_TAGS = frozenset(
 )
 
 
+def _add_referent(self: CommentedMap, referer: Any) -> None:
+    """ruamel's `CommentedMap.add_referent` without its membership test: that test compares
+    maps by value (`in` on a list), so N Spaces merging one template (`<<: *tpl`) cost N^2
+    deep comparisons (5,000 Spaces: minutes). The list only tells the template which maps to
+    update when it is edited; a map listed twice is updated twice, to the same effect."""
+    refs = self._ref
+    if not refs or refs[-1] is not referer:
+        refs.append(referer)
+
+
+CommentedMap.add_referent = _add_referent  # type: ignore[method-assign, assignment]
+
 # --------------------------------------------------------------------------------------------
 # Documents with positions
 # --------------------------------------------------------------------------------------------
