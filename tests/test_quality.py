@@ -67,6 +67,7 @@ def test_each_library_has_one_home() -> None:
         "manifest",
         "manifest_loader",
         "inputs",
+        "escape",
         "attributes",
         "operations",
         "planjson",
