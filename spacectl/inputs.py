@@ -187,6 +187,21 @@ def _own_variable(space_name: str, key: str) -> str:
     return named if named != key else f"{key}_FOR_SPACE"
 
 
+def check_secret_text(specs: list[SpaceSpec], environ: Mapping[str, str]) -> None:
+    """Refuse a secret value that is not text: bytes that are not UTF-8 reach Python as lone
+    surrogates, which neither the Hub (JSON text) nor a digest can take. Raises `ConfigError`
+    naming the variable, never the value."""
+    for spec in specs:
+        for key, secret in spec.secrets.items():
+            value = environ.get(secret.from_env) or ""
+            if any("\ud800" <= c <= "\udfff" for c in value):
+                raise ConfigError(
+                    f"{spec.id}: secret {key}: ${secret.from_env} is not valid UTF-8 text; the "
+                    "Hub stores secrets as text",
+                    hint=f"set {secret.from_env} to the value as UTF-8 (base64-encode binary data)",
+                )
+
+
 def check_files_hold_no_secret(
     specs: list[SpaceSpec],
     files: Mapping[str, Mapping[str, LocalFile] | None],
@@ -231,9 +246,11 @@ def plan_inputs(
     token: str | None = None,
 ) -> PlanInputs:
     """Scan the targeted Spaces' source folders and digest their secret values: only the
-    targeted Spaces' variables are read. Refuses a file that holds a secret value or `token`
+    targeted Spaces' variables are read. Refuses a secret value that is not text
+    (`check_secret_text`) and a file that holds a secret value or `token`
     (`check_files_hold_no_secret`)."""
     specs = targeted(manifest, targets)
+    check_secret_text(specs, environ)
     files = scan_all(specs)
     check_files_hold_no_secret(specs, files, environ, token)
     return PlanInputs(

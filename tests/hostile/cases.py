@@ -189,6 +189,14 @@ CASES: list[Case] = [
     ),
     Case("token-allowed", _secret("HF_TOKEN", ", allow_token: true"), None, "plan"),
     Case("secret-ok", _secret("HOSTILE_SECRET"), None, "plan", env=SECRET_ENV),
+    Case(
+        "secret-not-utf8",
+        _secret("HOSTILE_SECRET"),
+        r"not valid UTF-8",
+        "plan",
+        False,
+        env={"HOSTILE_SECRET": "\udcff\udcfe-bytes", "SPACECTL_SECRET_KEY": "k" * 32},
+    ),
     # --- source trees: names the Hub cannot store -----------------------------------------------
     *(
         Case(f"file-{label}", _app(), r"cannot store", "plan", False, {**INDEX, name: b"x"})

@@ -85,7 +85,7 @@ def _worker_cases(base: Path) -> list[dict[str, Any]]:
                     "cwd": str(folder),
                     "argv": _argv(case, folder, fmt),
                     "env": env,
-                    "unset": ["SPACECTL_SECRET_KEY"],
+                    "unset": [n for n in ("SPACECTL_SECRET_KEY",) if n not in env],
                 }
             )
     return rows
