@@ -13,11 +13,8 @@ per Space only the reads its manifest entry needs (variables, secrets, file tree
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
-import re
-import shlex
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -68,6 +65,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from spacectl.debuglog import redact_secret_bodies
 from spacectl.errors import (
     AuthError,
     ConflictError,
@@ -152,61 +150,12 @@ def configure_client() -> None:
         )
 
     set_client_factory(factory)
-    logging.getLogger("huggingface_hub.utils._http").addFilter(_redact_secret_bodies)
+    logging.getLogger("huggingface_hub.utils._http").addFilter(redact_secret_bodies)
     if os.environ.get("HF_DEBUG"):
         return
     disable_progress_bars()
     hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     warnings.filterwarnings("ignore", module=r"huggingface_hub(\.|$)")
-
-
-# The client's HF_DEBUG log line of a request: `Send: curl -X POST -H ... -d BODY URL`.
-_REDACTED = "<secret value redacted by spacectl>"
-
-
-def _redact_secret_bodies(record: logging.LogRecord) -> bool:
-    """A logging filter: with HF_DEBUG=1 the client logs every request body as a curl command,
-    masking only the Authorization header. A body that sets a secret (a Space's secrets route,
-    or a create call carrying `secrets`) gets each value replaced before the record reaches any
-    handler; one that cannot be read as JSON (the client cuts bodies at 1,000 characters) is
-    replaced whole. Keeps every record."""
-    if record.msg == "Send: %s" and isinstance(record.args, tuple) and record.args:
-        text = str(record.args[0])
-        if "secret" in text.lower():
-            record.args = (_redacted_curl(text),)
-    return True
-
-
-def _redacted_curl(text: str) -> str:
-    try:
-        parts = shlex.split(text)
-    except ValueError:
-        return "curl (request with a secret; not shown by spacectl)"
-    if "-d" not in parts[:-1]:
-        return text
-    at = parts.index("-d") + 1
-    parts[at] = _redacted_body(parts[at], parts[-1])
-    return shlex.join(parts)
-
-
-def _redacted_body(body: str, url: str) -> str:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return _REDACTED
-    items: list[Any] = []
-    if isinstance(data, dict) and re.search(r"/api/spaces/.+/secrets", url):
-        items = [data]
-    elif isinstance(data, dict) and isinstance(data.get("secrets"), list):
-        items = list(data["secrets"])
-    elif isinstance(data, dict) and "secrets" not in data:
-        return body  # "secret" was only a word in it (a description, a name)
-    else:
-        return _REDACTED
-    for item in items:
-        if isinstance(item, dict) and "value" in item:
-            item["value"] = _REDACTED
-    return json.dumps(data)
 
 
 def resolve_endpoint(flag: str | None) -> str:

@@ -28,25 +28,16 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.tokens import CommentToken
 
 from spacectl.errors import ConfigError, ManifestError
+from spacectl.yamlbounds import MAX_DEPTH, Expansion, check_flow_depth
+
+# Part of this module's API (what `parse_document` raises), defined with the bounds.
+from spacectl.yamlbounds import YamlLimitError as YamlLimitError
+from spacectl.yamlbounds import YamlSyntaxError as YamlSyntaxError
 
 # A path into a document: mapping keys and list indexes from the root.
 Loc = tuple[str | int, ...]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-
-# Bounds on what a document may make the loader build, so that a few hundred hostile bytes (an
-# alias bomb, deep nesting) are refused in milliseconds instead of taking minutes and gigabytes.
-# A manifest of 5,000 Spaces is about 100,000 values and 6 levels deep.
-MAX_DEPTH = 32  # nested collections, counting those an alias brings in
-MAX_VALUES = 1_000_000  # collections and scalars once every alias is expanded
-MAX_ALIASES = 100_000  # `*name` uses written in the text
-# Tags a manifest may carry: YAML's plain types, as the resolver gives them implicitly. Any other
-# (`!!python/object`, `!!binary`, `!custom`) is refused rather than left to a constructor.
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_PLAIN_TAGS = frozenset(
-    f"tag:yaml.org,2002:{name}"
-    for name in ("str", "int", "float", "bool", "null", "map", "seq", "merge", "timestamp")
-)
 
 
 def _add_referent(self: CommentedMap, referer: Any) -> None:
@@ -64,24 +55,6 @@ CommentedMap.add_referent = _add_referent  # type: ignore[method-assign, assignm
 # --------------------------------------------------------------------------------------------
 # Documents with positions
 # --------------------------------------------------------------------------------------------
-
-
-class YamlSyntaxError(Exception):
-    """Text that is not YAML: `message` on one line (what is wrong, and the construct it was
-    found in), at 1-based `line` and `column` (1, 1 when the parser gives no position)."""
-
-    def __init__(self, message: str, line: int, column: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
-
-
-class YamlLimitError(YamlSyntaxError):
-    """YAML that is valid but asks for more than a manifest may: deeper than `MAX_DEPTH`, more
-    than `MAX_VALUES` values once aliases are expanded, more than `MAX_ALIASES` aliases, or a
-    tag other than the plain types. `message` is the whole sentence (not prefixed "Invalid
-    YAML")."""
 
 
 class DuplicateKeyError(Exception):
@@ -173,7 +146,7 @@ def parse_document(text: str) -> YamlDocument:
 def _compose_bounded(yaml: YAML, text: str) -> Node | None:
     """`text` composed into a node graph (aliases still shared), checked against the bounds
     (`YamlLimitError`) before anything is expanded; `YamlSyntaxError` when it is not YAML."""
-    _check_flow_depth(text)
+    check_flow_depth(text)
     yaml.max_depth = MAX_DEPTH
     try:
         root_node: Node | None = yaml.compose(text)
@@ -188,7 +161,7 @@ def _compose_bounded(yaml: YAML, text: str) -> Node | None:
     except YAMLError as exc:  # reader errors (e.g. control characters) carry no mark
         raise YamlSyntaxError(" ".join(str(exc).split()), 1, 1) from None
     if root_node is not None:
-        _Expansion().measure(root_node, 1)
+        Expansion().measure(root_node, 1)
     return root_node
 
 
@@ -203,97 +176,6 @@ def _construct(yaml: YAML, root_node: Node | None) -> Any:
     except ValueError as exc:  # an integer beyond Python's digit limit, say
         mark = root_node.start_mark
         raise YamlSyntaxError(" ".join(str(exc).split()), mark.line + 1, 1) from None
-
-
-def _check_flow_depth(text: str) -> None:
-    """Refuse flow collections (`[[[[...`) nested deeper than `MAX_DEPTH`, from the text alone.
-
-    ruamel's scanner spends time in proportion to the open flow levels on every token, so
-    `[` x 100,000 costs seconds before its own depth bound (`max_depth`, checked as nodes are
-    composed) is reached. This counts brackets outside quotes and comments, which is the flow
-    depth for every document a person writes; a document it misjudges still meets `max_depth`.
-    """
-    depth = 0
-    quote = ""
-    line, column = 1, 0
-    previous = "\n"
-    for char in text:
-        column += 1
-        if char == "\n":
-            line, column = line + 1, 0
-            if quote == "#":
-                quote = ""
-        elif quote:
-            if char == quote and quote != "#":
-                quote = ""
-        elif char in "'\"" and previous in " \t\n[{,:":
-            quote = char
-        elif char == "#" and previous in " \t\n":
-            quote = "#"
-        elif char in "[{" and (depth or previous in " \t\n-:?"):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise YamlLimitError(
-                    f"Collections nested more than {MAX_DEPTH} levels deep.", line, column
-                )
-        elif char in "]}" and depth:
-            depth -= 1
-        previous = char
-
-
-class _Expansion:
-    """The size a composed node graph has once its aliases are expanded, measured on the graph
-    (shared nodes once each), refusing at the first node past a bound and any tag outside
-    `_PLAIN_TAGS`."""
-
-    def __init__(self) -> None:
-        self.sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (values, height)
-        self.aliases = 0
-
-    def measure(self, node: Node, depth: int) -> tuple[int, int]:
-        known = self.sizes.get(id(node))
-        if known is not None:  # a node met again is an alias
-            self.aliases += 1
-            if self.aliases > MAX_ALIASES:
-                raise _limit(node, f"More than {MAX_ALIASES:,} aliases.")
-            if depth - 1 + known[1] > MAX_DEPTH:
-                raise _limit(
-                    node,
-                    f"Aliases nest collections more than {MAX_DEPTH} levels deep "
-                    "(or refer to themselves).",
-                )
-            return known
-        if depth > MAX_DEPTH:  # also an alias to an anchor still open: a recursive document
-            raise _limit(node, f"Collections nested more than {MAX_DEPTH} levels deep.")
-        tag = str(node.tag)
-        if tag not in _PLAIN_TAGS:
-            raise _limit(node, f"The tag '{node.tag}' is not allowed in a manifest.")
-        if isinstance(node, ScalarNode) and _SURROGATE.search(str(node.value)):
-            # A "\udcff" escape: not text, so no Hub field can hold it, and no stream print it.
-            raise _limit(node, "A string holds a lone surrogate (a \\u escape that is no text).")
-        values, height = 1, 1
-        children: list[Node] = []
-        if isinstance(node, MappingNode):
-            children = [part for pair in node.value for part in pair]
-        elif isinstance(node, SequenceNode):
-            children = list(node.value)
-        self.sizes[id(node)] = (values, MAX_DEPTH + 1)  # until measured: a cycle is too deep
-        for child in children:
-            child_values, child_height = self.measure(child, depth + 1)
-            values += child_values
-            height = max(height, child_height + 1)
-            if values > MAX_VALUES:
-                raise _limit(
-                    node,
-                    f"Aliases here expand to more than {MAX_VALUES:,} values (an alias bomb?).",
-                )
-        self.sizes[id(node)] = (values, height)
-        return values, height
-
-
-def _limit(node: Node, message: str) -> YamlLimitError:
-    mark = node.start_mark
-    return YamlLimitError(message, mark.line + 1, mark.column + 1)
 
 
 def kind_of(value: Any) -> str:

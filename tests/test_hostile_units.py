@@ -26,13 +26,8 @@ from spacectl.inputs import check_credentials
 from spacectl.manifest_loader import hardware_problem, parse_manifest
 from spacectl.secrets import imported_variable
 from spacectl.state import LiveSecret, LiveSpace
-from spacectl.yamlio import (
-    MAX_DEPTH,
-    YamlLimitError,
-    YamlSyntaxError,
-    load_front_matter,
-    parse_document,
-)
+from spacectl.yamlbounds import MAX_DEPTH, YamlLimitError, YamlSyntaxError
+from spacectl.yamlio import load_front_matter, parse_document
 
 # --- escaping -----------------------------------------------------------------------------------
 
@@ -280,12 +275,12 @@ def test_the_debug_log_of_a_secret_write_carries_no_value(
     import httpx2
     from huggingface_hub.utils._http import _curlify
 
-    from spacectl.hub import _redact_secret_bodies
+    from spacectl.debuglog import redact_secret_bodies
 
     request = httpx2.Request("POST", f"https://hub.test/api/{route}", json=body)
     line = (_curlify(request),)
     record = logging.LogRecord("x", logging.DEBUG, "f", 1, "Send: %s", line, None)
-    assert _redact_secret_bodies(record)
+    assert redact_secret_bodies(record)
     message = record.getMessage()
     assert message.endswith(f"https://hub.test/api/{route}")
     if hidden:

@@ -68,6 +68,8 @@ def test_each_library_has_one_home() -> None:
         "manifest_loader",
         "inputs",
         "escape",
+        "yamlbounds",
+        "debuglog",
         "attributes",
         "operations",
         "planjson",
