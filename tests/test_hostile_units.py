@@ -300,3 +300,17 @@ def test_hardware_names_come_from_the_installed_client_with_did_you_mean() -> No
     assert hardware_problem("t4-small", SPACE_HARDWARE) == ""
     assert "did you mean 't4-small'?" in hardware_problem("t4-smal", SPACE_HARDWARE)
     assert "expected one of: cpu-basic" in hardware_problem("h100-mega-9000", SPACE_HARDWARE)
+
+
+def test_plan_checks_hardware_against_the_hubs_own_list(tmp_path: Path) -> None:
+    from fakehub import FakeHub
+
+    from spacectl.cli.plan import _check_hub_hardware
+
+    text = "version: 1\nowner: acme\nspaces:\n  gpu: {sdk: docker, hardware: a100-large}\n"
+    specs = list(parse_manifest(text, "spaces.yaml", base_dir=tmp_path).spaces)
+    hub = FakeHub()  # offers cpu-basic, cpu-upgrade, t4-small
+    with pytest.raises(ManifestError, match=r"acme/gpu: Unknown hardware 'a100-large' on this Hub"):
+        _check_hub_hardware(specs, hub)  # type: ignore[arg-type]
+    offered = "version: 1\nowner: acme\nspaces:\n  gpu: {sdk: docker, hardware: t4-small}\n"
+    _check_hub_hardware(list(parse_manifest(offered, "s.yaml", base_dir=tmp_path).spaces), hub)  # type: ignore[arg-type]
