@@ -4,7 +4,7 @@ each in its own folder with its own environment, output captured, under a per-ca
     python -m tests.hostile.runner CASES.json RESULTS.json
 
 CASES.json is a list of {id, cwd, argv, env}; RESULTS.json gets, per case, {id, code, out,
-err, seconds, writes}: `writes` are the state-changing requests the sandbox logged during the
+err, seconds, max_rss_kb, writes}: `writes` are the state-changing requests the sandbox logged during the
 case (its request log is read and cleared after each). The caller sets the memory limit
 (RLIMIT_AS) for the whole process, so every case runs under it. No pytest here.
 """
@@ -15,6 +15,7 @@ import contextlib
 import io
 import json
 import os
+import resource
 import signal
 import sys
 import time
@@ -72,6 +73,7 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
         "out": out.getvalue(),
         "err": err.getvalue(),
         "seconds": round(time.perf_counter() - start, 3),
+        "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,  # the process's so far
     }
 
 
