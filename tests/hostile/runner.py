@@ -4,8 +4,8 @@ each in its own folder with its own environment, output captured, under a per-ca
     python -m tests.hostile.runner CASES.json RESULTS.json
 
 CASES.json is a list of {id, cwd, argv, env}; RESULTS.json gets, per case, {id, code, out,
-err, seconds, max_rss_kb, writes}: `writes` are the state-changing requests the sandbox logged during the
-case (its request log is read and cleared after each). The caller sets the memory limit
+err, seconds, max_rss_kb, writes}: `writes` are the state-changing requests the sandbox logged
+during the case (its request log is read and cleared after each). The caller sets the memory limit
 (RLIMIT_AS) for the whole process, so every case runs under it. No pytest here.
 """
 
