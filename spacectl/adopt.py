@@ -40,7 +40,7 @@ from spacectl.errors import SpacectlError
 from spacectl.fsio import os_reason, write_atomic
 from spacectl.manifest import FREE_HARDWARE, VolumeSpec
 from spacectl.manifest_loader import parse_manifest
-from spacectl.secrets import parse_description
+from spacectl.secrets import imported_variable, parse_description
 from spacectl.state import LiveSpace, LiveVolume
 from spacectl.volumes import manifest_volume, volumes_by_mount
 from spacectl.yamlio import (
@@ -390,7 +390,7 @@ def _secrets(live: LiveSpace, declared: Mapping[str, Any]) -> dict[str, dict[str
             if before.get("description"):
                 ref["description"] = str(before["description"])
         else:
-            ref = {"from_env": key}
+            ref = {"from_env": imported_variable(live.id.split("/", 1)[1], key)}
             user_description, _ = parse_description(secret.description)
             if user_description:
                 ref["description"] = user_description

@@ -154,7 +154,11 @@ def desired_files(
     """
     if spec.source is None:
         return None
-    files = dict(scanned) if scanned is not None else scan_source(spec.source, spec.ignore)
+    files = (
+        dict(scanned)
+        if scanned is not None
+        else scan_source(spec.source, spec.ignore, allow=spec.allow_files)
+    )
     local = files.get(README)
     if local is None:
         return files

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import pathspec
 
 from spacectl.cache import DigestCache
 from spacectl.errors import ConfigError, SpillError
+from spacectl.escape import printable
 from spacectl.operations import PROTECTED_FILES, Action, FieldChange, FileAdd
 from spacectl.state import LiveFile
 
@@ -30,6 +32,26 @@ _HASH_THREADS = min(8, (os.cpu_count() or 2) + 1)
 _THREAD_MIN = 256 << 10  # files from this size are hashed on the pool, smaller ones inline
 # The Hub rejects any path with one of these segments (huggingface_hub `_commit_api.py`).
 _FORBIDDEN_SEGMENTS = frozenset({".git", ".cache"})
+# File names that hold credentials by convention; published only when `allow_files` names them.
+CREDENTIAL_FILES = (
+    ".env",
+    ".env.*",
+    "*.pem",
+    "*.key",
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ed25519",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    ".git-credentials",
+)
+# Bounds on a path in a Space repository: a file system's name limit per part, PATH_MAX overall.
+MAX_NAME_BYTES = 255
+MAX_PATH_BYTES = 4096
+# Secret values shorter than this are not looked for in files: "1" or "true" is in everything.
+MIN_SECRET_SEARCH = 8
 
 
 @dataclass(frozen=True)
@@ -67,7 +89,11 @@ class LocalFile:
 
 
 def scan_source(
-    root: Path, ignore: Sequence[str] = (), *, digests: DigestCache | None = None
+    root: Path,
+    ignore: Sequence[str] = (),
+    *,
+    allow: Sequence[str] = (),
+    digests: DigestCache | None = None,
 ) -> dict[str, LocalFile]:
     """Every file under `root` that belongs in the Space, keyed by POSIX path, sorted by path.
 
@@ -87,6 +113,11 @@ def scan_source(
     appear under the link's path); a link to a folder outside `root`, or one that would loop, is
     skipped, so a stray link cannot upload a home directory. A broken link is an error.
 
+    Refused, before anything is read from the Hub or written to it (`ConfigError`, the path
+    escaped): a name the Hub cannot store (`path_problem`), and a file named like a credential
+    (`CREDENTIAL_FILES`) unless a pattern of `allow` (gitwildmatch) matches it; `ignore` it to
+    leave it out instead.
+
     Raises `ConfigError` when `root` is not a folder, when a remaining path has a segment the Hub
     refuses (`.cache`), or when a file cannot be read.
     """
@@ -97,6 +128,14 @@ def scan_source(
     found: dict[str, os.DirEntry[str]] = {}
     _scan_dir(root, "", real_root, manifest_rules, [], {str(real_root)}, found)
     paths = sorted(found)
+    allowed = _spec(allow)
+    for rel in paths:
+        if _CREDENTIAL_RULES.match_file(rel) and not allowed.match_file(rel):
+            raise ConfigError(
+                f"'{printable(rel)}' in {printable(str(root))} looks like a credentials file; "
+                "spacectl does not publish it. Add it to 'ignore', or to 'allow_files' if it "
+                "holds nothing secret."
+            )
     # Digest-cache keys are absolute paths, made by string (pathlib costs more than a stat).
     root_text, absolute_root = str(root), os.path.abspath(root)
     out: dict[str, LocalFile] = {}
@@ -128,6 +167,9 @@ class _GitIgnore:
 
 def _spec(lines: Sequence[str]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+_CREDENTIAL_RULES = _spec(CREDENTIAL_FILES)
 
 
 def _scan_dir(
@@ -193,6 +235,12 @@ def _scan_dir(
             )
         if not (is_link or entry.is_file()):
             continue  # sockets, FIFOs, devices: not files git could hold
+        problem = path_problem(rel)
+        if problem:
+            raise ConfigError(
+                f"The Hub cannot store '{printable(rel)}': {problem}. Rename it, or add it to "
+                "'ignore'."
+            )
         forbidden = _FORBIDDEN_SEGMENTS.intersection(rel.split("/"))
         if forbidden:
             raise ConfigError(
@@ -200,6 +248,70 @@ def _scan_dir(
                 "add the folder to 'ignore' or .gitignore."
             )
         out[rel] = entry
+
+
+def path_problem(path: str) -> str:
+    """Why a repository path cannot be stored on the Hub as it is, or "" when it can: a name
+    that is not UTF-8 (a lone surrogate, as Python decodes such a name), a control character,
+    a backslash (the client turns it into a folder separator), an absolute path or an empty,
+    `.` or `..` part, a part over `MAX_NAME_BYTES` or a path over `MAX_PATH_BYTES`."""
+    if any("\ud800" <= c <= "\udfff" for c in path):
+        return "its name is not valid UTF-8"
+    if any(unicodedata.category(c) == "Cc" for c in path):
+        return "its name holds a control character"
+    if "\\" in path:
+        return "its name holds a backslash, which the Hub client turns into a folder separator"
+    parts = path.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return "its path is absolute or has an empty, '.' or '..' part"
+    if any(len(part.encode()) > MAX_NAME_BYTES for part in parts):
+        return f"a part of its path is longer than {MAX_NAME_BYTES} bytes"
+    if len(path.encode()) > MAX_PATH_BYTES:
+        return f"its path is longer than {MAX_PATH_BYTES} bytes"
+    return ""
+
+
+def check_no_secret_values(
+    files: Mapping[str, LocalFile], values: Mapping[str, str], allow: Sequence[str] = ()
+) -> None:
+    """Refuse (`ConfigError`) the first file of `files` whose content holds one of `values`
+    (label -> value, e.g. "$API_KEY" -> its value; values shorter than `MIN_SECRET_SEARCH` are
+    not looked for) unless a pattern of `allow` matches its path. Files are streamed in chunks
+    with an overlap, so a value across a chunk boundary is found; the message names the file and
+    the label, never the value."""
+    needles = {label: v.encode() for label, v in values.items() if len(v) >= MIN_SECRET_SEARCH}
+    if not needles:
+        return
+    overlap = max(len(n) for n in needles.values()) - 1
+    allowed = _spec(allow)
+    for rel, local in files.items():
+        if allowed.match_file(rel):
+            continue
+        found = _find_needle(local, needles, overlap)
+        if found:
+            raise ConfigError(
+                f"'{printable(rel)}' holds the value of {found}; spacectl does not publish a "
+                "secret in a file. Remove it, add the file to 'ignore', or to 'allow_files' if "
+                "this is deliberate."
+            )
+
+
+def _find_needle(local: LocalFile, needles: Mapping[str, bytes], overlap: int) -> str | None:
+    if local.content is not None:
+        return next((label for label, n in needles.items() if n in local.content), None)
+    assert local.source_path is not None
+    tail = b""
+    try:
+        with local.source_path.open("rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                window = tail + chunk
+                for label, needle in needles.items():
+                    if needle in window:
+                        return label
+                tail = window[-overlap:] if overlap else b""
+    except OSError as exc:
+        raise ConfigError(f"Cannot read '{local.source_path}': {exc.strerror}.") from exc
+    return None
 
 
 def _ignored(

@@ -13,6 +13,7 @@ per Space only the reads its manifest entry needs (variables, secrets, file tree
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 import warnings
@@ -68,6 +69,7 @@ from tenacity import (
 )
 
 from spacectl.cache import TreeCache
+from spacectl.debuglog import redact_secret_bodies
 from spacectl.errors import (
     AuthError,
     ConflictError,
@@ -152,6 +154,7 @@ def configure_client() -> None:
         )
 
     set_client_factory(factory)
+    logging.getLogger("huggingface_hub.utils._http").addFilter(redact_secret_bodies)
     if os.environ.get("HF_DEBUG"):
         return
     disable_progress_bars()

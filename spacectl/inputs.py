@@ -16,9 +16,9 @@ from pathlib import Path
 from spacectl.cache import DigestCache
 from spacectl.card import desired_files, readme_out_of_date
 from spacectl.errors import ConfigError
-from spacectl.files import LocalFile, scan_source
+from spacectl.files import LocalFile, check_no_secret_values, scan_source
 from spacectl.manifest import Manifest, SpaceSpec
-from spacectl.secrets import SECRET_KEY_ENV, secret_digest
+from spacectl.secrets import SECRET_KEY_ENV, credential_source, imported_variable, secret_digest
 from spacectl.state import LiveSpace, ReadNeeds
 
 
@@ -82,16 +82,18 @@ def scan_all(
     share it; the README card is merged per Space. README.md is held in memory so the planner
     can read its front matter without touching the disk."""
     present = [s for s in specs if s.state == "present" and s.source is not None]
-    folders = sorted({(s.source, s.ignore) for s in present if s.source is not None}, key=str)
+    folders = sorted(
+        {(s.source, s.ignore, s.allow_files) for s in present if s.source is not None}, key=str
+    )
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        scanned = pool.map(lambda f: scan_source(f[0], f[1], digests=digests), folders)
+        scanned = pool.map(lambda f: scan_source(f[0], f[1], allow=f[2], digests=digests), folders)
         scans = dict(zip(folders, scanned, strict=True))
     result: dict[str, Mapping[str, LocalFile] | None] = {
         s.id: None for s in specs if s.state == "present"
     }
     for spec in present:
         assert spec.source is not None
-        files = desired_files(spec, scanned=scans[(spec.source, spec.ignore)])
+        files = desired_files(spec, scanned=scans[(spec.source, spec.ignore, spec.allow_files)])
         if files is not None:
             result[spec.id] = _readme_in_memory(files)
     return result
@@ -151,18 +153,105 @@ def unknown_secrets(
     }
 
 
+def check_credentials(
+    specs: list[SpaceSpec], environ: Mapping[str, str], token: str | None
+) -> None:
+    """Refuse a secret whose value would be one of spacectl's own credentials (see
+    `secrets.credential_source`) unless it says `allow_token: true`: a Space's code can read its
+    secrets, and the deploy token often writes to the whole organisation. Called before the
+    plan is shown and before any write. Raises `ConfigError` naming the first such secret."""
+    for spec in specs:
+        if spec.state != "present":
+            continue
+        for key, secret in spec.secrets.items():
+            if secret.allow_token:
+                continue
+            why = credential_source(secret.from_env, environ.get(secret.from_env), token)
+            if why:
+                name = spec.id.split("/", 1)[1]
+                raise ConfigError(
+                    f"{spec.id}: secret {key} would hand spacectl's own credential to the Space "
+                    f"({why})",
+                    hint=f"give the Space a token of its own (e.g. from_env: "
+                    f"{_own_variable(name, key)}), or set allow_token: true on that secret if "
+                    "this is deliberate",
+                )
+
+
+def _own_variable(space_name: str, key: str) -> str:
+    named = imported_variable(space_name, key)
+    return named if named != key else f"{key}_FOR_SPACE"
+
+
+def check_secret_text(specs: list[SpaceSpec], environ: Mapping[str, str]) -> None:
+    """Refuse a secret value that is not text: bytes that are not UTF-8 reach Python as lone
+    surrogates, which neither the Hub (JSON text) nor a digest can take. Raises `ConfigError`
+    naming the variable, never the value."""
+    for spec in specs:
+        for key, secret in spec.secrets.items():
+            value = environ.get(secret.from_env) or ""
+            if any("\ud800" <= c <= "\udfff" for c in value):
+                raise ConfigError(
+                    f"{spec.id}: secret {key}: ${secret.from_env} is not valid UTF-8 text; the "
+                    "Hub stores secrets as text",
+                    hint=f"set {secret.from_env} to the value as UTF-8 (base64-encode binary data)",
+                )
+
+
+def check_files_hold_no_secret(
+    specs: list[SpaceSpec],
+    files: Mapping[str, Mapping[str, LocalFile] | None],
+    environ: Mapping[str, str],
+    token: str | None,
+) -> None:
+    """Refuse a file about to be published that holds a value spacectl has in hand: any targeted
+    Space's secret value, the secret key, the Hub token (`files.check_no_secret_values`; a
+    Space's `allow_files` exempts its files). A file shared by several Spaces is read once."""
+    values = {
+        f"${secret.from_env}": environ[secret.from_env]
+        for spec in specs
+        for secret in spec.secrets.values()
+        if environ.get(secret.from_env)
+    }
+    if environ.get(SECRET_KEY_ENV):
+        values[f"${SECRET_KEY_ENV}"] = environ[SECRET_KEY_ENV]
+    if token:
+        values["the Hub token spacectl uses"] = token
+    if not values:
+        return
+    seen: set[tuple[Path, tuple[str, ...]]] = set()
+    for spec in specs:
+        local = files.get(spec.id)
+        if not local:
+            continue
+        todo = {}
+        for path, file in local.items():
+            key = (file.source_path, spec.allow_files) if file.source_path else None
+            if key is None or key not in seen:
+                todo[path] = file
+                if key is not None:
+                    seen.add(key)
+        check_no_secret_values(todo, values, spec.allow_files)
+
+
 def plan_inputs(
     manifest: Manifest,
     *,
     environ: Mapping[str, str],
     targets: frozenset[str] | None,
     digests: DigestCache | None = None,
+    token: str | None = None,
 ) -> PlanInputs:
     """Scan the targeted Spaces' source folders (through `digests` when given) and digest their
-    secret values: only the targeted Spaces' variables are read."""
+    secret values: only the targeted Spaces' variables are read. Refuses a secret value that is
+    not text (`check_secret_text`) and a file that holds a secret value or `token`
+    (`check_files_hold_no_secret`)."""
     specs = targeted(manifest, targets)
+    check_secret_text(specs, environ)
+    files = scan_all(specs, digests=digests)
+    check_files_hold_no_secret(specs, files, environ, token)
     return PlanInputs(
-        files=scan_all(specs, digests=digests),
+        files=files,
         secret_digests=secret_digests(specs, environ),
         base_dir=manifest.path.parent,
         targets=targets,

@@ -39,6 +39,11 @@ class SecretSpec(_Strict):
         description="always: written whenever the value changes; create_only: set when missing "
         "on the Hub, then never compared or overwritten (left to whoever rotates it).",
     )
+    allow_token: bool = Field(
+        default=False,
+        description="Allow the value to be spacectl's own credential (its Hub token, or a "
+        "variable named HF_TOKEN or SPACECTL_SECRET_KEY): handing it to the Space is deliberate.",
+    )
 
 
 class VolumeSpec(_Strict):
@@ -94,6 +99,7 @@ class SpaceSpec(_Strict):
     ignore_changes: tuple[str, ...] = ()
     restart: Restart = "never"
     template: str | None = Field(default=None, description="owner/name a new Space copies.")
+    allow_files: tuple[str, ...] = ()
     protect: bool = False
     prune: bool = False
     state: Literal["present", "absent"] = "present"
@@ -245,6 +251,12 @@ class EntryFields(_Strict):
         description="never (default: only the Hub's own restarts), on_change (restart after "
         "apply changed the Space) or factory_on_change (factory reboot, rebuilding without "
         "cache: for an image that clones code at build time).",
+    )
+    allow_files: list[str] | None = Field(
+        default=None,
+        description="gitignore-style patterns of files in `source` to upload although they look "
+        "like credentials (.env, *.pem, id_rsa, .netrc...) or hold a secret's value, e.g. "
+        "['.env.example'].",
     )
     protect: bool | None = Field(
         default=None,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from spacectl.yamlio import (
     DuplicateKeyError,
     Loc,
     YamlDocument,
+    YamlLimitError,
     YamlSyntaxError,
     kind_of,
     parse_document,
@@ -64,26 +65,44 @@ _NOT_ON_STATIC = ("hardware", "sleep_time", "dev_mode")
 # the merge: sdk, volumes, variables, secrets, card, source, ignore, protect, prune, state).
 _SETTINGS = ("visibility", "hardware", "sleep_time", "dev_mode")
 _MAPPING_FIELDS = ("variables", "secrets", "card")
+# A manifest of 5,000 Spaces is about 1 MiB; more is a mistake (or `-f /dev/zero`).
+MAX_MANIFEST_BYTES = 8 << 20
+
+
+# The hardware names a caller knows (the installed client's list), asked for only when some
+# entry sets `hardware`: this module never imports the Hub client itself.
+HardwareNames = Callable[[], Collection[str]]
 
 
 def load_manifest(
-    path: Path, *, check_sources: bool = True, environment: str | None = None
+    path: Path,
+    *,
+    check_sources: bool = True,
+    environment: str | None = None,
+    hardware: HardwareNames | None = None,
 ) -> Manifest:
     """Read and validate the manifest at `path`.
 
     `check_sources=False` skips the check that `source` folders exist (`doctor` reports every
-    missing one itself instead of stopping at the first). Error messages show `path` exactly as
-    given. `environment` (`--env`) resolves that entry of `environments:` into the Spaces
-    (`spacectl.environments`). Raises `ManifestError` for every problem.
+    missing one itself instead of stopping at the first). `environment` (`--env`) resolves that
+    entry of `environments:` into the Spaces (`spacectl.environments`). `hardware`, when given,
+    is called once if an entry sets `hardware`, and a name it does not list is a problem ("did
+    you mean"). Error messages show `path` exactly as given. Raises `ManifestError` for every
+    problem; the file is read only up to `MAX_MANIFEST_BYTES`.
     """
     try:
-        raw = path.read_bytes()
+        raw = _read_bounded(path)
     except FileNotFoundError:
         raise ManifestError(
             f"Manifest '{path}' not found.", hint="Pass the manifest file with -f FILE."
         ) from None
     except OSError as exc:
-        raise ManifestError(f"Cannot read manifest '{path}': {exc.strerror}.") from exc
+        raise ManifestError(f"Cannot read manifest '{path}': {exc.strerror}.") from None
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ManifestError(
+            f"The manifest is larger than {MAX_MANIFEST_BYTES >> 20} MiB; spacectl reads no more.",
+            location=SourceLocation(str(path), 1, 1),
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -97,7 +116,15 @@ def load_manifest(
         base_dir=path.parent,
         check_sources=check_sources,
         environment=environment,
+        hardware=hardware,
     )
+
+
+def _read_bounded(path: Path) -> bytes:
+    """At most one byte more than `MAX_MANIFEST_BYTES` of `path`: a pipe, `/dev/stdin` or a
+    device (`/dev/zero`, which never ends) is read like a file, but never without bound."""
+    with path.open("rb") as stream:
+        return stream.read(MAX_MANIFEST_BYTES + 1)
 
 
 def parse_manifest(
@@ -107,6 +134,7 @@ def parse_manifest(
     base_dir: Path,
     check_sources: bool = True,
     environment: str | None = None,
+    hardware: HardwareNames | None = None,
 ) -> Manifest:
     """Validate manifest `text`; `filename` is used in messages, `base_dir` resolves `source`.
 
@@ -115,6 +143,9 @@ def parse_manifest(
     """
     try:
         document = parse_document(text)
+    except YamlLimitError as exc:
+        location = SourceLocation(filename, exc.line, exc.column)
+        raise ManifestError(exc.message, location=location) from None
     except YamlSyntaxError as exc:
         raise ManifestError(
             f"Invalid YAML: {exc.message}", location=SourceLocation(filename, exc.line, exc.column)
@@ -158,6 +189,7 @@ def parse_manifest(
         problems,
         base_dir=base_dir,
         check_sources=check_sources,
+        hardware=hardware,
     )
     specs = resolver.resolve()
     problems.raise_first()
@@ -382,6 +414,16 @@ _NAME_RULES: tuple[tuple[str, str], ...] = (
 )
 
 
+def hardware_problem(name: str, known: Collection[str], where: str = "") -> str:
+    """The message for a hardware name outside `known` (with "did you mean"), '' when it is in
+    it; `where` names the list (", which this Hub offers", say)."""
+    if name in known:
+        return ""
+    match = difflib.get_close_matches(name, list(known), n=1, cutoff=0.5)
+    hint = f"did you mean '{match[0]}'?" if match else f"expected one of: {', '.join(known)}."
+    return f"Unknown hardware '{name}'{where}; {hint}"
+
+
 def _name_problem(name: str, what: str) -> str:
     """The first Hub naming rule `name` breaks, as a message; '' when it is valid."""
     for pattern, rule in _NAME_RULES:
@@ -401,12 +443,15 @@ class _Resolver:
         *,
         base_dir: Path,
         check_sources: bool = True,
+        hardware: HardwareNames | None = None,
     ) -> None:
         self.parsed = parsed
         self.document = document
         self.problems = problems
         self.base_dir = base_dir
         self.check_sources = check_sources
+        self._hardware = hardware
+        self._hardware_names: Collection[str] | None = None
 
     def resolve(self) -> list[SpaceSpec]:
         defaults = self.parsed.defaults or DefaultsEntry()
@@ -463,6 +508,12 @@ class _Resolver:
                 "Expected a positive number of seconds, or -1 to never sleep.",
                 (*loc, "sleep_time"),
             )
+        if entry.hardware is not None and self._hardware is not None:
+            if self._hardware_names is None:
+                self._hardware_names = self._hardware()
+            if self._hardware_names:  # an empty list: the caller could not tell
+                message = hardware_problem(entry.hardware, self._hardware_names)
+                self.problems.add(message, (*loc, "hardware"))
         if entry.card is not None and "sdk" in (entry.card.model_extra or {}):
             self.problems.add("Set 'sdk' on the Space, not in its card.", (*loc, "card", "sdk"))
         _check_ignore_changes(entry, loc, self.problems)
@@ -562,6 +613,7 @@ class _Resolver:
             ignore_changes=tuple(values.get("ignore_changes") or ()),
             restart=values.get("restart") or "never",
             template=values.get("template"),
+            allow_files=tuple(values.get("allow_files") or ()),
             protect=bool(values.get("protect")),
             prune=bool(values.get("prune")),
             state=state,

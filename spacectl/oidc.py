@@ -99,6 +99,9 @@ class KeylessHub:
     ) -> None:
         self.endpoint = base.endpoint
         self.identity = base.identity
+        # The long-lived token, if any: what credential checks compare secrets against (the
+        # exchanged tokens are minutes old and scoped to their Space).
+        self.token: str | None = base.token if has_token else None
         self.refused: dict[str, str] = {}
         self.exchanges = 0
         self._base = base

@@ -66,6 +66,7 @@ class HubPort(CatalogPort, Protocol):
     """The whole Hub as apply, status and import use it."""
 
     identity: str
+    token: str | None  # the token in use: never a secret's value (`inputs.check_credentials`)
 
     def can_write(self, space_id: str) -> bool: ...
 

@@ -2,15 +2,18 @@
 so the three formats can never disagree. Pure: they return strings; the CLI prints them.
 
 Secrets appear only as `(sensitive value)`: the plan dict holds no value to print anyway.
+Every value that came from outside (file names, Hub answers, manifest strings) is escaped
+(`spacectl.escape`): control characters as escapes in every format, Markdown neutralised in
+the pull-request comment, code fences longer than any backtick run in the data.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
+from spacectl.escape import code_fence, code_span, json_text, markdown_text, printable
 from spacectl.plan import Plan
 from spacectl.planjson import plan_to_dict
 from spacectl.results import ApplyResult, Outcome, WaitResult
@@ -34,14 +37,14 @@ def _paint(text: str, action: str, color: bool) -> str:
 
 
 def _value(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return json_text(value, indent=None)
 
 
 def _field_line(field: dict[str, Any], width: int, color: bool) -> str:
     action = field["action"]
     symbol = _paint(_SYMBOLS[action], action, color)
-    path = field["path"].ljust(width)
-    note = f"  # {field['reason']}" if field.get("reason") else ""
+    path = printable(field["path"]).ljust(width)
+    note = f"  # {printable(field['reason'])}" if field.get("reason") else ""
     if field.get("sensitive"):
         return f"      {symbol} {path} = (sensitive value){note}"
     if action == "create":
@@ -66,12 +69,13 @@ def _space_lines(data: dict[str, Any], color: bool) -> list[str]:
     lines: list[str] = []
     for space in (s for s in data["spaces"] if s["operations"] or s["fields"]):
         action = space["action"]
-        lines.append(f"  # {space['id']} {_HEADLINES[action]}")
-        lines.append(f"  {_paint(_SYMBOLS[action], action, color)} {space['id']}")
+        space_id = printable(space["id"])
+        lines.append(f"  # {space_id} {_HEADLINES[action]}")
+        lines.append(f"  {_paint(_SYMBOLS[action], action, color)} {space_id}")
         fields = [f for f in space["fields"] if f["path"] != "space"]
         shown = [f for f in fields if not f["path"].startswith("files/")]
         files = [f for f in fields if f["path"].startswith("files/")]
-        width = max((len(f["path"]) for f in shown + files[:MAX_FILE_LINES]), default=0)
+        width = max((len(printable(f["path"])) for f in shown + files[:MAX_FILE_LINES]), default=0)
         lines.extend(_field_line(f, width, color) for f in shown)
         lines.extend(_field_line(f, width, color) for f in files[:MAX_FILE_LINES])
         if len(files) > MAX_FILE_LINES:
@@ -83,18 +87,12 @@ def _space_lines(data: dict[str, Any], color: bool) -> list[str]:
     return lines
 
 
-def _printable(text: str) -> str:
-    """`text` with control characters escaped (a file name on the Hub may hold any)."""
-    return json.dumps(text, ensure_ascii=False)[1:-1]
-
-
 def _ignored_lines(data: dict[str, Any], code: str = "") -> list[str]:
     """One line per Space whose differences `ignore_changes` left alone (the paths only: an
     ignored secret shows its name, never a value). `code` quotes ids and paths (Markdown)."""
 
     def quoted(text: str) -> str:
-        shown = _printable(text)
-        return f"{code}{shown.replace(code, chr(39))}{code}" if code else shown
+        return code_span(text) if code else printable(text)
 
     return [
         f"Ignored (ignore_changes) in {quoted(space['id'])}: "
@@ -117,28 +115,28 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
     else:
         lines = ["No changes. The Hub matches the manifest."]
     if data["environment"]:
-        lines.insert(0, f"Environment: {_printable(data['environment'])}")
+        lines.insert(0, f"Environment: {printable(data['environment'])}")
     if verbose:
         for space in data["spaces"]:
             if not space["operations"]:
-                reason = f" ({space['reason']})" if space["reason"] else ""
-                lines.append(f"    {space['id']}: no changes{reason}")
+                reason = f" ({printable(space['reason'])})" if space["reason"] else ""
+                lines.append(f"    {printable(space['id'])}: no changes{reason}")
     lines.append(_summary(data["summary"]))
     lines.extend(_ignored_lines(data))
-    lines.extend(f"Warning: {warning}" for warning in data["warnings"])
+    lines.extend(f"Warning: {printable(warning)}" for warning in data["warnings"])
     return "\n".join(lines) + "\n"
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    return json_text(plan_to_dict(plan)) + "\n"
 
 
 def render_markdown(plan: Plan) -> str:
     """A pull-request comment: the summary, then the plan in a diff block, then warnings."""
     data = plan_to_dict(plan)
     counts = data["summary"]
-    env = f" (environment `{data['environment']}`)" if data["environment"] else ""
-    lines = [f"### spacectl plan: `{PurePath(data['manifest']).name}`{env}", ""]
+    env = f" (environment {code_span(data['environment'])})" if data["environment"] else ""
+    lines = [f"### spacectl plan: {code_span(PurePath(data['manifest']).name)}{env}", ""]
     blocks = _space_lines(data, False)
     if not data["has_changes"]:
         lines.append(
@@ -154,17 +152,18 @@ def render_markdown(plan: Plan) -> str:
         deleted = [s["id"] for s in data["spaces"] if s["action"] == "delete"]
         if deleted:
             # A deletion is not undone by another apply: say it before the diff, not only in it.
-            names = ", ".join(f"`{space_id}`" for space_id in deleted)
+            names = ", ".join(code_span(space_id) for space_id in deleted)
             lines += [
                 "",
                 f"> [!CAUTION]\n> Deletes {len(deleted)} Space(s) and their files: {names}",
             ]
     if blocks:
-        lines += ["", "```diff", *(_diff_line(line) for line in blocks)]
-        lines.append("```")
+        diff = [_diff_line(line) for line in blocks]
+        fence = code_fence(diff)
+        lines += ["", f"{fence}diff", *diff, fence]
     lines += [f"\n{line}" for line in _ignored_lines(data, "`")]
     for warning in data["warnings"]:
-        lines += ["", f"> [!WARNING]\n> {warning}"]
+        lines += ["", f"> [!WARNING]\n> {markdown_text(warning)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -186,12 +185,15 @@ def render_apply_result(result: ApplyResult) -> str:
     for space in result.spaces:
         counts[space.outcome] += 1
         if space.outcome is Outcome.APPLIED:
-            lines.append(f"  {space.space_id}: applied {len(space.operations_done)} change(s)")
+            lines.append(
+                f"  {printable(space.space_id)}: applied {len(space.operations_done)} change(s)"
+            )
         elif space.outcome in (Outcome.FAILED, Outcome.REFUSED):
             done = f" after {len(space.operations_done)} change(s)" if space.operations_done else ""
-            lines.append(f"  {space.space_id}: {space.outcome.value}{done}: {space.error}")
+            error = printable(space.error or "")
+            lines.append(f"  {printable(space.space_id)}: {space.outcome.value}{done}: {error}")
             if space.hint:
-                lines.append(f"      hint: {space.hint}")
+                lines.append(f"      hint: {printable(space.hint)}")
     lines.append(
         f"Apply complete: {counts[Outcome.APPLIED]} applied, {counts[Outcome.UNCHANGED]} "
         f"unchanged, {counts[Outcome.FAILED]} failed, {counts[Outcome.REFUSED]} refused."
@@ -213,11 +215,11 @@ def render_wait(results: list[WaitResult], urls: Mapping[str, tuple[str, str | N
     lines = []
     for wait in results:
         status = "running" if wait.ok else f"{wait.stage}"
-        lines.append(f"  {wait.space_id}: {status}")
+        lines.append(f"  {printable(wait.space_id)}: {printable(str(status))}")
         if not wait.ok:
             if wait.error_message:
-                lines.append(f"      error: {wait.error_message}")
-            lines.extend(f"      | {line.rstrip()}" for line in wait.log_tail)
+                lines.append(f"      error: {printable(wait.error_message)}")
+            lines.extend(f"      | {printable(line.rstrip())}" for line in wait.log_tail)
             if wait.stage in _STAGE_FIXES:
                 lines.append(f"      fix: {_STAGE_FIXES[wait.stage]}")
             lines.append(f"      more: {logs_command(wait.space_id, wait.stage)}")

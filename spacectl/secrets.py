@@ -32,6 +32,11 @@ SECRET_KEY_ENV = "SPACECTL_SECRET_KEY"
 # Hub later than this after spacectl's write is reported as drift.
 WRITE_TOLERANCE = timedelta(seconds=10)
 
+# The variables spacectl's own credentials live in: the Hub token the client reads, the name
+# older clients read, and the key of the secret fingerprints. None of them is a Space's secret
+# unless the manifest says so (`allow_token: true`).
+CREDENTIAL_VARIABLES = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", SECRET_KEY_ENV)
+
 _MARKER = re.compile(r"\s*\[spacectl hmac=(?P<hmac>[0-9a-f]{32}|-) at=(?P<at>[0-9T:\-]+Z)\]\s*$")
 
 
@@ -47,6 +52,28 @@ def secret_digest(key_material: str, space_id: str, secret_key: str, value: str)
     """Keyed digest of one secret value; safe to store on the Hub and in plans."""
     message = f"{space_id}\0{secret_key}\0{value}".encode()
     return hmac.new(key_material.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def credential_source(from_env: str, value: str | None, token: str | None) -> str:
+    """Why a secret read from `$from_env` (holding `value`) would hand one of spacectl's own
+    credentials to a Space, or "" when it would not: the variable is one of
+    `CREDENTIAL_VARIABLES`, or its value is the token in use (`token`)."""
+    if from_env in CREDENTIAL_VARIABLES:
+        held = "spacectl's secret key" if from_env == SECRET_KEY_ENV else "a Hub token"
+        return f"${from_env} is where spacectl reads {held}"
+    if token and value == token:
+        return f"${from_env} holds the Hub token spacectl is using"
+    return ""
+
+
+def imported_variable(space_name: str, key: str) -> str:
+    """The environment variable `spacectl import` names for a live secret `key`: the key itself,
+    except for a key named like one of spacectl's credentials (`HF_TOKEN`), which would make
+    the next apply hand spacectl's token to the Space: `SPACE_<NAME>_<KEY>` instead."""
+    if key not in CREDENTIAL_VARIABLES:
+        return key
+    name = re.sub(r"[^A-Z0-9]+", "_", space_name.upper()).strip("_")
+    return f"SPACE_{name}_{key}"
 
 
 def format_description(user_description: str | None, digest: str | None, at: datetime) -> str:

@@ -22,12 +22,18 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import MaxDepthExceededError
 from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.tokens import CommentToken
 
 from spacectl.errors import ConfigError, ManifestError
+from spacectl.yamlbounds import MAX_DEPTH, Expansion, check_flow_depth
+
+# Part of this module's API (what `parse_document` raises), defined with the bounds.
+from spacectl.yamlbounds import YamlLimitError as YamlLimitError
+from spacectl.yamlbounds import YamlSyntaxError as YamlSyntaxError
 
 # A path into a document: mapping keys and list indexes from the root.
 Loc = tuple[str | int, ...]
@@ -35,20 +41,21 @@ Loc = tuple[str | int, ...]
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
+def _add_referent(self: CommentedMap, referer: Any) -> None:
+    """ruamel's `CommentedMap.add_referent` without its membership test: that test compares
+    maps by value (`in` on a list), so N Spaces merging one template (`<<: *tpl`) cost N^2
+    deep comparisons (5,000 Spaces: minutes). The list only tells the template which maps to
+    update when it is edited; a map listed twice is updated twice, to the same effect."""
+    refs = self._ref
+    if not refs or refs[-1] is not referer:
+        refs.append(referer)
+
+
+CommentedMap.add_referent = _add_referent  # type: ignore[method-assign, assignment]
+
 # --------------------------------------------------------------------------------------------
 # Documents with positions
 # --------------------------------------------------------------------------------------------
-
-
-class YamlSyntaxError(Exception):
-    """Text that is not YAML: `message` on one line (what is wrong, and the construct it was
-    found in), at 1-based `line` and `column` (1, 1 when the parser gives no position)."""
-
-    def __init__(self, message: str, line: int, column: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
 
 
 class DuplicateKeyError(Exception):
@@ -123,24 +130,53 @@ class YamlDocument:
 def parse_document(text: str) -> YamlDocument:
     """Parse one YAML document, refusing duplicate keys.
 
-    Raises `YamlSyntaxError` when `text` is not YAML, and `DuplicateKeyError` for the first key
-    repeated in one mapping in document order. An empty document has `data` None.
+    Raises `YamlSyntaxError` when `text` is not YAML, `YamlLimitError` when it exceeds the
+    bounds above (checked before anything is expanded), and `DuplicateKeyError` for the first key
+    repeated in one mapping in document order. An empty document has `data` None. Parsed once:
+    the data is constructed from the checked node graph.
     """
     yaml = _manifest_yaml()
+    root_node = _compose_bounded(yaml, text)
+    _check_duplicate_keys(root_node, (), set())
+    root = _construct(yaml, root_node)
+    mark = root_node.start_mark if root_node is not None else None
+    start = (mark.line, mark.column) if mark is not None else (0, 0)
+    return YamlDocument(root, start, text.splitlines())
+
+
+def _compose_bounded(yaml: YAML, text: str) -> Node | None:
+    """`text` composed into a node graph (aliases still shared), checked against the bounds
+    (`YamlLimitError`) before anything is expanded; `YamlSyntaxError` when it is not YAML."""
+    check_flow_depth(text)
+    yaml.max_depth = MAX_DEPTH
     try:
-        root_node = yaml.compose(text)
+        root_node: Node | None = yaml.compose(text)
+    except MaxDepthExceededError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        raise YamlLimitError(
+            f"Collections nested more than {MAX_DEPTH} levels deep.", line, col
+        ) from None
     except MarkedYAMLError as exc:
         raise _syntax_error(exc) from None
     except YAMLError as exc:  # reader errors (e.g. control characters) carry no mark
         raise YamlSyntaxError(" ".join(str(exc).split()), 1, 1) from None
-    _check_duplicate_keys(root_node, (), set())
+    if root_node is not None:
+        Expansion().measure(root_node, 1)
+    return root_node
+
+
+def _construct(yaml: YAML, root_node: Node | None) -> Any:
+    """The data of a checked node graph (`_compose_bounded`), without parsing the text again."""
+    if root_node is None:
+        return None
     try:
-        root = yaml.load(text)
+        return yaml.constructor.construct_document(root_node)
     except MarkedYAMLError as exc:  # compose succeeded, so this is a constructor-level problem
         raise _syntax_error(exc) from None
-    mark = root_node.start_mark if root_node is not None else None
-    start = (mark.line, mark.column) if mark is not None else (0, 0)
-    return YamlDocument(root, start, text.splitlines())
+    except ValueError as exc:  # an integer beyond Python's digit limit, say
+        mark = root_node.start_mark
+        raise YamlSyntaxError(" ".join(str(exc).split()), mark.line + 1, 1) from None
 
 
 def kind_of(value: Any) -> str:
@@ -339,11 +375,11 @@ def _load_front_matter_map(yaml_text: str, source: str) -> CommentedMap:
     yaml = YAML()
     yaml.preserve_quotes = True
     try:
-        data = yaml.load(yaml_text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 2} of the file)" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
+        # The same bounds as a manifest: a README is data from a source folder too.
+        data = _construct(yaml, _compose_bounded(yaml, yaml_text))
+    except YamlSyntaxError as exc:
+        at = f" (line {exc.line + 1} of the file)"
+        problem = exc.message.rstrip(".")
         raise ConfigError(f"{source}: front matter is not valid YAML: {problem}{at}.") from None
     if data is None:
         return CommentedMap()

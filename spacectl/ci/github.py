@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.error
@@ -184,8 +185,10 @@ def compose(head: str, markdown: str, log_url: str, limit: int = BODY_LIMIT) -> 
 
     def body(kept: list[str], cut: bool) -> str:
         text = "\n".join(kept)
-        if cut and text.count("```") % 2:
-            text += "\n```"
+        # A fence is as long as the plan needs (longer than any backtick run in its data).
+        fences = [m.group() for line in kept if (m := re.match(r"`{3,}", line))]
+        if cut and len(fences) % 2:
+            text += "\n" + fences[-1]
         if cut:
             text += cut_note
         if len(lines) > FOLD_LINES:

@@ -20,6 +20,7 @@ from spacectl.errors import (
     ManifestError,
     SpacectlError,
 )
+from spacectl.escape import printable
 
 
 @contextmanager
@@ -35,14 +36,15 @@ def error_boundary(*, every_problem_in: object = None) -> Iterator[None]:
         problems = getattr(exc, "problems", None) if every_problem_in is not None else None
         if problems and len(problems) > 1:
             for problem in problems:
-                err(f"Error: {problem.message}")
+                err(f"Error: {printable(problem.message)}")
                 if github_actions():
                     err(_annotation(problem))
             err(f"{len(problems)} problems in {every_problem_in}.")
             raise typer.Exit(exc.exit_code) from None
-        err(f"Error: {exc.message}")
+        # A message may quote a file name or a Hub answer: escaped, so it stays one line.
+        err(f"Error: {printable(exc.message)}")
         if exc.hint and not problems:
-            err(f"Hint: {exc.hint}")
+            err(f"Hint: {printable(exc.hint)}")
         if github_actions():
             err(_annotation(exc))
         raise typer.Exit(exc.exit_code) from None
@@ -71,10 +73,10 @@ def run_app(app: typer.Typer) -> None:
         typer.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
         sys.exit(EXIT_ERROR)
     except typer.TyperException as exc:  # unknown option, missing argument, bad choice
-        err(f"Error: {_printable(exc.format_message())}")
+        err(f"Error: {printable(exc.format_message())}")
         ctx = exc.ctx if isinstance(exc, UsageError) else None
         command = ctx.command_path if ctx is not None else "spacectl"
-        err(f"Hint: run `{_printable(command)} --help`")
+        err(f"Hint: run `{printable(command)} --help`")
         sys.exit(EXIT_ERROR)
     except typer.Abort:  # end of input at a prompt
         err("Aborted.")
@@ -85,13 +87,8 @@ def run_app(app: typer.Typer) -> None:
     except Exception as exc:  # the last line of defence: a bug, not a user error
         if os.environ.get("SPACECTL_DEBUG"):
             raise
-        err(f"Internal error: {type(exc).__name__}: {exc}")
+        err(f"Internal error: {type(exc).__name__}: {printable(str(exc))}")
         err("This is a bug in spacectl; run again with SPACECTL_DEBUG=1 and report the traceback.")
         sys.exit(EXIT_INTERNAL)
     # A command's typer.Exit(code), or None when it returned normally.
     sys.exit(code if isinstance(code, int) else 0)
-
-
-def _printable(text: str) -> str:
-    """`text` with control characters (from a mistyped argument, say) shown escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

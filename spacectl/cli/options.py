@@ -7,6 +7,7 @@ module but never load the Hub client or the sandbox's server.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,6 +136,35 @@ def examples(*commands: str) -> str:
 def manifest_owners(manifest: Manifest) -> set[str]:
     """The namespaces a manifest's Spaces live in (an embedded sandbox must own them all)."""
     return {spec.owner for spec in manifest.spaces} | {manifest.owner}
+
+
+@functools.cache
+def known_hardware() -> tuple[str, ...]:
+    """The hardware flavours the installed client knows (`hub.SPACE_HARDWARE`, its
+    `SpaceHardware` enum), for the loader's offline check, read from the client's source
+    without importing it: importing the client costs `validate` (a pre-commit hook) about a
+    second. A test checks that both give the same list. () when the client's source cannot be
+    read, which turns the offline check off (plan still checks against the Hub's list)."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec("huggingface_hub")  # finds, does not import, a package
+    if spec is None or spec.origin is None:
+        return ()
+    try:
+        tree = ast.parse(Path(spec.origin).with_name("_space_api.py").read_text("utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return ()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "SpaceHardware":
+            return tuple(
+                item.value.value
+                for item in node.body
+                if isinstance(item, ast.Assign)
+                and isinstance(item.value, ast.Constant)
+                and isinstance(item.value.value, str)
+            )
+    return ()
 
 
 def targets_of(target: list[str] | None) -> frozenset[str] | None:

@@ -3,12 +3,13 @@ decorate."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Any, TextIO
 
 import typer
+
+from spacectl.escape import json_text
 
 # Set by `--no-color` (`no_color_flag`): stronger than FORCE_COLOR.
 _no_color = False
@@ -22,7 +23,7 @@ def err(message: str) -> None:
 def echo_json(document: dict[str, Any]) -> None:
     """A `--format json` result on stdout, alone (notes go to stderr), so `| jq` works. The
     caller's document carries `format_version`; nothing in it is a secret value."""
-    typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    typer.echo(json_text(document))
 
 
 def no_color_flag(value: bool) -> None:

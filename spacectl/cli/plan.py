@@ -38,14 +38,16 @@ from spacectl.cli.options import (
     TargetOpt,
     TokenOpt,
     connect_hub,
+    known_hardware,
     manifest_owners,
     targets_of,
 )
 from spacectl.cli.output import echo_json, err, use_color
 from spacectl.errors import EXIT_CHANGES, EXIT_ERROR, ApplyError, ConfirmationError, ManifestError
+from spacectl.escape import code_fence
 
 if TYPE_CHECKING:
-    from spacectl.manifest import Manifest
+    from spacectl.manifest import Manifest, SpaceSpec
     from spacectl.oidc import Refusal
     from spacectl.plan import Plan
     from spacectl.port import HubPort
@@ -80,7 +82,7 @@ def validate(
     for path in paths:
         try:
             with error_boundary(every_problem_in=path):
-                manifest = load_manifest(path)
+                manifest = load_manifest(path, hardware=known_hardware)
                 typer.echo(f"{path}: valid ({len(manifest.spaces)} Spaces)")
         except typer.Exit as exc:
             worst = max(worst, exc.exit_code)
@@ -96,7 +98,7 @@ def _validate_json(paths: list[Path]) -> None:
     problems: list[dict[str, object]] = []
     for path in paths:
         try:
-            manifest = load_manifest(path)
+            manifest = load_manifest(path, hardware=known_hardware)
         except ManifestError as exc:
             found = [_problem(p) for p in getattr(exc, "problems", None) or (exc,)]
             problems.extend(found)
@@ -169,7 +171,7 @@ def plan(
     from spacectl.render import RENDERERS, render_markdown, render_text
 
     with error_boundary():
-        manifest = load_manifest(file, environment=env)
+        manifest = load_manifest(file, environment=env, hardware=known_hardware)
         cache = _cache(cache_dir)
         owners = manifest_owners(manifest)
         with connect_hub(endpoint, token, sandbox, owners, oidc=oidc, cache=cache) as hub:
@@ -252,7 +254,9 @@ def apply(
             env = saved.header.environment or None
         file = file or DEFAULT_MANIFEST
         manifest = load_manifest(
-            Path(saved.header.manifest_path) if saved is not None else file, environment=env
+            Path(saved.header.manifest_path) if saved is not None else file,
+            environment=env,
+            hardware=known_hardware,
         )
         if saved is not None:
             check_saved_plan(saved, manifest.digest)
@@ -262,6 +266,7 @@ def apply(
         with connect_hub(endpoint, token, sandbox, owners, oidc=oidc, cache=cache) as hub:
             if saved is not None:
                 check_plan_endpoint(saved, hub.identity)
+                _check_credentials(manifest, saved, hub)
                 # Stale or applied already: one refusal, before any of the plan is printed.
                 check_plan_current(saved, hub)
                 the_plan = saved
@@ -313,7 +318,8 @@ def apply(
             applied = render_apply_result(result)
             if not as_json:
                 typer.echo(applied, nl=False)
-            append_step_summary(f"{render_markdown(the_plan)}\n```\n{applied}```\n")
+            fence = code_fence(applied.splitlines())
+            append_step_summary(f"{render_markdown(the_plan)}\n{fence}\n{applied}{fence}\n")
             urls = _urls(hub, waits)
             if as_json:
                 wait_json = wait_results_to_dict(waits, urls) if wait else None
@@ -366,12 +372,18 @@ def _make_plan(
     manifest as the user named it; local digests are cached under `cache`. With the keyless
     Hub, also what it cannot apply (`oidc.refuse_keyless`), refused in the plan."""
     from spacectl.cache import DigestCache
-    from spacectl.inputs import plan_inputs, read_needs, targeted
+    from spacectl.inputs import check_credentials, plan_inputs, read_needs, targeted
     from spacectl.oidc import KeylessHub, planned_manifest, refuse_keyless
     from spacectl.plan import PlanHeader, compute_plan
 
+    token = hub.token
+    specs = targeted(manifest, targets)
+    check_credentials(specs, os.environ, token)
+    _check_hub_hardware(specs, hub)
     digests = DigestCache(cache)
-    inputs = plan_inputs(manifest, environ=os.environ, targets=targets, digests=digests)
+    inputs = plan_inputs(
+        manifest, environ=os.environ, targets=targets, digests=digests, token=token
+    )
     digests.save()
     needs = {
         spec.id: read_needs(spec, inputs.files.get(spec.id)) for spec in targeted(manifest, targets)
@@ -407,6 +419,34 @@ def _refuse(refusals: tuple[Refusal, ...]) -> None:
             f"{', '.join(r.space_id for r in refusals)} (the plan says why)",
             hint=refusals[0].fix,
         )
+
+
+def _check_hub_hardware(specs: list[SpaceSpec], hub: HubPort) -> None:
+    """Hardware names against the list this Hub offers (one read, only when some Space sets
+    hardware); the offline check used the installed client's list. A Hub that cannot list its
+    hardware is not an error here: apply would report a name it refuses."""
+    from spacectl.errors import HubError
+    from spacectl.manifest_loader import hardware_problem
+
+    wanted = {spec.id: spec.hardware for spec in specs if spec.hardware and spec.state == "present"}
+    if not wanted:
+        return
+    try:
+        offered = hub.hardware_flavors()
+    except HubError:
+        return
+    for space_id, name in wanted.items():
+        problem = hardware_problem(name, offered, " on this Hub")
+        if problem:
+            raise ManifestError(f"{space_id}: {problem}")
+
+
+def _check_credentials(manifest: Manifest, saved: Plan, hub: HubPort) -> None:
+    """A saved plan's secrets are read when it is applied: check their sources then too."""
+    from spacectl.inputs import check_credentials, targeted
+
+    in_plan = frozenset(change.space_id for change in saved.changes)
+    check_credentials(targeted(manifest, in_plan), os.environ, hub.token)
 
 
 def _confirm(yes: bool, *, err: bool = False) -> bool:

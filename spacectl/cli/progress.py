@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from spacectl.cli.output import decorated, err
+from spacectl.escape import printable
 
 
 class ApplyProgress:
@@ -45,7 +46,9 @@ class ApplyProgress:
             shown = list(itertools.islice(reversed(self._steps.items()), room))
             started = len(self._steps)
         for space_id, step in reversed(shown):
-            table.add_row(Text(space_id), Text(step))  # Text: no markup in names or errors
+            # Steps quote file names and Hub answers: Text takes no markup; printable() no control
+            # character.
+            table.add_row(Text(printable(space_id)), Text(printable(step)))
         hidden = self._total - len(shown)
         if hidden:
             table.add_row(Text(f"({hidden} more: {self._total - started} not started)"), "")
@@ -54,7 +57,7 @@ class ApplyProgress:
     def report(self, space_id: str, message: str) -> None:
         """Show `message` as the current step of `space_id` (apply's `Reporter`)."""
         if self._live is None:
-            err(f"{space_id}: {message}")
+            err(f"{printable(space_id)}: {printable(message)}")
             return
         with self._lock:
             self._steps[space_id] = message
