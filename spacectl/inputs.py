@@ -8,7 +8,7 @@ whose variable is unset or empty is not an error here: the plan reports it as no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,10 +203,12 @@ def check_files_hold_no_secret(
     files: Mapping[str, Mapping[str, LocalFile] | None],
     environ: Mapping[str, str],
     token: str | None,
+    uploads: Mapping[str, Collection[str]] | None = None,
 ) -> None:
     """Refuse a file about to be published that holds a value spacectl has in hand: any targeted
     Space's secret value, the secret key, the Hub token (`files.check_no_secret_values`; a
-    Space's `allow_files` exempts its files). A file shared by several Spaces is read once."""
+    Space's `allow_files` exempts its files). With `uploads` (Space id -> paths the plan
+    uploads) only those files are read; a file shared by several Spaces is read once."""
     values = {
         f"${secret.from_env}": environ[secret.from_env]
         for spec in specs
@@ -226,6 +228,8 @@ def check_files_hold_no_secret(
             continue
         todo = {}
         for path, file in local.items():
+            if uploads is not None and path not in uploads.get(spec.id, ()):
+                continue
             key = (file.source_path, spec.allow_files) if file.source_path else None
             if key is None or key not in seen:
                 todo[path] = file
@@ -240,16 +244,15 @@ def plan_inputs(
     environ: Mapping[str, str],
     targets: frozenset[str] | None,
     digests: DigestCache | None = None,
-    token: str | None = None,
 ) -> PlanInputs:
     """Scan the targeted Spaces' source folders (through `digests` when given) and digest their
     secret values: only the targeted Spaces' variables are read. Refuses a secret value that is
-    not text (`check_secret_text`) and a file that holds a secret value or `token`
-    (`check_files_hold_no_secret`)."""
+    not text (`check_secret_text`). Which files hold a secret is checked once the plan knows
+    what it uploads (`check_files_hold_no_secret`): reading every unchanged file again on each
+    plan would undo the digest cache."""
     specs = targeted(manifest, targets)
     check_secret_text(specs, environ)
     files = scan_all(specs, digests=digests)
-    check_files_hold_no_secret(specs, files, environ, token)
     return PlanInputs(
         files=files,
         secret_digests=secret_digests(specs, environ),

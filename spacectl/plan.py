@@ -29,7 +29,15 @@ from spacectl.card import sdk_from_source
 from spacectl.errors import ManifestError
 from spacectl.inputs import PlanInputs, matches_target
 from spacectl.manifest import Manifest, SpaceSpec
-from spacectl.operations import JSON, Action, DeleteSpace, FieldChange, Operation, RestartSpace
+from spacectl.operations import (
+    JSON,
+    Action,
+    Commit,
+    DeleteSpace,
+    FieldChange,
+    Operation,
+    RestartSpace,
+)
 from spacectl.state import LiveSpace
 
 FORMAT_VERSION = "1"
@@ -210,3 +218,13 @@ def compute_plan(
     # Deleting whole Spaces runs after every create and update.
     changes.sort(key=lambda c: c.action is Action.DELETE)
     return Plan(changes=tuple(changes))
+
+
+def uploads(plan: Plan) -> dict[str, frozenset[str]]:
+    """Per Space, the paths the plan's commits upload."""
+    return {
+        change.space_id: frozenset(
+            add.path for op in change.operations if isinstance(op, Commit) for add in op.additions
+        )
+        for change in plan.changes
+    }

@@ -372,18 +372,22 @@ def _make_plan(
     manifest as the user named it; local digests are cached under `cache`. With the keyless
     Hub, also what it cannot apply (`oidc.refuse_keyless`), refused in the plan."""
     from spacectl.cache import DigestCache
-    from spacectl.inputs import check_credentials, plan_inputs, read_needs, targeted
+    from spacectl.inputs import (
+        check_credentials,
+        check_files_hold_no_secret,
+        plan_inputs,
+        read_needs,
+        targeted,
+    )
     from spacectl.oidc import KeylessHub, planned_manifest, refuse_keyless
-    from spacectl.plan import PlanHeader, compute_plan
+    from spacectl.plan import PlanHeader, compute_plan, uploads
 
     token = hub.token
     specs = targeted(manifest, targets)
     check_credentials(specs, os.environ, token)
     _check_hub_hardware(specs, hub)
     digests = DigestCache(cache)
-    inputs = plan_inputs(
-        manifest, environ=os.environ, targets=targets, digests=digests, token=token
-    )
+    inputs = plan_inputs(manifest, environ=os.environ, targets=targets, digests=digests)
     digests.save()
     needs = {
         spec.id: read_needs(spec, inputs.files.get(spec.id)) for spec in targeted(manifest, targets)
@@ -401,9 +405,14 @@ def _make_plan(
     )
     live = hub.read_live(needs, parallelism=parallelism)
     if not isinstance(hub, KeylessHub):
-        return compute_plan(manifest, live, inputs).with_header(header), ()
-    refused = {} if hub.has_token else dict(hub.refused)
-    computed = compute_plan(planned_manifest(manifest, refused), live, inputs)
+        computed = compute_plan(manifest, live, inputs)
+        refused: dict[str, str] = {}
+    else:
+        refused = {} if hub.has_token else dict(hub.refused)
+        computed = compute_plan(planned_manifest(manifest, refused), live, inputs)
+    check_files_hold_no_secret(specs, inputs.files, os.environ, token, uploads(computed))
+    if not isinstance(hub, KeylessHub):
+        return computed.with_header(header), ()
     return refuse_keyless(
         computed.with_header(header), refused, list(needs), has_token=hub.has_token
     )
