@@ -210,6 +210,7 @@ def apply(
     from spacectl.apply import apply_plan, check_plan_current
     from spacectl.cli.progress import ApplyProgress
     from spacectl.manifest_loader import load_manifest
+    from spacectl.permissions import check_write_permissions
     from spacectl.planfile import check_plan_endpoint, check_saved_plan, open_saved_plan
     from spacectl.planjson import plan_to_dict
     from spacectl.render import (
@@ -254,6 +255,8 @@ def apply(
                 if as_json:
                     echo_json({**document, "spaces": [], "wait": None, "ok": True})
                 return
+            # Before asking and before the first write: one whoami says whether the token can.
+            check_write_permissions(the_plan, hub)
             # A saved plan is the approval.
             asked = saved is None and _confirm(yes, err=as_json)
             changed = [c.space_id for c in the_plan.changes if c.operations]
