@@ -28,6 +28,7 @@ Handler = Callable[[Context, Request], Awaitable[Response]]
 
 _SPACE = "/api/spaces/{ns}/{name}"
 _GIT = "/spaces/{ns}/{repo}/info/lfs/objects"
+LFS_UPLOAD_PREFIX = "/sandbox-lfs/"
 
 # (path, handler, methods)
 ROUTES: list[tuple[str, Handler, list[str]]] = [
@@ -67,7 +68,7 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
     (_SPACE + "/xet-read-token/{rev}", lfs.xet_token, ["GET"]),
     (_GIT + "/batch", lfs.batch, ["POST"]),
     (_GIT + "/verify", lfs.verify, ["POST"]),
-    ("/sandbox-lfs/{upload_id}", lfs.upload, ["PUT"]),
+    (LFS_UPLOAD_PREFIX + "{upload_id}", lfs.upload, ["PUT"]),
     ("/spaces/{ns}/{name}/resolve/{rev}/{path:path}", files.download, ["GET", "HEAD"]),
     (CONTROL_PREFIX + "requests", control.requests, ["GET", "DELETE"]),
     (CONTROL_PREFIX + "faults", control.faults, ["GET", "PUT"]),
