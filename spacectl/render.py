@@ -154,7 +154,7 @@ def _diff_line(line: str) -> str:
 RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
 
 
-def render_apply_result(result: ApplyResult) -> str:
+def render_apply_result(result: ApplyResult, title: str = "Apply complete") -> str:
     lines = []
     counts = {outcome: 0 for outcome in Outcome}
     for space in result.spaces:
@@ -167,7 +167,7 @@ def render_apply_result(result: ApplyResult) -> str:
             if space.hint:
                 lines.append(f"      hint: {space.hint}")
     lines.append(
-        f"Apply complete: {counts[Outcome.APPLIED]} applied, {counts[Outcome.UNCHANGED]} "
+        f"{title}: {counts[Outcome.APPLIED]} applied, {counts[Outcome.UNCHANGED]} "
         f"unchanged, {counts[Outcome.FAILED]} failed, {counts[Outcome.REFUSED]} refused."
     )
     return "\n".join(lines) + "\n"

@@ -207,7 +207,7 @@ def apply(
     --wait, running), 1 = error or a Space failed. With --format json, stdout is one JSON
     document: {format_version, plan, spaces: [{id, outcome, operations_done, committed, error,
     hint}], summary, wait: [...] or null, ok}; the plan text goes to stderr."""
-    from spacectl.apply import apply_plan, check_plan_current
+    from spacectl.apply import ApplyInterrupted, apply_plan, check_plan_current
     from spacectl.cli.progress import ApplyProgress
     from spacectl.manifest_loader import load_manifest
     from spacectl.permissions import check_write_permissions
@@ -260,18 +260,23 @@ def apply(
             # A saved plan is the approval.
             asked = saved is None and _confirm(yes, err=as_json)
             changed = [c.space_id for c in the_plan.changes if c.operations]
-            with ApplyProgress(changed) as progress:
-                result = apply_plan(
-                    the_plan,
-                    hub,
-                    base_dir=Path(the_plan.header.manifest_path).parent,
-                    environ=os.environ,
-                    parallelism=parallelism,
-                    # A plan computed a moment ago needs no re-read; one saved or shown to a
-                    # person may have gone stale.
-                    check_stale=saved is not None or asked,
-                    report=progress.report,
-                )
+            try:
+                with ApplyProgress(changed) as progress:
+                    result = apply_plan(
+                        the_plan,
+                        hub,
+                        base_dir=Path(the_plan.header.manifest_path).parent,
+                        environ=os.environ,
+                        parallelism=parallelism,
+                        # A plan computed a moment ago needs no re-read; one saved or shown to a
+                        # person may have gone stale.
+                        check_stale=saved is not None or asked,
+                        report=progress.report,
+                    )
+            except ApplyInterrupted as stopped:
+                summary = render_apply_result(stopped.result, title="Stopped by Ctrl-C")
+                typer.echo(summary, nl=False, err=as_json)
+                raise
             applied = render_apply_result(result)
             if not as_json:
                 typer.echo(applied, nl=False)
