@@ -30,6 +30,7 @@ from spacectl.attributes import create_fixes
 from spacectl.errors import (
     EXIT_INTERRUPTED,
     ConfigError,
+    ConflictError,
     HubError,
     SpacectlError,
     SpillError,
@@ -37,6 +38,7 @@ from spacectl.errors import (
 )
 from spacectl.files import checked_content
 from spacectl.operations import (
+    HUB_TEMPLATE_FILES,
     PROTECTED_FILES,
     Action,
     Commit,
@@ -203,6 +205,9 @@ class _Inputs:
     uploads: dict[str, Upload] = field(default_factory=dict)
     held: int = 0
     copies: list[Path] = field(default_factory=list)
+    # The head the read-back right after this apply created the Space saw: its first commit
+    # builds on it.
+    created_head: str | None = None
 
     def release(self, ctx: _Context) -> None:
         ctx.memory.release(self.held)
@@ -265,23 +270,47 @@ def _execute(
 
 
 def _commit(op: Commit, sid: str, hub: HubPort, inputs: _Inputs) -> str:
-    parent = op.parent or hub.head(sid)
+    parent = op.parent or inputs.created_head or hub.head(sid)
     if parent is None:
         raise HubError(f"{sid}: the Space has no commit to build on")
     deletions = list(op.deletions)
     if op.mirror_new_space:
-        added = {add.path for add in op.additions}
-        deletions += [
-            path
-            for path in hub.list_files(sid, parent)
-            if path not in added and path not in PROTECTED_FILES
-        ]
-    return hub.commit(
-        sid,
-        parent=parent,
-        message=op.message,
-        additions=[inputs.uploads[add.path] for add in op.additions],
-        deletions=deletions,
+        deletions += _template_files_to_delete(op, sid, hub, parent)
+    try:
+        return hub.commit(
+            sid,
+            parent=parent,
+            message=op.message,
+            additions=[inputs.uploads[add.path] for add in op.additions],
+            deletions=deletions,
+        )
+    except ConflictError:
+        if not op.mirror_new_space:
+            raise
+        raise _committed_meanwhile(sid, "a commit landed on it") from None
+
+
+def _template_files_to_delete(op: Commit, sid: str, hub: HubPort, parent: str) -> list[str]:
+    """The first commit of a Space this apply created deletes the Hub's template files the
+    source lacks, and nothing else: a file of any other name at `parent` was committed by
+    someone else after the create, and the Space is refused (nothing deleted, nothing
+    committed) rather than built on what the plan never saw."""
+    files = hub.list_files(sid, parent)
+    foreign = sorted(path for path in files if path not in HUB_TEMPLATE_FILES)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        raise _committed_meanwhile(sid, f"files appeared in it ({shown})")
+    added = {add.path for add in op.additions}
+    return [path for path in files if path not in added and path not in PROTECTED_FILES]
+
+
+def _committed_meanwhile(sid: str, what: str) -> StalePlanError:
+    return StalePlanError(
+        f"{sid}: {what} after spacectl created it and before its first commit (another writer); "
+        "nothing was committed and none of their files deleted",
+        hint="run `spacectl plan` again: it shows their files as changes to review",
     )
 
 
@@ -295,6 +324,7 @@ def _fix_after_create(
     )
     if live is None:
         raise HubError(f"{sid}: created, but the Hub does not show it", hint="run apply again")
+    inputs.created_head = live.sha
     for fix in create_fixes(op, live):
         ctx.report(sid, f"{fix.describe()} (not applied by create)")
         _execute(fix, change, ctx, inputs, result)

@@ -258,7 +258,8 @@ def apply(
             # Before asking and before the first write: one whoami says whether the token can.
             check_write_permissions(the_plan, hub)
             # A saved plan is the approval.
-            asked = saved is None and _confirm(yes, err=as_json)
+            if saved is None:
+                _confirm(yes, err=as_json)
             changed = [c.space_id for c in the_plan.changes if c.operations]
             try:
                 with ApplyProgress(changed) as progress:
@@ -268,9 +269,9 @@ def apply(
                         base_dir=Path(the_plan.header.manifest_path).parent,
                         environ=os.environ,
                         parallelism=parallelism,
-                        # A plan computed a moment ago needs no re-read; one saved or shown to a
-                        # person may have gone stale.
-                        check_stale=saved is not None or asked,
+                        # Every Space is re-read before its first write, even for a plan made a
+                        # moment ago: another writer (a second apply) may have changed it since.
+                        check_stale=True,
                         report=progress.report,
                     )
             except ApplyInterrupted as stopped:
