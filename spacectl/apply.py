@@ -285,9 +285,13 @@ def _commit(op: Commit, sid: str, hub: HubPort, inputs: _Inputs) -> str:
             deletions=deletions,
         )
     except ConflictError:
-        if not op.mirror_new_space:
-            raise
-        raise _committed_meanwhile(sid, "a commit landed on it") from None
+        if op.mirror_new_space:
+            raise _committed_meanwhile(sid, "a commit landed on it") from None
+        raise StalePlanError(
+            f"{sid}: another writer committed to it after the plan read it (its head moved); "
+            "this commit was refused, settings listed as done were written",
+            hint="run `spacectl plan` to see where it stands, then apply again",
+        ) from None
 
 
 def _template_files_to_delete(op: Commit, sid: str, hub: HubPort, parent: str) -> list[str]:

@@ -127,7 +127,9 @@ def test_two_versions_at_once_never_leave_files_of_neither(
         if page != f"<p>version {variable}</p>\n":
             mixed.append(space)
             # The writer whose commit lost says so, for this Space.
-            assert any(space in out and ("refused" in out or "failed" in out) for out in outputs)
+            assert any(f"{space}: another writer committed to it" in out for out in outputs)
+    # Not yet guaranteed: both re-read a Space before either writes, both set its variables,
+    # and only the commit is atomic; the loser's variables can stay on the winner's files.
     print(f"two versions at once: {len(mixed)} of 3 Spaces with the other writer's variable")
     # A third run (of either version) converges.
     _version(ws.root, 2)
