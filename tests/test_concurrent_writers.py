@@ -73,22 +73,24 @@ def test_the_first_commit_deletes_only_template_files(tmp_path: Path) -> None:
     assert hub.head_reads == 0  # built on the head the read-back saw, not a later one
 
 
-def test_a_foreign_file_after_the_create_refuses_the_commit(tmp_path: Path) -> None:
-    hub = TemplateHub(intrude="after_create")
-    result = apply_plan(_plan(hub, tmp_path), hub, environ={}, base_dir=tmp_path)
-    space = result.spaces[0]
-    assert space.outcome is Outcome.FAILED
-    assert "files appeared in it (theirs.txt)" in (space.error or "")
-    assert "none of their files deleted" in (space.error or "")
+def _refused(intrude: str, tmp_path: Path) -> tuple[TemplateHub, str]:
+    """Apply with another writer intruding at `intrude`: the hub, and the Space's error."""
+    hub = TemplateHub(intrude=intrude)
+    space = apply_plan(_plan(hub, tmp_path), hub, environ={}, base_dir=tmp_path).spaces[0]
+    assert space.outcome is Outcome.FAILED and space.error is not None
+    assert "none of their files deleted" in space.error
     assert "theirs.txt" in hub.spaces[SID].files
+    return hub, space.error
+
+
+def test_a_foreign_file_after_the_create_refuses_the_commit(tmp_path: Path) -> None:
+    hub, error = _refused("after_create", tmp_path)
+    assert "files appeared in it (theirs.txt)" in error
     assert "commit" not in hub.writes(SID)
 
 
 def test_a_commit_after_the_read_back_refuses_without_deleting(tmp_path: Path) -> None:
-    hub = TemplateHub(intrude="before_commit")
-    result = apply_plan(_plan(hub, tmp_path), hub, environ={}, base_dir=tmp_path)
-    space = result.spaces[0]
-    assert space.outcome is Outcome.FAILED
-    assert "a commit landed on it after spacectl created it" in (space.error or "")
-    assert "theirs.txt" in hub.spaces[SID].files and "style.css" in hub.spaces[SID].files
+    hub, error = _refused("before_commit", tmp_path)
+    assert "a commit landed on it after spacectl created it" in error
+    assert "style.css" in hub.spaces[SID].files
     assert hub.spaces[SID].commits == 0  # the commit on the stale head was refused
