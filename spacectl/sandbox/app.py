@@ -30,10 +30,15 @@ from spacectl.sandbox.urls import LFS_UPLOAD_PREFIX, ROUTES, Handler
 
 # An LFS upload is bounded by the size its batch call announced (handlers/lfs.py checks it).
 _MAX_UPLOAD = 64 << 30
+# A commit inlines its regular files (base64); with `--upload-mode regular` (the sandbox's
+# stand-in for Xet storage) that is every file, however large, so a commit may be large too.
+_MAX_COMMIT = 4 << 30
 
 
 def _body_limit(path: str) -> int:
-    return _MAX_UPLOAD if path.startswith(LFS_UPLOAD_PREFIX) else MAX_BODY
+    if path.startswith(LFS_UPLOAD_PREFIX):
+        return _MAX_UPLOAD
+    return _MAX_COMMIT if "/commit/" in path else MAX_BODY
 
 
 def _hub_error(request: Request, error: ApiError) -> Response:
