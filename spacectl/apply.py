@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import assert_never
 
 from spacectl.errors import (
+    EXIT_INTERRUPTED,
     ConfigError,
+    ConflictError,
     HubError,
     NotFoundError,
     SpacectlError,
@@ -120,6 +122,8 @@ class _Context:
     spill_dir: Path
     memory: _MemoryBudget
     templates: _Templates = field(default_factory=_Templates)
+    # Set on Ctrl-C: each Space stops before its next operation.
+    stop: threading.Event = field(default_factory=threading.Event)
 
 
 def _needs_for(change: SpaceChange) -> ReadNeeds:
@@ -311,13 +315,22 @@ def _commit_on(
     parent: str | None,
     deletions: Iterable[str],
 ) -> str:
-    return hub.commit(
-        sid,
-        parent=parent,
-        message=op.message,
-        additions=[inputs.uploads[add.path] for add in op.additions],
-        deletions=list(deletions),
-    )
+    try:
+        return hub.commit(
+            sid,
+            parent=parent,
+            message=op.message,
+            additions=[inputs.uploads[add.path] for add in op.additions],
+            deletions=list(deletions),
+        )
+    except ConflictError:
+        if parent is None:
+            raise
+        raise StalePlanError(
+            f"{sid}: another writer committed to it after the plan read it (its head moved); "
+            "this commit was refused, settings listed as done were written",
+            hint="run `spacectl plan` to see where it stands, then apply again",
+        ) from None
 
 
 def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
@@ -327,7 +340,8 @@ def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
         return result
     inputs = _Inputs()
     try:
-        if ctx.check_stale:
+        # A Space the plan creates needs no re-read: its create fails if it exists by now.
+        if ctx.check_stale and change.fingerprint.exists:
             reasons = stale_reasons(change.fingerprint, ctx.hub.read_space(sid, _needs_for(change)))
             if reasons:
                 raise StalePlanError(
@@ -337,6 +351,11 @@ def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
                 )
         _resolve_inputs(change, ctx, inputs)
         for op in change.operations:
+            if ctx.stop.is_set():
+                raise SpacectlError(
+                    f"interrupted (Ctrl-C) before: {op.describe()}",
+                    hint="run `spacectl apply` again to finish; what was applied is not repeated",
+                )
             ctx.report(sid, op.describe())
             _execute(op, change, ctx, inputs, result)
             result.operations_done.append(op.describe())
@@ -384,11 +403,51 @@ def apply_plan(
         memory = _MemoryBudget(MEMORY_BUDGET)
         ctx = _Context(hub, environ, report, check_stale, base_dir, Path(spill), memory)
         for batch in (first, last):
-            with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-                results.extend(pool.map(one, batch))
+            results.extend(_run_batch(batch, one, ctx, parallelism, results))
     order = {c.space_id: i for i, c in enumerate(plan.changes)}
     results.sort(key=lambda r: order[r.space_id])
     return ApplyResult(tuple(results))
+
+
+class ApplyInterrupted(SpacectlError):
+    """Ctrl-C during apply: `result` holds each Space that ran (what it applied before it
+    stopped), `not_started` the Spaces it never began."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, result: ApplyResult, not_started: list[str]) -> None:
+        skipped = f"; not started: {', '.join(not_started)}" if not_started else ""
+        super().__init__(
+            "apply interrupted (Ctrl-C): each Space stopped after the operation it was running, "
+            f"as listed above{skipped}",
+            hint="run `spacectl apply` again to finish; what was applied is not repeated",
+        )
+        self.result = result
+        self.not_started = not_started
+
+
+def _run_batch(
+    batch: list[SpaceChange],
+    run: Callable[[SpaceChange], SpaceResult],
+    ctx: _Context,
+    parallelism: int,
+    before: list[SpaceResult],
+) -> list[SpaceResult]:
+    """`run` each change of `batch` in parallel. On Ctrl-C, no Space starts any more, each
+    running one stops after its current operation, and ApplyInterrupted reports all that ran
+    (`before` too)."""
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        futures = [pool.submit(run, change) for change in batch]
+        try:
+            return [future.result() for future in futures]
+        except KeyboardInterrupt:
+            ctx.stop.set()
+            for future in futures:
+                future.cancel()
+            pool.shutdown(wait=True)
+            ran = [f.result() for f in futures if not f.cancelled()]
+            skipped = [c.space_id for c, f in zip(batch, futures, strict=True) if f.cancelled()]
+            raise ApplyInterrupted(ApplyResult((*before, *ran)), skipped) from None
 
 
 def _deletes(change: SpaceChange) -> bool:

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 PROTECTED_FILES = frozenset({".gitattributes", "README.md"})
+# The files the Hub's Space templates put into a new Space's first commit (a static Space's page
+# and style sheet besides these two): the only files the first commit of a Space spacectl just
+# created may delete. Any other file there was committed by someone else.
+HUB_TEMPLATE_FILES = PROTECTED_FILES | {"index.html", "style.css"}
 JSON: TypeAlias = Any
 
 

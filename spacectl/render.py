@@ -179,7 +179,7 @@ def _diff_line(line: str) -> str:
 RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
 
 
-def render_apply_result(result: ApplyResult) -> str:
+def render_apply_result(result: ApplyResult, title: str = "Apply complete") -> str:
     lines = []
     counts = {outcome: 0 for outcome in Outcome}
     for space in result.spaces:
@@ -195,7 +195,7 @@ def render_apply_result(result: ApplyResult) -> str:
             if space.hint:
                 lines.append(f"      hint: {printable(space.hint)}")
     lines.append(
-        f"Apply complete: {counts[Outcome.APPLIED]} applied, {counts[Outcome.UNCHANGED]} "
+        f"{title}: {counts[Outcome.APPLIED]} applied, {counts[Outcome.UNCHANGED]} "
         f"unchanged, {counts[Outcome.FAILED]} failed, {counts[Outcome.REFUSED]} refused."
     )
     return "\n".join(lines) + "\n"

@@ -225,9 +225,10 @@ def apply(
     --wait, running), 1 = error or a Space failed. With --format json, stdout is one JSON
     document: {format_version, plan, spaces: [{id, outcome, operations_done, committed, error,
     hint}], summary, wait: [...] or null, ok}; the plan text goes to stderr."""
-    from spacectl.apply import apply_plan, check_plan_current
+    from spacectl.apply import ApplyInterrupted, apply_plan, check_plan_current
     from spacectl.cli.progress import ApplyProgress
     from spacectl.manifest_loader import load_manifest
+    from spacectl.permissions import check_write_permissions
     from spacectl.planfile import (
         check_plan_endpoint,
         check_plan_environment,
@@ -291,26 +292,35 @@ def apply(
                     echo_json({**document, "spaces": [], "wait": None, "ok": not refusals})
                 _refuse(refusals)
                 return
+            # Before asking and before the first write: one whoami says whether the token can.
+            check_write_permissions(the_plan, hub)
             # A saved plan is the approval.
-            asked = saved is None and _confirm(yes, err=as_json)
+            if saved is None:
+                _confirm(yes, err=as_json)
             changed = [c.space_id for c in the_plan.changes if c.operations]
             if wait:
                 err(f"Waiting for each changed Space to run once applied (timeout {timeout:.0f}s)")
-            with ApplyProgress(changed) as progress:
-                waiter = Waiter(hub, timeout=timeout, report=progress.report) if wait else None
-                result = apply_plan(
-                    the_plan,
-                    hub,
-                    base_dir=Path(the_plan.header.manifest_path).parent,
-                    environ=os.environ,
-                    parallelism=parallelism,
-                    # A plan computed a moment ago needs no re-read; one saved or shown to a
-                    # person may have gone stale.
-                    check_stale=saved is not None or asked,
-                    report=progress.report,
-                    on_done=waiter.offer if waiter is not None else None,
-                )
-                waits = _waits(waiter, the_plan) if waiter is not None else []
+            try:
+                with ApplyProgress(changed) as progress:
+                    waiter = Waiter(hub, timeout=timeout, report=progress.report) if wait else None
+                    result = apply_plan(
+                        the_plan,
+                        hub,
+                        base_dir=Path(the_plan.header.manifest_path).parent,
+                        environ=os.environ,
+                        parallelism=parallelism,
+                        # Every existing Space is re-read before its first write, even for a
+                        # plan made a moment ago: another writer (a second apply) may have
+                        # changed it since.
+                        check_stale=True,
+                        report=progress.report,
+                        on_done=waiter.offer if waiter is not None else None,
+                    )
+                    waits = _waits(waiter, the_plan) if waiter is not None else []
+            except ApplyInterrupted as stopped:
+                summary = render_apply_result(stopped.result, title="Stopped by Ctrl-C")
+                typer.echo(summary, nl=False, err=as_json)
+                raise
             if refusals:
                 from spacectl.oidc import with_refusals
 

@@ -19,12 +19,29 @@ from spacectl.sandbox.context import Context, Sandbox
 from spacectl.sandbox.errors import ApiError, Moved, RepoExists, repo_not_found
 from spacectl.sandbox.faults import CONTROL_PREFIX, FaultMiddleware
 from spacectl.sandbox.httputil import (
+    AUTH_BEFORE_BODY,
+    MAX_BODY,
+    BodyLimitMiddleware,
     RawPathMiddleware,
+    declared_length,
     error_response,
     is_loopback,
     space_url,
 )
-from spacectl.sandbox.urls import ROUTES, Handler
+from spacectl.sandbox.urls import LFS_UPLOAD_PREFIX, ROUTES, Handler
+
+# An LFS upload is bounded by the size its batch call announced (handlers/lfs.py checks it).
+_MAX_UPLOAD = 64 << 30
+# A commit inlines its regular files (base64); with `--upload-mode regular` (the sandbox's
+# stand-in for Xet storage) that is every file, however large, so a commit may be large too.
+_MAX_COMMIT = 4 << 30
+
+
+def _body_limit(path: str) -> int:
+    if path.startswith(LFS_UPLOAD_PREFIX):
+        return _MAX_UPLOAD
+    return _MAX_COMMIT if "/commit/" in path else MAX_BODY
+
 
 # A path naming a repository (API or git/file routes), for the routes the sandbox lacks.
 _REPO_PATH = re.compile(
@@ -62,6 +79,11 @@ def _endpoint(sandbox: Sandbox, handler: Handler) -> Callable[[Request], Awaitab
             return error_response(ApiError(403, "The sandbox control API is loopback-only"))
         ctx = Context(sandbox, request.headers.get("authorization"))
         try:
+            # A large body is read only for a known caller (an LFS upload's id is its grant).
+            large = (declared_length(request.scope) or 0) > AUTH_BEFORE_BODY
+            granted = request.url.path.startswith(LFS_UPLOAD_PREFIX)
+            if large and not granted and ctx.principal() is None:
+                raise ApiError(401, "You must be authenticated to send a body this large")
             return await handler(ctx, request)
         except ApiError as error:
             return _hub_error(request, error)
@@ -117,6 +139,7 @@ def build_app(sandbox: Sandbox) -> ASGIApp:
     )
     clock = sandbox.clock.now
     # Faults outermost: a reset needs uvicorn's own `send` to reach the connection.
+    bounded = BodyLimitMiddleware(starlette, _body_limit)
     return FaultMiddleware(
-        RawPathMiddleware(starlette, clock), lambda: sandbox.faults, sandbox.log, clock
+        RawPathMiddleware(bounded, clock), lambda: sandbox.faults, sandbox.log, clock
     )

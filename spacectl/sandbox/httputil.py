@@ -39,17 +39,27 @@ def http_date(at: float) -> str:
     return formatdate(at, usegmt=True)
 
 
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-    return Response(body, status_code=status, media_type=JSON_TYPE, headers=headers)
-
-
 def text_ok() -> Response:
     return Response(b"OK", media_type="text/plain; charset=utf-8")
 
 
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    try:
+        body = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate: sent as a JSON escape, never as raw bytes
+        body = json.dumps(data, separators=(",", ":")).encode()
+    return Response(body, status_code=status, media_type=JSON_TYPE, headers=headers)
+
+
+# An error message echoes request input (a revision, a path): in a header it is printable ASCII
+# only (a NUL or CR there makes the server drop the connection) and short.
+_MAX_ERROR_HEADER = 1000
+
+
 def error_response(error: ApiError) -> Response:
-    headers = {"X-Error-Message": error.message.encode("ascii", "replace").decode()}
+    shown = "".join(c if " " <= c <= "~" else "?" for c in error.message[:_MAX_ERROR_HEADER])
+    headers = {"X-Error-Message": shown}
     if error.code:
         headers["X-Error-Code"] = error.code
     return json_response({"error": error.message, **error.extra}, error.status, headers)
@@ -128,16 +138,95 @@ def paginate(
 # -- request bodies --------------------------------------------------------------------------
 
 
+# Bodies are read whole into memory (then parsed), so each is bounded: an API body (JSON, or an
+# NDJSON commit with inline files) at MAX_BODY, an LFS upload at its announced size. A body over
+# AUTH_BEFORE_BODY is read only once the caller's token is known (see app.py).
+MAX_BODY = 64 << 20
+AUTH_BEFORE_BODY = 1 << 20
+MAX_JSON_DEPTH = 64
+
+
+def parse_json(raw: bytes, what: str = "request body") -> Any:
+    """JSON text as data; 400 when it is not JSON, nests deeper than MAX_JSON_DEPTH or holds a
+    lone surrogate (which no answer or state file could encode later)."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ApiError(400, f"Invalid JSON in {what}") from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise ApiError(400, f"JSON in {what} is nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise ApiError(400, f"Invalid Unicode (a lone surrogate) in {what}") from None
+    return data
+
+
+def _depth(data: Any) -> int:
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in _children(item))
+    return deepest
+
+
+def _children(item: dict[str, Any] | list[Any]) -> list[Any]:
+    return list(item.values()) if isinstance(item, dict) else item
+
+
 async def json_body(request: Request) -> dict[str, Any]:
     """The body as a JSON object; 400 when it is not one."""
-    raw = await request.body()
-    try:
-        data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "Invalid JSON in request body") from None
+    data = parse_json(await request.body() or b"{}")
     if not isinstance(data, dict):
         raise ApiError(400, "Request body must be a JSON object")
     return data
+
+
+def declared_length(scope: Scope) -> int | None:
+    """The request's Content-Length (None without one); 400 when it is not a number."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            if not value.strip().isdigit():
+                raise ApiError(400, "Invalid Content-Length")
+            return int(value)
+    return None
+
+
+class BodyLimitMiddleware:
+    """Bounds every request body: over `limit(path)` is a 413, from Content-Length before any
+    of it is read, or once a chunked body passes it. (The server's lingering close makes sure
+    the client gets an answer sent before its body was read: server.py.)"""
+
+    def __init__(self, app: ASGIApp, limit: Callable[[str], int]) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit(scope["path"])
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise ApiError(413, f"Request body larger than {limit} bytes")
+            return message
+
+        try:
+            length = declared_length(scope)
+            if length is not None and length > limit:
+                raise ApiError(413, f"Request body larger than {limit} bytes")
+        except ApiError as error:
+            await error_response(error)(scope, receive, send)
+            return
+        await self.app(scope, counted, send)
 
 
 def str_field(data: dict[str, Any], name: str) -> str:

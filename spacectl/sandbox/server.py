@@ -13,8 +13,12 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import uvicorn
+
+# Public in uvicorn (`--http h11` names it); subclassed for how it closes a connection.
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from spacectl.errors import ConfigError
 from spacectl.sandbox.app import build_app
@@ -97,6 +101,58 @@ class _Server(uvicorn.Server):
             self._on_started()
 
 
+_LINGER_SECONDS = 2.0
+
+
+class _LingeringTransport:
+    """A connection's transport whose `close` lingers, as nginx's does: it half-closes (the
+    answer already written is flushed first), keeps discarding what the client still sends and
+    closes for good when the client does or after _LINGER_SECONDS. Closing at once while request
+    bytes are unread (a body answered early with a 401, 405 or 413, a malformed request's 400)
+    resets the connection, and the client loses the answer on its way. Else the transport."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self.lingering = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+    def is_closing(self) -> bool:
+        return self.lingering or self._transport.is_closing()
+
+    def close(self) -> None:
+        transport = self._transport
+        if self.lingering or transport.is_closing():
+            return
+        self.lingering = True
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()
+        transport.resume_reading()
+        asyncio.get_running_loop().call_later(_LINGER_SECONDS, transport.close)
+
+
+class _LingeringH11(H11Protocol):
+    """uvicorn's h11 protocol over a `_LingeringTransport`."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        super().connection_made(cast(asyncio.Transport, _LingeringTransport(transport)))
+
+    def _lingering(self) -> bool:
+        return isinstance(self.transport, _LingeringTransport) and self.transport.lingering
+
+    def data_received(self, data: bytes) -> None:
+        if not self._lingering():
+            super().data_received(data)
+
+    def eof_received(self) -> None:
+        if not self._lingering():  # else returning None lets asyncio close the socket now
+            super().eof_received()
+
+
 def _uvicorn_config(sandbox: Sandbox) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_ResetFilter())
     return uvicorn.Config(
@@ -108,6 +164,7 @@ def _uvicorn_config(sandbox: Sandbox) -> uvicorn.Config:
         server_header=False,
         date_header=False,  # RawPathMiddleware sends an exact one
         timeout_graceful_shutdown=2,
+        http=_LingeringH11,
     )
 
 

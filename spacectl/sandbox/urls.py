@@ -31,6 +31,7 @@ Handler = Callable[[Context, Request], Awaitable[Response]]
 _SPACE = "/api/spaces/{ns}/{name}"
 _GIT = "/spaces/{ns}/{repo}/info/lfs/objects"
 _CAS = xet.CAS_PREFIX  # every other CAS path (dedup, grants, v2) is a 404 the client expects
+LFS_UPLOAD_PREFIX = "/sandbox-lfs/"
 
 # (path, handler, methods)
 ROUTES: list[tuple[str, Handler, list[str]]] = [
@@ -72,7 +73,7 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
     (_SPACE + "/xet-read-token/{rev}", xet.read_token, ["GET"]),
     (_GIT + "/batch", lfs.batch, ["POST"]),
     (_GIT + "/verify", lfs.verify, ["POST"]),
-    ("/sandbox-lfs/{upload_id}", lfs.upload, ["PUT"]),
+    (LFS_UPLOAD_PREFIX + "{upload_id}", lfs.upload, ["PUT"]),
     (_CAS + "/v1/xorbs/default/{hash}", xet.xorb, ["POST", "HEAD"]),
     (_CAS + "/v1/shards", xet.shard, ["POST"]),
     (_CAS + "/v1/reconstructions/{hash}", xet.reconstruction, ["GET"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -16,6 +15,7 @@ from spacectl.sandbox.httputil import (
     json_response,
     paginate,
     param,
+    parse_json,
     repo_id,
     space_url,
 )
@@ -31,9 +31,10 @@ def _payload(body: bytes) -> list[tuple[str, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-        except ValueError:
-            raise ApiError(400, f"Invalid JSON on line {number} of the commit payload") from None
+            item = parse_json(line.encode(), f"line {number} of the commit payload")
+        except ApiError as error:
+            # A path no state or answer can hold (a lone surrogate) is the Hub's 422.
+            raise ApiError(422 if "surrogate" in error.message else 400, error.message) from None
         if not isinstance(item, dict) or not isinstance(item.get("value"), dict):
             raise ApiError(400, f"Line {number}: expected {{key, value}}")
         operations.append((str(item.get("key")), item["value"]))

@@ -52,7 +52,10 @@ async def config(ctx: Context, request: Request) -> Response:
             if data["upload_mode"] not in UPLOAD_MODES:
                 raise ApiError(400, "upload_mode must be auto or regular")
             options.upload_mode = data["upload_mode"]
-        for name, value in (data.get("page_size") or {}).items():
+        pages = data.get("page_size") or {}
+        if not isinstance(pages, dict):
+            raise ApiError(400, "page_size must be an object")
+        for name, value in pages.items():
             if not hasattr(options.pages, name) or not isinstance(value, int) or value < 1:
                 raise ApiError(400, f"Invalid page_size.{name}")
             setattr(options.pages, name, value)

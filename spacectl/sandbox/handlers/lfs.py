@@ -9,7 +9,13 @@ from starlette.responses import Response
 
 from spacectl.sandbox.context import Context
 from spacectl.sandbox.errors import ApiError
-from spacectl.sandbox.httputil import base_url, json_body, json_response, param
+from spacectl.sandbox.httputil import (
+    base_url,
+    declared_length,
+    json_body,
+    json_response,
+    param,
+)
 from spacectl.sandbox.models import lfs
 from spacectl.sandbox.records import Space
 from spacectl.sandbox.shapes import lfs_batch_json
@@ -39,6 +45,13 @@ async def batch(ctx: Context, request: Request) -> Response:
 async def upload(ctx: Context, request: Request) -> Response:
     # No Authorization header arrives here (as on the Hub): the unguessable id is the grant.
     upload_id = param(request, "upload_id")
+    with ctx.store.lock:
+        pending = ctx.store.uploads.get(upload_id)
+    if pending is None:
+        raise ApiError(404, "Unknown or expired upload URL")
+    length = declared_length(request.scope)
+    if length is not None and length != pending[2]:  # refused before the body is read
+        raise ApiError(400, "The uploaded content does not match the announced oid and size")
     body = await request.body()
     with ctx.store.transaction() as st:
         lfs.receive(st, upload_id, body)

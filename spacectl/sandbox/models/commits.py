@@ -194,4 +194,6 @@ def _checked_path(value: Any) -> str:
     first = parts[0].split("\\", 1)[0]
     if first in (".", "..") or any(p in ("", ".", "..", ".git") for p in parts):
         raise ApiError(422, f"Invalid path in commit: {value!r}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        raise ApiError(422, f"Invalid path in commit (a control character): {value!r}")
     return path
