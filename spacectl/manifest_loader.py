@@ -562,6 +562,7 @@ class _Resolver:
             ignore_changes=tuple(values.get("ignore_changes") or ()),
             restart=values.get("restart") or "never",
             template=values.get("template"),
+            healthcheck=values.get("healthcheck"),
             protect=bool(values.get("protect")),
             prune=bool(values.get("prune")),
             state=state,

@@ -213,10 +213,13 @@ def render_wait(results: list[WaitResult], urls: Mapping[str, tuple[str, str | N
     lines = []
     for wait in results:
         status = "running" if wait.ok else f"{wait.stage}"
+        if wait.check_url:
+            verdict = "passed" if wait.ok else "failed"
+            status += f", healthcheck {verdict} ({_printable(wait.check_url)}: {wait.check_status})"
         lines.append(f"  {wait.space_id}: {status}")
         if not wait.ok:
             if wait.error_message:
-                lines.append(f"      error: {wait.error_message}")
+                lines.append(f"      error: {_printable(wait.error_message)}")
             lines.extend(f"      | {line.rstrip()}" for line in wait.log_tail)
             if wait.stage in _STAGE_FIXES:
                 lines.append(f"      fix: {_STAGE_FIXES[wait.stage]}")
@@ -258,6 +261,9 @@ def wait_results_to_dict(
             "stage": wait.stage,
             "ok": wait.ok,
             "error_message": wait.error_message,
+            "healthcheck": {"url": wait.check_url, "status": wait.check_status}
+            if wait.check_url
+            else None,
             "log_tail": [line.rstrip() for line in wait.log_tail],
             "fix": None if wait.ok else _STAGE_FIXES.get(wait.stage or ""),
             "page_url": urls[wait.space_id][0] if wait.space_id in urls else None,
