@@ -6,7 +6,8 @@ first answer equal to `expect`. An answer of 5xx or no answer at all (connection
 out: an app still starting) is asked again every `interval` seconds until `timeout` seconds have
 passed since the first try; any other status is final at once (a 404 does not heal by waiting).
 A failed check is a failed wait result, like a failed build: the Space's stage, the URL and the
-last status (None when nothing answered), and a one-line reason.
+last status (None when nothing answered), and a one-line reason. The Waiter asks only a Space
+that settled RUNNING (a SLEEPING one would be woken up by the request).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 SDK = Literal["gradio", "streamlit", "docker", "static"]
 Visibility = Literal["public", "private", "protected"]
@@ -85,7 +86,11 @@ class HealthcheckSpec(_Strict):
     @classmethod
     def _path(cls, value: str) -> str:
         if not _HEALTH_PATH.fullmatch(value):
-            raise ValueError(f"expected a path starting with '/' (like /health), not {value!r}")
+            raise PydanticCustomError(
+                "healthcheck_path",
+                "Expected a path starting with '/' (like /health), not '{value}'.",
+                {"value": value},
+            )
         return value
 
 

@@ -40,6 +40,7 @@ from spacectl.manifest import (
     EntryFields,
     EnvironmentEntry,
     FileFormatError,
+    HealthcheckSpec,
     Manifest,
     ManifestFile,
     PreviewSettings,
@@ -311,6 +312,8 @@ def _keys_at(parent: Loc) -> list[str]:
             return list(SecretSpec.model_fields)
         case ("defaults", "volumes", _) | ("spaces", _, "volumes", _):
             return list(VolumeSpec.model_fields)
+        case (*_, "healthcheck"):
+            return list(HealthcheckSpec.model_fields)
         case _:
             return []
 
