@@ -61,7 +61,7 @@ class VolumeSpec(_Strict):
     path: str | None = Field(default=None, description="Sub-folder of the source to mount.")
 
 
-_HEALTH_PATH = re.compile(r"/[^\s#]*")
+_HEALTH_PATH = re.compile(r"^/[^\s#]*$")  # anchored: JSON Schema patterns search
 
 
 class HealthcheckSpec(_Strict):
