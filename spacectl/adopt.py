@@ -51,8 +51,8 @@ from spacectl.yamlio import (
 )
 
 # The Space fields import writes: every managed attribute but the files (`source` is written only
-# with --download). Everything else in an existing entry (`ignore`, `protect`, `prune`, `state`)
-# is the user's and is never touched.
+# with --download). Everything else in an existing entry (`ignore`, `healthcheck`, `protect`,
+# `prune`, `state`) is the user's and is never touched.
 MANAGED_FIELDS = tuple(attr.name for attr in ATTRIBUTES if attr.name != "files")
 
 _STR = "str"

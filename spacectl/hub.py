@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx2
 from huggingface_hub import (
@@ -34,6 +35,7 @@ from huggingface_hub import (
     SpaceHardware,
     Volume,
     constants,
+    get_session,
     get_token,
     set_client_factory,
 )
@@ -79,6 +81,7 @@ from spacectl.errors import (
 )
 from spacectl.operations import CreateSpace
 from spacectl.port import SecretToWrite, Upload
+from spacectl.results import AppAnswer
 from spacectl.state import (
     PUBLIC_HUB,
     Identity,
@@ -328,6 +331,8 @@ class Hub:
         self._on_retry = on_retry
         self._create_lock = threading.Lock()
         self._trees = tree_cache
+        self._apps: dict[str, tuple[str, bool]] = {}  # Space -> (app host, send the token)
+        self._apps_lock = threading.Lock()
 
     def now(self) -> datetime:
         """The Hub's time (its `Date` headers), to compare with times the Hub reports."""
@@ -561,6 +566,34 @@ class Hub:
     def runtime(self, space_id: str) -> Runtime:
         rt = self._call(f"{space_id}: runtime", lambda: self.api.get_space_runtime(space_id))
         return _runtime(rt)
+
+    def get_app(self, space_id: str, path: str, *, timeout: float) -> AppAnswer:
+        """One GET of `path` on the Space's app, at the `host` the Hub answers for it (read
+        once per Space), within `timeout` seconds; no retries (the healthcheck loop retries).
+        The token goes only to a non-public Space's own host (`{subdomain}.hf.space`, or
+        this Hub's origin, as the sandbox serves apps): a public app needs none, and an app
+        host the Hub did not name for this Space never sees it."""
+        with self._apps_lock:
+            known = self._apps.get(space_id)
+        if known is None:
+            info = self._call(f"{space_id}: app host", lambda: self.api.space_info(space_id))
+            host = getattr(info, "host", None) or ""
+            own = {f"{getattr(info, 'subdomain', '')}.hf.space", urlsplit(self.endpoint).netloc}
+            trusted = bool(host) and urlsplit(host).netloc in own
+            send = trusted and _visibility(info) != "public" and bool(self.token)
+            known = (host.rstrip("/"), send)
+            with self._apps_lock:
+                self._apps[space_id] = known
+        host, send = known
+        url = host + path
+        if not host:
+            return AppAnswer(url, None, "the Hub names no app host for this Space")
+        headers = {"authorization": f"Bearer {self.token}"} if send else {}
+        try:
+            response = get_session().get(url, headers=headers, timeout=timeout)
+        except httpx2.HTTPError as exc:
+            return AppAnswer(url, None, type(exc).__name__)
+        return AppAnswer(url, response.status_code)
 
     def runtimes(self, owner: str) -> dict[str, Runtime]:
         """The runtime of every Space of `owner`, from one paginated listing (`--wait` polls

@@ -14,11 +14,20 @@ CONTRACT (the rest of spacectl relies on these names):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 SDK = Literal["gradio", "streamlit", "docker", "static"]
 Visibility = Literal["public", "private", "protected"]
@@ -55,6 +64,39 @@ class VolumeSpec(_Strict):
     revision: str | None = None
     read_only: bool | None = None
     path: str | None = Field(default=None, description="Sub-folder of the source to mount.")
+
+
+_HEALTH_PATH = re.compile(r"^/[^\s#]*$")  # anchored: JSON Schema patterns search
+
+
+class HealthcheckSpec(_Strict):
+    """`healthcheck:` — what `apply --wait` asks the running app before it calls a deploy good.
+    Not a Hub attribute: never diffed, never written to the Hub."""
+
+    path: str = Field(
+        default="/",
+        max_length=2000,
+        description="Path (and query) on the app's host to GET, starting with '/'.",
+        json_schema_extra={"pattern": _HEALTH_PATH.pattern},
+    )
+    expect: int = Field(default=200, ge=100, le=599, description="The HTTP status that passes.")
+    timeout: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="Seconds to keep asking while the app answers 5xx or does not answer yet.",
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not _HEALTH_PATH.fullmatch(value):
+            raise PydanticCustomError(
+                "healthcheck_path",
+                "Expected a path starting with '/' (like /health), not '{value}'.",
+                {"value": value},
+            )
+        return value
 
 
 class CardSpec(BaseModel):
@@ -100,6 +142,7 @@ class SpaceSpec(_Strict):
     restart: Restart = "never"
     template: str | None = Field(default=None, description="owner/name a new Space copies.")
     allow_files: tuple[str, ...] = ()
+    healthcheck: HealthcheckSpec | None = None
     protect: bool = False
     prune: bool = False
     state: Literal["present", "absent"] = "present"
@@ -257,6 +300,12 @@ class EntryFields(_Strict):
         description="gitignore-style patterns of files in `source` to upload although they look "
         "like credentials (.env, *.pem, id_rsa, .netrc...) or hold a secret's value, e.g. "
         "['.env.example'].",
+    )
+    healthcheck: HealthcheckSpec | None = Field(
+        default=None,
+        description="{path, expect, timeout}: once the Space runs, `apply --wait` GETs path on "
+        "the app's URL and fails like a failed build unless it answers expect (retrying 5xx "
+        "and no answer for timeout seconds). Never sent to the Hub.",
     )
     protect: bool | None = Field(
         default=None,

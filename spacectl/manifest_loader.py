@@ -40,6 +40,7 @@ from spacectl.manifest import (
     EntryFields,
     EnvironmentEntry,
     FileFormatError,
+    HealthcheckSpec,
     Manifest,
     ManifestFile,
     PreviewSettings,
@@ -343,6 +344,8 @@ def _keys_at(parent: Loc) -> list[str]:
             return list(SecretSpec.model_fields)
         case ("defaults", "volumes", _) | ("spaces", _, "volumes", _):
             return list(VolumeSpec.model_fields)
+        case (*_, "healthcheck"):
+            return list(HealthcheckSpec.model_fields)
         case _:
             return []
 
@@ -614,6 +617,7 @@ class _Resolver:
             restart=values.get("restart") or "never",
             template=values.get("template"),
             allow_files=tuple(values.get("allow_files") or ()),
+            healthcheck=values.get("healthcheck"),
             protect=bool(values.get("protect")),
             prune=bool(values.get("prune")),
             state=state,

@@ -36,7 +36,7 @@ from spacectl.manifest import Manifest
 from spacectl.operations import Action, CreateSpace, DeleteSpace
 from spacectl.plan import Fingerprint, Plan, SpaceChange
 from spacectl.port import HubPort, SecretToWrite, Upload
-from spacectl.results import ApplyResult, Outcome, SpaceResult
+from spacectl.results import AppAnswer, ApplyResult, Outcome, SpaceResult
 from spacectl.state import Identity, LiveFile, LiveSpace, ReadmeCheck, ReadNeeds, Runtime
 
 T = TypeVar("T")
@@ -272,6 +272,9 @@ class KeylessHub:
 
     def download_space(self, space_id: str, revision: str | None, folder: Path) -> Path:
         return self._per_space(space_id, lambda hub: hub.download_space(space_id, revision, folder))
+
+    def get_app(self, space_id: str, path: str, *, timeout: float) -> AppAnswer:
+        return self._per_space(space_id, lambda hub: hub.get_app(space_id, path, timeout=timeout))
 
     # --- writing ------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from spacectl.operations import CreateSpace
+from spacectl.results import AppAnswer
 from spacectl.state import Identity, LiveFile, LiveSpace, ReadmeCheck, ReadNeeds, Runtime
 
 
@@ -87,6 +88,7 @@ class HubPort(CatalogPort, Protocol):
     def runtimes(self, owner: str) -> dict[str, Runtime]: ...
     def logs(self, space_id: str, *, build: bool, follow: bool = False) -> Iterator[str]: ...
     def download_space(self, space_id: str, revision: str | None, folder: Path) -> Path: ...
+    def get_app(self, space_id: str, path: str, *, timeout: float) -> AppAnswer: ...
 
     # writes
     def create_space(

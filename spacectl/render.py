@@ -215,6 +215,9 @@ def render_wait(results: list[WaitResult], urls: Mapping[str, tuple[str, str | N
     lines = []
     for wait in results:
         status = "running" if wait.ok else f"{wait.stage}"
+        if wait.check_url:
+            verdict = "passed" if wait.ok else "failed"
+            status += f", healthcheck {verdict} ({wait.check_url}: {wait.check_status})"
         lines.append(f"  {printable(wait.space_id)}: {printable(str(status))}")
         if not wait.ok:
             if wait.error_message:
@@ -260,6 +263,9 @@ def wait_results_to_dict(
             "stage": wait.stage,
             "ok": wait.ok,
             "error_message": wait.error_message,
+            "healthcheck": {"url": wait.check_url, "status": wait.check_status}
+            if wait.check_url
+            else None,
             "log_tail": [line.rstrip() for line in wait.log_tail],
             "fix": None if wait.ok else _STAGE_FIXES.get(wait.stage or ""),
             "page_url": urls[wait.space_id][0] if wait.space_id in urls else None,

@@ -39,3 +39,15 @@ class WaitResult:
     ok: bool
     log_tail: tuple[str, ...] = ()
     error_message: str | None = None
+    check_url: str | None = None  # the healthcheck's URL, when one ran
+    check_status: int | None = None  # what it last answered (None: no answer)
+
+
+@dataclass(frozen=True)
+class AppAnswer:
+    """One GET of a running app (`HubPort.get_app`): the URL asked and its status, or why no
+    status came back (connection refused, timeout, no app host)."""
+
+    url: str
+    status: int | None
+    error: str | None = None

@@ -15,6 +15,10 @@ have passed since its commit landed (the Hub has switched stages by then). A Spa
 slower than the first poll shows BUILDING at once, so in practice the grace is only spent on a
 Space whose whole build fits between its commit and its first poll.
 
+A Space with a `healthcheck` (the `checks` given) that reaches RUNNING is then asked by its app
+(health.py) on a thread of its own, so a slow app holds up no other Space's polling; its result is
+the check's verdict.
+
 Progress goes to `report(space_id, message)`: the stage and the seconds since the Space's apply,
 on each change of stage and every 10 s.
 """
@@ -23,11 +27,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from spacectl.errors import HubError, SpacectlError
+from spacectl.health import check_health
+from spacectl.manifest import HealthcheckSpec
 from spacectl.operations import Action
 from spacectl.plan import SpaceChange
 from spacectl.port import HubPort
@@ -68,6 +74,7 @@ class Waiter:
         bulk_at: int = 8,
         parallelism: int = 8,
         log_lines: int = 30,
+        checks: Mapping[str, HealthcheckSpec] | None = None,
     ) -> None:
         self._hub = hub
         self._timeout = timeout
@@ -78,6 +85,9 @@ class Waiter:
         self._waiting: dict[str, _Waiting] = {}
         self._done: dict[str, WaitResult] = {}
         self._closed = False
+        self._checks = dict(checks or {})
+        self._checking: list[Future[WaitResult]] = []
+        self._health_pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
         self._thread = threading.Thread(target=self._run, name="spacectl-wait", daemon=True)
         self._thread.start()
 
@@ -108,6 +118,10 @@ class Waiter:
     def results(self) -> dict[str, WaitResult]:
         """Every added Space's result, once all are known (call `close` first)."""
         self._thread.join()
+        for future in self._checking:
+            checked = future.result()
+            self._done[checked.space_id] = checked
+        self._health_pool.shutdown()
         return dict(self._done)
 
     # --- the poller -------------------------------------------------------------------------
@@ -187,10 +201,21 @@ class Waiter:
                 stage = waiting.stage or "no stage yet"
                 self._report(waiting.space_id, f"{stage} ({elapsed:.0f}s)")
             return
+        check = self._checks.get(waiting.space_id)
         with self._cond:
             self._waiting.pop(waiting.space_id, None)
-            self._done[waiting.space_id] = result
+            if check is None or not result.ok or result.stage != "RUNNING":
+                self._done[waiting.space_id] = result
+            else:
+                self._checking.append(self._health_pool.submit(self._health, result, check))
         self._report(waiting.space_id, f"{result.stage} after {elapsed:.0f}s")
+
+    def _health(self, result: WaitResult, check: HealthcheckSpec) -> WaitResult:
+        self._report(result.space_id, f"healthcheck GET {check.path}")
+        checked = check_health(self._hub, result, check)
+        verdict = "passed" if checked.ok else "failed"
+        self._report(result.space_id, f"healthcheck {verdict} ({checked.check_status})")
+        return checked
 
     def _outcome(self, waiting: _Waiting, seen: Runtime | SpacectlError) -> WaitResult | None:
         """The Space's result when this runtime settles it, else None (poll again)."""

@@ -30,6 +30,7 @@ from typing import Any
 from spacectl.errors import ConflictError, HubError, NotFoundError
 from spacectl.operations import CreateSpace
 from spacectl.port import SecretToWrite, Upload
+from spacectl.results import AppAnswer
 from spacectl.state import (
     Identity,
     LiveFile,
@@ -82,6 +83,9 @@ class FakeHub:
         self.listed: list[str] = []
         self.stages: dict[str, list[str]] = {}
         self.runtime_reads: list[str] = []
+        # Space -> the statuses its app answers, one per GET, the last repeating (None: no answer)
+        self.app_statuses: dict[str, list[int | None]] = {}
+        self.app_gets: list[str] = []
         self._lock = threading.Lock()
 
     # --- test set-up ---------------------------------------------------------------------------
@@ -202,6 +206,14 @@ class FakeHub:
 
     def download_space(self, space_id: str, revision: str | None, folder: Path) -> Path:
         raise HubError("not supported by the fake")
+
+    def get_app(self, space_id: str, path: str, *, timeout: float) -> AppAnswer:
+        url = f"http://{space_id.replace('/', '-')}.app.fake{path}"
+        with self._lock:
+            self.app_gets.append(url)
+            script = self.app_statuses.get(space_id, [200])
+            status = script.pop(0) if len(script) > 1 else script[0]
+        return AppAnswer(url, status, None if status is not None else "ConnectError")
 
     # --- writes -------------------------------------------------------------------------------
 

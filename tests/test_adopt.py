@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spacectl.adopt import entry_from_live, import_spaces
+from spacectl.adopt import MANAGED_FIELDS, entry_from_live, import_spaces
 from spacectl.manifest_loader import parse_manifest
 from spacectl.state import LiveSecret, LiveSpace, LiveVariable, LiveVolume
 from spacectl.yamlio import merge_spaces_into_manifest
@@ -163,3 +163,18 @@ def test_dev_mode_is_written_when_on_or_when_a_default_would_turn_it_on() -> Non
     # An entry that keeps dev mode off says so again on re-import.
     kept = entry_from_live(_live(), existing={"dev_mode": False}).entry
     assert kept["dev_mode"] is False
+
+
+def test_import_keeps_a_healthcheck_the_user_wrote() -> None:
+    """`healthcheck` is no Hub attribute: import neither writes nor drops it."""
+    text = (
+        "version: 1\nowner: acme\nspaces:\n  one:\n    sdk: docker\n"
+        "    healthcheck: {path: /health, expect: 200, timeout: 30}\n"
+    )
+    live = _live("one", requested_hardware="cpu-upgrade")
+    result = import_spaces(text, [live], owner="acme", header=[])
+    assert "    healthcheck: {path: /health, expect: 200, timeout: 30}\n" in result.text
+    assert "hardware: cpu-upgrade" in result.text
+    (spec,) = parse_manifest(result.text, "spaces.yaml", base_dir=Path(".")).spaces
+    assert spec.healthcheck is not None and spec.healthcheck.timeout == 30
+    assert "healthcheck" not in MANAGED_FIELDS

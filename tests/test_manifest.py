@@ -722,3 +722,36 @@ def test_json_schema_space_key_pattern_follows_the_hub_rules() -> None:
         assert re.match(pattern, good), good
     for bad in ("-a", "a.", "a--b", "a..b", "a.git", "a/b/c", "x" * 97, "my space"):
         assert not re.match(pattern, bad), bad
+
+
+@pytest.mark.parametrize(
+    ("healthcheck", "where", "what"),
+    [
+        ("{path: health}", "6:19: spaces.a.healthcheck.path", "starting with '/'"),
+        ("{expect: 700}", "6:19: spaces.a.healthcheck.expect", "less than or equal to 599"),
+        ("{timeout: 0}", "6:19: spaces.a.healthcheck.timeout", "greater than or equal to 1"),
+        ("{path: /, retries: 3}", "6:28: spaces.a.healthcheck.retries", "one of: path, expect"),
+    ],
+)
+def test_a_bad_healthcheck_is_one_line_with_its_place(
+    workdir: Path, healthcheck: str, where: str, what: str
+) -> None:
+    text = "owner: o\ndefaults:\n  healthcheck: {path: /up}\nspaces:\n  a:\n"
+    text += f"    healthcheck: {healthcheck}\n"
+    message = _error(workdir, text)
+    assert f"spaces.yaml:{where}" in message and what in message, message
+
+
+def test_a_healthcheck_in_defaults_is_inherited_whole_and_replaced_whole(workdir: Path) -> None:
+    text = (
+        "owner: o\ndefaults:\n  healthcheck: {path: /health, timeout: 30}\n"
+        "spaces:\n  a: {}\n  b:\n    healthcheck: {expect: 204}\n"
+    )
+    _write(workdir, text)
+    a, b = load_manifest(Path("spaces.yaml")).spaces
+    assert a.healthcheck is not None and (a.healthcheck.path, a.healthcheck.timeout) == (
+        "/health",
+        30,
+    )
+    assert b.healthcheck is not None
+    assert (b.healthcheck.path, b.healthcheck.expect, b.healthcheck.timeout) == ("/", 204, 60)

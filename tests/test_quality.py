@@ -21,6 +21,7 @@ HOMES = {
     "tenacity": {"spacectl/hub.py"},
     "ruamel": {"spacectl/yamlio.py"},
     "pydantic": {"spacectl/manifest.py"},
+    "pydantic_core": {"spacectl/manifest.py"},  # pydantic's own core: its custom errors
     "deepdiff": {"spacectl/attributes.py"},
     "typer": {"spacectl/cli/"},
     "rich": {"spacectl/cli/"},

@@ -302,7 +302,12 @@ def apply(
                 err(f"Waiting for each changed Space to run once applied (timeout {timeout:.0f}s)")
             try:
                 with ApplyProgress(changed) as progress:
-                    waiter = Waiter(hub, timeout=timeout, report=progress.report) if wait else None
+                    checks = {s.id: s.healthcheck for s in manifest.spaces if s.healthcheck}
+                    waiter = (
+                        Waiter(hub, timeout=timeout, report=progress.report, checks=checks)
+                        if wait
+                        else None
+                    )
                     result = apply_plan(
                         the_plan,
                         hub,
@@ -337,10 +342,12 @@ def apply(
                 echo_json({**document, **apply_result_to_dict(result), "wait": wait_json, "ok": ok})
             elif waits:
                 typer.echo(render_wait(waits, urls), nl=False)
-            waited = all(w.ok for w in waits)
             failed = [r for r in result.spaces if r.outcome in (Outcome.FAILED, Outcome.REFUSED)]
             problems = [f"{len(failed)} Space(s) failed or were refused"] if failed else []
-            if not waited:
+            sick = [w.space_id for w in waits if not w.ok and w.check_url]
+            if sick:
+                problems.append(f"healthcheck failed: {', '.join(sick)}")
+            if any(not w.ok and not w.check_url for w in waits):
                 problems.append("not every changed Space is running")
             if problems:
                 raise ApplyError(

@@ -65,6 +65,15 @@ INFO_FIELDS = (
     "datasets",
 )
 LIST_FIELDS = ("likes", "trendingScore", "private", "sdk", "tags", "createdAt")
+# Where the sandbox serves a Space's simulated app (handlers/apps.py): its `host`.
+APP_PREFIX = "/sandbox-app"
+
+
+def app_host(base_url: str, space_id: str) -> str:
+    """A Space's `host`: the Hub's is `https://{subdomain}.hf.space`, where its app runs; the
+    sandbox answers the URL it serves the Space's simulated app at, so a client that reads
+    `host` (spacectl's healthcheck) reaches it."""
+    return f"{base_url}{APP_PREFIX}/{space_id}"
 
 
 def hub_timestamp(at: float) -> str:
@@ -82,9 +91,11 @@ def space_json(
     *,
     now: float,
     blobs: bool = False,
+    base_url: str = "",
 ) -> dict[str, Any]:
     """The `_id`, `id` and the requested `fields` of a Space at `commit`, as `/api/spaces`
-    renders them; `blobs` adds sizes and ids to `siblings`."""
+    renders them; `blobs` adds sizes and ids to `siblings`; `base_url` (the sandbox's, as the
+    request reached it) makes `host` the simulated app's (`app_host`)."""
     card = card_of(store, commit)
     sdk = sdk_of(store, commit)
     data: dict[str, Any] = {"_id": space.object_id, "id": space.id}
@@ -106,7 +117,9 @@ def space_json(
         elif name == "disabled":
             data["disabled"] = False
         elif name == "host":
-            data["host"] = f"https://{space.subdomain}.hf.space"
+            data["host"] = (
+                app_host(base_url, space.id) if base_url else f"https://{space.subdomain}.hf.space"
+            )
         elif name == "subdomain":
             data["subdomain"] = space.subdomain
         elif name == "likes":

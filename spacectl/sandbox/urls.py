@@ -14,6 +14,7 @@ from starlette.responses import Response
 from spacectl.sandbox.context import Context
 from spacectl.sandbox.faults import CONTROL_PREFIX
 from spacectl.sandbox.handlers import (
+    apps,
     catalog,
     commits,
     control,
@@ -25,6 +26,7 @@ from spacectl.sandbox.handlers import (
     users,
     xet,
 )
+from spacectl.sandbox.shapes import APP_PREFIX
 
 Handler = Callable[[Context, Request], Awaitable[Response]]
 
@@ -74,6 +76,8 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
     (_GIT + "/batch", lfs.batch, ["POST"]),
     (_GIT + "/verify", lfs.verify, ["POST"]),
     (LFS_UPLOAD_PREFIX + "{upload_id}", lfs.upload, ["PUT"]),
+    (APP_PREFIX + "/{ns}/{name}", apps.serve, ["GET", "HEAD"]),
+    (APP_PREFIX + "/{ns}/{name}/{path:path}", apps.serve, ["GET", "HEAD"]),
     (_CAS + "/v1/xorbs/default/{hash}", xet.xorb, ["POST", "HEAD"]),
     (_CAS + "/v1/shards", xet.shard, ["POST"]),
     (_CAS + "/v1/reconstructions/{hash}", xet.reconstruction, ["GET"]),

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Callable
@@ -46,6 +47,15 @@ CHECKS: list[tuple[str, Callable[[], None]]] = []
 def check(fn: Callable[[], None]) -> Callable[[], None]:
     CHECKS.append((fn.__name__, fn))
     return fn
+
+
+def app_get(url: str) -> tuple[int, Any]:
+    """A GET of a simulated app: its status and JSON body."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
 
 
 def control(method: str, name: str, body: Any) -> Any:
@@ -147,7 +157,8 @@ def initial_commit_like_the_hub() -> None:
     info = api.space_info(GR)
     assert info.card_data is not None and info.card_data.sdk == "gradio"
     assert info.runtime is not None and info.runtime.stage == "NO_APP_FILE"
-    assert info.subdomain == "alice-gr-demo" and info.host == "https://alice-gr-demo.hf.space"
+    # `host` is where the app runs: the sandbox's simulated app (the Hub's is *.hf.space).
+    assert info.subdomain == "alice-gr-demo" and info.host == f"{ENDPOINT}/sandbox-app/{GR}"
     assert info.sha and len(info.sha) == 40
 
 
@@ -164,6 +175,16 @@ def commit_builds_then_runs() -> None:
     assert runtime.stage == "RUNNING", runtime
     assert runtime.hardware == "cpu-basic" and runtime.requested_hardware == "cpu-basic"
     assert runtime.raw["domains"] == [{"domain": "alice-gr-demo.hf.space", "stage": "READY"}]
+    # The simulated app at `host`: 200 while RUNNING, else what SANDBOX_APP_STATUS says.
+    host = api.space_info(GR).host
+    assert app_get(f"{host}/health?x=1") == (200, {"space": GR, "path": "/health"})
+    api.add_space_variable(GR, "SANDBOX_APP_STATUS", "503")
+    assert app_get(f"{host}/")[0] == 503  # building again (a variable restarts), then failing
+    api.wait_for_space(GR, timeout=15, poll_interval=0.2)
+    assert app_get(f"{host}/")[0] == 503
+    api.delete_space_variable(GR, "SANDBOX_APP_STATUS")
+    api.wait_for_space(GR, timeout=15, poll_interval=0.2)
+    assert app_get(host)[0] == 200
     build = "".join(api.fetch_space_logs(GR, build=True))
     assert "Build Queued" in build, build
     run = "".join(api.fetch_space_logs(GR))
@@ -471,9 +492,8 @@ def move_duplicate_delete() -> None:
 def subdomain_rules() -> None:
     api.create_repo("alice/My_Space.v2", repo_type="space", space_sdk="static")
     info = api.space_info("alice/My_Space.v2")
-    assert (
-        info.subdomain == "alice-my-space-v2" and info.host == "https://alice-my-space-v2.hf.space"
-    )
+    assert info.subdomain == "alice-my-space-v2"
+    assert info.host == f"{ENDPOINT}/sandbox-app/alice/My_Space.v2"
 
 
 # -- persistence ---------------------------------------------------------------------------------

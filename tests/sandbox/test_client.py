@@ -62,4 +62,6 @@ def test_every_hfapi_method_through_the_real_client(tmp_path: Path, xet: bool) -
     else:
         assert lfs_puts and batches and not cas
     assert all(entry["status"] for entry in log)
-    assert not any(entry["status"] >= 500 for entry in log), [e for e in log if e["status"] >= 500]
+    # A simulated app's 503 (not running, or SANDBOX_APP_STATUS) is an answer, not a failure.
+    failed = [e for e in log if e["status"] >= 500 and not e["path"].startswith("/sandbox-app/")]
+    assert not failed, failed

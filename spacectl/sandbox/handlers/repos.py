@@ -10,6 +10,7 @@ from starlette.responses import Response
 from spacectl.sandbox.context import Context
 from spacectl.sandbox.errors import ApiError, repo_not_found
 from spacectl.sandbox.httputil import (
+    base_url,
     bool_arg,
     json_body,
     json_response,
@@ -130,7 +131,9 @@ async def info(ctx: Context, request: Request) -> Response:
         rev = param(request, "rev") if "rev" in request.path_params else "main"
         commit = space.resolve(rev)
         fields = _fields_for(ctx, space, expand or INFO_FIELDS)
-        body = space_json(ctx.store, space, commit, fields, now=ctx.now(), blobs=blobs)
+        body = space_json(
+            ctx.store, space, commit, fields, now=ctx.now(), blobs=blobs, base_url=base_url(request)
+        )
         return json_response(body)
 
 
@@ -155,7 +158,14 @@ async def listing(ctx: Context, request: Request) -> Response:
         )
         page, headers = paginate(request, found, ctx.options.pages.spaces)
         body = [
-            space_json(ctx.store, s, s.head, _fields_for(ctx, s, fields), now=ctx.now())
+            space_json(
+                ctx.store,
+                s,
+                s.head,
+                _fields_for(ctx, s, fields),
+                now=ctx.now(),
+                base_url=base_url(request),
+            )
             for s in page
         ]
         return json_response(body, headers=headers)
