@@ -39,6 +39,7 @@ from spacectl.errors import (
 )
 from spacectl.files import checked_content
 from spacectl.operations import (
+    HUB_TEMPLATE_FILES,
     PROTECTED_FILES,
     Commit,
     CreateSpace,
@@ -108,8 +109,15 @@ class _Templates:
             lock = self._locks.setdefault(sdk, threading.Lock())
         with lock:
             if sdk not in self._paths:
-                self._paths[sdk] = frozenset(hub.list_files(space_id, "main"))
+                self._paths[sdk] = _template_names(hub.list_files(space_id, "main"))
             return self._paths[sdk]
+
+
+def _template_names(paths: Iterable[str]) -> frozenset[str]:
+    """Of a new Space's files, those the Hub's templates make (`HUB_TEMPLATE_FILES`): any other
+    file was committed by someone else between the create and the listing, and is never taken
+    for the template (so never deleted by the first commit)."""
+    return frozenset(path for path in paths if path in HUB_TEMPLATE_FILES)
 
 
 @dataclass
@@ -284,9 +292,11 @@ def _execute(
 
 def _commit(op: Commit, change: SpaceChange, ctx: _Context, inputs: _Inputs) -> str:
     """The planned commit. On a Space this apply created (`mirror_new_space`) it goes on top of
-    the fresh head (no parent: nothing else has written to it) and also deletes the template's
-    files the source lacks; should the Hub refuse one as missing (this Space's template differs
-    from the one learnt), its own tree is listed and the commit made once more."""
+    the fresh head (no parent: reading it back would cost calls per created Space) and also
+    deletes the template's files the source lacks, by name (`HUB_TEMPLATE_FILES`) and nothing
+    else: a file another writer committed since the create is kept, and the next plan shows it
+    for review. Should the Hub refuse a deletion as missing (this Space's template differs from
+    the one learnt), its own tree is listed and the commit made once more."""
     sid, hub = change.space_id, ctx.hub
     if not op.mirror_new_space:
         parent = op.parent or hub.head(sid)
@@ -297,7 +307,8 @@ def _commit(op: Commit, change: SpaceChange, ctx: _Context, inputs: _Inputs) -> 
     try:
         return _commit_on(op, sid, hub, inputs, None, _mirror(op, template))
     except NotFoundError:
-        return _commit_on(op, sid, hub, inputs, None, _mirror(op, hub.list_files(sid, "main")))
+        own = _template_names(hub.list_files(sid, "main"))
+        return _commit_on(op, sid, hub, inputs, None, _mirror(op, own))
 
 
 def _mirror(op: Commit, template: Iterable[str]) -> tuple[str, ...]:

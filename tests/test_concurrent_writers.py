@@ -1,7 +1,7 @@
-"""The first commit of a Space apply created, when another writer got there first: built on the
-head the create's read-back saw, deleting only the Hub's template files, and refused (nothing
-deleted, nothing committed) when a foreign commit or file is found. FakeHub unit tests; the
-e2e proof with an out-of-band upload is tests/e2e/test_concurrent_writers.py."""
+"""The first commit of a Space apply created, when another writer got there first: it deletes
+only the Hub's template files (by name), so a file another writer committed after the create is
+kept and the next plan shows it for review. FakeHub unit tests; the e2e proof with an
+out-of-band upload is tests/e2e/test_concurrent_writers.py."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ SID = "acme/site"
 
 
 def _plan(hub: FakeHub, base: Path) -> Plan:
-    (base / "site").mkdir()
+    (base / "site").mkdir(exist_ok=True)
     (base / "site" / "index.html").write_text("<p>ours</p>\n")
     text = "version: 1\nowner: acme\nspaces:\n  site: {sdk: static, source: ./site}\n"
     manifest = parse_manifest(text, "spaces.yaml", base_dir=base)
@@ -70,27 +70,28 @@ def test_the_first_commit_deletes_only_template_files(tmp_path: Path) -> None:
     assert result.spaces[0].outcome is Outcome.APPLIED
     files = hub.spaces[SID].files
     assert set(files) == {".gitattributes", "README.md", "index.html"}  # style.css removed
-    assert hub.head_reads == 0  # built on the head the read-back saw, not a later one
+    assert hub.head_reads == 0  # a Space just created is not read back
 
 
-def _refused(intrude: str, tmp_path: Path) -> tuple[TemplateHub, str]:
-    """Apply with another writer intruding at `intrude`: the hub, and the Space's error."""
+def _kept(intrude: str, tmp_path: Path) -> TemplateHub:
+    """Apply with another writer intruding at `intrude`: their file is kept, the template's
+    style sheet is removed, and the next plan shows their file as a deletion to review."""
     hub = TemplateHub(intrude=intrude)
     space = apply_plan(_plan(hub, tmp_path), hub, environ={}, base_dir=tmp_path).spaces[0]
-    assert space.outcome is Outcome.FAILED and space.error is not None
-    assert "none of their files deleted" in space.error
-    assert "theirs.txt" in hub.spaces[SID].files
-    return hub, space.error
+    assert space.outcome is Outcome.APPLIED, space.error
+    files = hub.spaces[SID].files
+    assert "theirs.txt" in files and "style.css" not in files
+    again = _plan(hub, tmp_path)
+    deletions = [op for c in again.changes for op in c.operations if op.kind == "commit"]
+    assert [d.deletions for d in deletions] == [("theirs.txt",)]  # type: ignore[attr-defined]
+    return hub
 
 
-def test_a_foreign_file_after_the_create_refuses_the_commit(tmp_path: Path) -> None:
-    hub, error = _refused("after_create", tmp_path)
-    assert "files appeared in it (theirs.txt)" in error
-    assert "commit" not in hub.writes(SID)
+def test_a_foreign_file_before_the_template_listing_is_not_taken_for_the_template(
+    tmp_path: Path,
+) -> None:
+    _kept("after_create", tmp_path)
 
 
-def test_a_commit_after_the_read_back_refuses_without_deleting(tmp_path: Path) -> None:
-    hub, error = _refused("before_commit", tmp_path)
-    assert "a commit landed on it after spacectl created it" in error
-    assert "style.css" in hub.spaces[SID].files
-    assert hub.spaces[SID].commits == 0  # the commit on the stale head was refused
+def test_a_foreign_commit_before_the_first_commit_is_kept(tmp_path: Path) -> None:
+    _kept("before_commit", tmp_path)
