@@ -293,7 +293,10 @@ def apply(
                 _refuse(refusals)
                 return
             # Before asking and before the first write: one whoami says whether the token can.
-            check_write_permissions(the_plan, hub)
+            # Keyless without another token there is no identity to ask: each Space's exchanged
+            # token can write that Space alone, and the plan already refused the rest.
+            if not _keyless_only(hub):
+                check_write_permissions(the_plan, hub)
             # A saved plan is the approval.
             if saved is None:
                 _confirm(yes, err=as_json)
@@ -433,6 +436,13 @@ def _make_plan(
     return refuse_keyless(
         computed.with_header(header), refused, list(needs), has_token=hub.has_token
     )
+
+
+def _keyless_only(hub: HubPort) -> bool:
+    """Whether `hub` is keyless (--oidc) with no user or organisation token besides."""
+    from spacectl.oidc import KeylessHub
+
+    return isinstance(hub, KeylessHub) and not hub.has_token
 
 
 def _refuse(refusals: tuple[Refusal, ...]) -> None:
