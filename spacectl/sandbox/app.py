@@ -28,7 +28,7 @@ from spacectl.sandbox.httputil import (
     is_loopback,
     space_url,
 )
-from spacectl.sandbox.urls import LFS_UPLOAD_PREFIX, ROUTES, Handler
+from spacectl.sandbox.urls import LFS_UPLOAD_PREFIX, ROUTES, XET_ROOT, Handler
 
 # An LFS upload is bounded by the size its batch call announced (handlers/lfs.py checks it).
 _MAX_UPLOAD = 64 << 30
@@ -79,9 +79,10 @@ def _endpoint(sandbox: Sandbox, handler: Handler) -> Callable[[Request], Awaitab
             return error_response(ApiError(403, "The sandbox control API is loopback-only"))
         ctx = Context(sandbox, request.headers.get("authorization"))
         try:
-            # A large body is read only for a known caller (an LFS upload's id is its grant).
+            # A large body is read only for a known caller (an LFS upload's id is its grant; a
+            # CAS route checks its Xet token before it reads the body).
             large = (declared_length(request.scope) or 0) > AUTH_BEFORE_BODY
-            granted = request.url.path.startswith(LFS_UPLOAD_PREFIX)
+            granted = request.url.path.startswith((LFS_UPLOAD_PREFIX, XET_ROOT))
             if large and not granted and ctx.principal() is None:
                 raise ApiError(401, "You must be authenticated to send a body this large")
             return await handler(ctx, request)

@@ -34,6 +34,7 @@ _SPACE = "/api/spaces/{ns}/{name}"
 _GIT = "/spaces/{ns}/{repo}/info/lfs/objects"
 _CAS = xet.CAS_PREFIX  # every other CAS path (dedup, grants, v2) is a 404 the client expects
 LFS_UPLOAD_PREFIX = "/sandbox-lfs/"
+XET_ROOT = xet.CAS_PREFIX.split("{", 1)[0]  # "/sandbox-xet/": the CAS routes
 
 # (path, handler, methods)
 ROUTES: list[tuple[str, Handler, list[str]]] = [
