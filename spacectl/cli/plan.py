@@ -409,9 +409,7 @@ def _make_plan(
     digests = DigestCache(cache)
     inputs = plan_inputs(manifest, environ=os.environ, targets=targets, digests=digests)
     digests.save()
-    needs = {
-        spec.id: read_needs(spec, inputs.files.get(spec.id)) for spec in targeted(manifest, targets)
-    }
+    needs = {spec.id: read_needs(spec, inputs.files.get(spec.id)) for spec in specs}
     if targets and not needs:
         raise ManifestError(
             f"--target {', '.join(sorted(targets))} matches no Space in {manifest.path.name}"
