@@ -1,6 +1,6 @@
 """`spacectl import`: manifest entries that describe live Spaces, merged into a manifest.
 
-The live state is read by `hub.py` and passed in; the YAML round trip is `manifest.py`'s. The
+The live state is read by `hub/` and passed in; the YAML round trip is `manifest.py`'s. The
 files import reads and writes (the manifest it merges into, the README of a source folder) are
 handled here, at the end of the module.
 

@@ -1,7 +1,7 @@
 """Live state of Spaces on the Hub, as plain frozen data (and how the Hub names and reaches
 them).
 
-`hub.py` builds these from `huggingface_hub` responses; nothing else talks to the Hub. Fields that
+`hub/` builds these from `huggingface_hub` responses; nothing else talks to the Hub. Fields that
 were not read (because the manifest entry does not need them) are `None`, which is different from
 "read and empty". Times are timezone-aware UTC datetimes.
 """

@@ -16,9 +16,9 @@ PACKAGE = ROOT / "spacectl"
 
 # Third-party library -> the only module (or package) allowed to import it.
 HOMES = {
-    "huggingface_hub": {"spacectl/hub.py"},
-    "httpx2": {"spacectl/hub.py"},
-    "tenacity": {"spacectl/hub.py"},
+    "huggingface_hub": {"spacectl/hub/"},
+    "httpx2": {"spacectl/hub/"},
+    "tenacity": {"spacectl/hub/"},
     "ruamel": {"spacectl/yamlio.py"},
     "pydantic": {"spacectl/manifest.py"},
     "pydantic_core": {"spacectl/manifest.py"},  # pydantic's own core: its custom errors

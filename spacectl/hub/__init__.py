@@ -1,4 +1,8 @@
-"""The only importer of huggingface_hub: reads live state, performs writes, translates errors.
+"""The only importer of huggingface_hub (this package): reads live state, performs writes.
+
+Its modules: `client` sets the client up (timeouts, telemetry, quiet logs, the Hub's clock,
+endpoint and token, OIDC id tokens); `translate` maps client exceptions to spacectl's error tree;
+`convert` turns the client's answers into state.py records; this module holds `Hub`.
 
 `Hub` wraps one `HfApi`. Every call goes through `_call`, which
 - translates huggingface_hub / HTTP exceptions into spacectl's `HubError` tree with a hint, and
@@ -12,16 +16,12 @@ per Space only the reads its manifest entry needs (variables, secrets, file tree
 
 from __future__ import annotations
 
-import functools
-import logging
-import os
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -32,36 +32,12 @@ from huggingface_hub import (
     CommitOperationDelete,
     HfApi,
     RepoFile,
-    SpaceHardware,
-    Volume,
-    constants,
     get_session,
-    get_token,
-    set_client_factory,
 )
 
 # The client's Trusted Publisher exchange: its module registers no public API on purpose.
-from huggingface_hub._oidc import detect_provider, exchange_oidc_token, get_oidc_token
-from huggingface_hub.errors import (
-    BadRequestError,
-    HfHubHTTPError,
-    LocalTokenNotFoundError,
-    OIDCError,
-    RemoteEntryNotFoundError,
-    RepositoryNotFoundError,
-)
-
-# Public (huggingface_hub.utils.__all__), but that list is built at run time, out of mypy's sight.
-from huggingface_hub.utils import (  # type: ignore[attr-defined]
-    disable_progress_bars,
-    parse_ratelimit_headers,
-)
-from huggingface_hub.utils import logging as hf_logging
-
-# No public spelling in the client: the hook its own client factory installs (offline mode,
-# request ids, debug logging), and the Xet check its uploads use.
-from huggingface_hub.utils._http import hf_request_event_hook
-from huggingface_hub.utils._runtime import is_xet_available
+from huggingface_hub._oidc import exchange_oidc_token
+from huggingface_hub.errors import HfHubHTTPError
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -71,7 +47,6 @@ from tenacity import (
 )
 
 from spacectl.cache import TreeCache
-from spacectl.debuglog import redact_secret_bodies
 from spacectl.errors import (
     AuthError,
     ConflictError,
@@ -79,231 +54,52 @@ from spacectl.errors import (
     NotFoundError,
     TransientHubError,
 )
+from spacectl.hub.client import (
+    DEFAULT_ENDPOINT,
+    SERVER_CLOCK,
+    SPACE_HARDWARE,
+    _no_token,
+    configure_client,
+    mint_id_token,
+    resolve_endpoint,
+    resolve_token,
+    token_or_error,
+    xet_active,
+)
+from spacectl.hub.convert import _listed, _live_from_info, _runtime, _visibility, _volume
+from spacectl.hub.translate import _retry_after, _Retryable, translate
 from spacectl.operations import CreateSpace
 from spacectl.port import SecretToWrite, Upload
 from spacectl.results import AppAnswer
 from spacectl.state import (
-    PUBLIC_HUB,
     Identity,
     LiveFile,
     LiveSecret,
     LiveSpace,
     LiveVariable,
-    LiveVolume,
     ReadmeCheck,
     ReadNeeds,
     Runtime,
 )
 
-DEFAULT_ENDPOINT = PUBLIC_HUB
-# The hardware flavours the installed client knows (its enum is synced from the Hub): checks and
-# the sandbox use this, never a hand-kept list.
-SPACE_HARDWARE: tuple[str, ...] = tuple(flavor.value for flavor in SpaceHardware)
 _EXPAND = ["sdk", "private", "runtime", "cardData", "sha", "subdomain", "lastModified"]
-_TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-_MAX_WAIT_SECONDS = 60.0
-
 T = TypeVar("T")
 
+_MAX_WAIT_SECONDS = 60.0
 
-class _ServerClock:
-    """The Hub's clock, learnt from the `Date` header of every response.
-
-    Secret markers record when spacectl wrote a secret, to compare with the Hub's `updatedAt`;
-    using the Hub's time rather than the local clock keeps a CI runner's skewed clock from
-    looking like an edit on the Hub."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def observe(self, response: httpx2.Response) -> None:
-        header = response.headers.get("Date")
-        if not header:
-            return
-        try:
-            server = parsedate_to_datetime(header)
-        except (TypeError, ValueError):
-            return
-        self.offset = server - datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-
-SERVER_CLOCK = _ServerClock()
-
-
-@functools.cache
-def configure_client() -> None:
-    """Set the huggingface_hub client up for spacectl, process-wide; call it before the first
-    `Hub` is made. Idempotent (the first call does the work). It
-    - turns telemetry off unless HF_HUB_DISABLE_TELEMETRY is set: spacectl sends none, and the
-      client would otherwise fetch an agent registry from huggingface.co on first use;
-    - gives every request a timeout: the client has none, so a hung server would hang spacectl;
-    - quiets the client: spacectl reports progress, retries and warnings itself, one line per
-      event, and the client's progress bars, retry log lines and Python warnings would interleave
-      with them (and fill CI logs). HF_DEBUG=1 keeps the client's own output for debugging.
-    """
-    if "HF_HUB_DISABLE_TELEMETRY" not in os.environ:
-        os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-        # The client read the variable when it was imported.
-        constants.HF_HUB_DISABLE_TELEMETRY = True
-
-    def factory() -> httpx2.Client:
-        return httpx2.Client(
-            event_hooks={"request": [hf_request_event_hook], "response": [SERVER_CLOCK.observe]},
-            follow_redirects=True,
-            timeout=httpx2.Timeout(120.0, connect=15.0),
-        )
-
-    set_client_factory(factory)
-    logging.getLogger("huggingface_hub.utils._http").addFilter(redact_secret_bodies)
-    if os.environ.get("HF_DEBUG"):
-        return
-    disable_progress_bars()
-    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
-    warnings.filterwarnings("ignore", module=r"huggingface_hub(\.|$)")
-
-
-def resolve_endpoint(flag: str | None) -> str:
-    """`--endpoint`, then HF_ENDPOINT, then huggingface.co (the `hf` CLI's order)."""
-    return (flag or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
-
-
-def resolve_token(flag: str | None) -> str | None:
-    """`--token`, then HF_TOKEN, then the stored `hf auth login` token (or, with
-    HF_OIDC_RESOURCE, the client's keyless exchange: its failures are AuthErrors)."""
-    if flag:
-        return flag
-    try:
-        return get_token()
-    except OIDCError as exc:
-        raise _oidc_error(exc) from None
-
-
-def _oidc_error(exc: OIDCError) -> AuthError:
-    """A keyless-token failure is configuration, not a bug: one line and the fix."""
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else "the OIDC exchange failed"
-    return AuthError(
-        f"keyless token (HF_OIDC_RESOURCE): {first}",
-        hint="in GitHub Actions give the job `permissions: id-token: write`; elsewhere set "
-        "HF_OIDC_ID_TOKEN; or unset HF_OIDC_RESOURCE and set HF_TOKEN",
-    )
-
-
-_KEYLESS_HINT = (
-    "in GitHub Actions give the job `permissions: id-token: write`; elsewhere set HF_OIDC_ID_TOKEN "
-    "to an id token whose audience is the Hub URL; or drop --oidc and set HF_TOKEN"
-)
-
-
-def mint_id_token(audience: str) -> tuple[str, bool]:
-    """One OIDC id token for `audience` and whether another can be minted later: from
-    HF_OIDC_ID_TOKEN when set (any CI system; it cannot be minted again), else from the CI
-    provider (GitHub Actions: ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN, which need the job's
-    `permissions: id-token: write`). AuthError with the fix otherwise."""
-    given = os.environ.get("HF_OIDC_ID_TOKEN", "").strip()
-    if given:
-        return given, False
-    if detect_provider() is None:
-        raise AuthError(
-            "--oidc: no OIDC id token: not running in GitHub Actions and HF_OIDC_ID_TOKEN is unset",
-            hint=_KEYLESS_HINT,
-        )
-    try:
-        return get_oidc_token(audience=audience), True
-    except (OIDCError, HfHubHTTPError, httpx2.TransportError, KeyError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise AuthError(
-            f"--oidc: cannot get an id token from GitHub Actions: {first}", hint=_KEYLESS_HINT
-        ) from None
-
-
-class _Retryable(Exception):
-    def __init__(self, error: TransientHubError, wait: float | None) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.wait = wait
-
-
-def _retry_after(response: httpx2.Response | None) -> float | None:
-    if response is None:
-        return None
-    info = parse_ratelimit_headers(response.headers)
-    if info is not None and info.remaining == 0:
-        return float(info.reset_in_seconds) + 1
-    value = response.headers.get("Retry-After")
-    if value and value.strip().isdigit():
-        return float(value) + 1
-    return None
-
-
-def translate(exc: BaseException, *, what: str, endpoint: str) -> HubError:
-    """Map a client exception to spacectl's error tree with the next step as hint."""
-    if isinstance(exc, HubError):
-        return exc
-    if isinstance(exc, LocalTokenNotFoundError):
-        return _no_token()
-    if isinstance(exc, OIDCError):
-        return _oidc_error(exc)
-    if isinstance(exc, RepositoryNotFoundError):
-        return NotFoundError(
-            f"{what}: not found, or not visible to this token",
-            status=404,
-            hint="check the Space name and that the token can read it (`spacectl doctor`)",
-        )
-    if isinstance(exc, RemoteEntryNotFoundError):
-        return NotFoundError(f"{what}: file not found on the Hub", status=404)
-    if isinstance(exc, HfHubHTTPError):
-        response = exc.response
-        status = response.status_code if response is not None else None
-        server = (exc.server_message or str(exc).splitlines()[0]).strip()
-        if status == 401:
-            return AuthError(
-                f"{what}: the token was rejected (401): {server}",
-                status=401,
-                hint="set HF_TOKEN to a valid token or run `hf auth login`",
-            )
-        if status == 403:
-            return AuthError(
-                f"{what}: the token may not do this (403): {server}",
-                status=403,
-                hint="use a token with write access to the owner (`spacectl doctor` checks it)",
-            )
-        if status == 402:
-            return HubError(
-                f"{what}: payment required (402): {server}",
-                status=402,
-                hint="paid hardware or Space SDKs need billing on the owner's account",
-            )
-        if status in (409, 412):
-            return ConflictError(f"{what}: conflict ({status}): {server}", status=status)
-        if status in _TRANSIENT_STATUS:
-            return TransientHubError(f"{what}: the Hub answered {status}: {server}", status=status)
-        if isinstance(exc, BadRequestError) or status == 400:
-            return HubError(f"{what}: rejected by the Hub (400): {server}", status=400)
-        return HubError(f"{what}: the Hub answered {status}: {server}", status=status)
-    if isinstance(exc, httpx2.TransportError):
-        return TransientHubError(
-            f"{what}: cannot reach {endpoint}: {type(exc).__name__}",
-            hint="check the network, HF_ENDPOINT or --endpoint",
-        )
-    if isinstance(exc, OSError) and "xet" in str(exc).lower():
-        return HubError(
-            f"{what}: large-file upload failed: {str(exc).splitlines()[0]}",
-            hint="against a server without Xet storage, set HF_HUB_DISABLE_XET=1",
-        )
-    if isinstance(exc, OSError):
-        # A local file or folder the client reads or writes (a download target, a file that
-        # vanished before its upload).
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        return HubError(f"{what}: {exc.strerror or type(exc).__name__}{where}")
-    if isinstance(exc, ValueError):
-        # The client's own checks (HFValidationError) and its reading of a 400 answer, e.g.
-        # "Invalid metadata in README.md" from the Hub's front-matter validation.
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return HubError(f"{what}: {first}", hint="`spacectl doctor` checks this before a deploy")
-    raise exc
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "SERVER_CLOCK",
+    "SPACE_HARDWARE",
+    "Hub",
+    "configure_client",
+    "mint_id_token",
+    "resolve_endpoint",
+    "resolve_token",
+    "token_or_error",
+    "translate",
+    "xet_active",
+]
 
 
 class Hub:
@@ -847,85 +643,3 @@ class Hub:
             f"{space_id}: delete",
             lambda: self.api.delete_repo(space_id, repo_type="space", missing_ok=True),
         )
-
-
-# --- conversions ---------------------------------------------------------------------------------
-
-
-def _volume(data: Mapping[str, Any]) -> Volume:
-    return Volume(**dict(data))
-
-
-def _runtime(rt: Any) -> Runtime:
-    raw = dict(getattr(rt, "raw", {}) or {})
-    return Runtime(
-        stage=getattr(rt, "stage", None),
-        requested_hardware=getattr(rt, "requested_hardware", None),
-        current_hardware=getattr(rt, "hardware", None),
-        error_message=raw.get("errorMessage"),
-        raw=raw,
-    )
-
-
-def _visibility(info: Any) -> str:
-    explicit = getattr(info, "visibility", None)
-    if explicit in ("public", "private", "protected"):
-        return str(explicit)
-    return "private" if getattr(info, "private", False) else "public"
-
-
-def _live_from_info(info: Any) -> LiveSpace:
-    runtime = getattr(info, "runtime", None)
-    rt = _runtime(runtime) if runtime is not None else None
-    card = getattr(info, "card_data", None)
-    card_dict = card.to_dict() if card is not None else {}
-    volumes = tuple(
-        LiveVolume(v.type, v.source, v.mount_path, v.revision, v.read_only, v.path)
-        for v in (getattr(runtime, "volumes", None) or [])
-    )
-    last_modified = getattr(info, "last_modified", None)
-    subdomain = getattr(info, "subdomain", None)
-    host = getattr(info, "host", None)  # status falls back to state.app_url
-    return LiveSpace(
-        id=info.id,
-        sdk=getattr(info, "sdk", None),
-        visibility=_visibility(info),
-        sha=getattr(info, "sha", None),
-        stage=rt.stage if rt else None,
-        requested_hardware=rt.requested_hardware if rt else None,
-        current_hardware=rt.current_hardware if rt else None,
-        sleep_time=getattr(runtime, "sleep_time", None),
-        volumes=volumes,
-        card_data=card_dict,
-        subdomain=subdomain,
-        host=host,
-        last_modified=last_modified if isinstance(last_modified, datetime) else None,
-        error_message=rt.error_message if rt else None,
-        dev_mode=bool(getattr(runtime, "dev_mode", False)),
-    )
-
-
-def _listed(message: str) -> tuple[str, ...]:
-    """The `- item` lines of a client message (its first line is a title), else the message."""
-    items = tuple(
-        line.strip()[2:] for line in message.splitlines() if line.strip().startswith("- ")
-    )
-    return items or (message.strip(),)
-
-
-def xet_active() -> bool:
-    """Whether uploads of large files go through Xet storage (hf_xet installed and enabled)."""
-    return is_xet_available()
-
-
-def token_or_error(token: str | None) -> str:
-    if not token:
-        raise _no_token()
-    return token
-
-
-def _no_token() -> AuthError:
-    return AuthError(
-        "no Hugging Face token found",
-        hint="set HF_TOKEN, pass --token, run `hf auth login`, or try `--sandbox`",
-    )
