@@ -10,7 +10,8 @@ manifest string. Pure and stdlib only, so the error boundary can use it without 
   the same characters as `\\uXXXX` escapes: valid JSON, and writable to any UTF-8 stream even
   when a name holds a lone surrogate.
 - `markdown_text(text)`: `printable`, with Markdown's punctuation backslash-escaped, for text
-  outside code (a warning in a pull-request comment cannot add a link, an image or a heading).
+  outside code (a warning in a pull-request comment cannot add a link, an image or a heading,
+  and a bare URL is not auto-linked).
 - `code_fence(lines)`: a backtick fence longer than any backtick run in `lines`, so data inside
   a fenced block cannot close it.
 """
@@ -29,6 +30,9 @@ _ASCII_PRINTABLE = re.compile(r"[ -~]*")
 # What could start a Markdown construct in running text: emphasis, code, links and images,
 # HTML and entities, tables, strike-through, headings, and GitHub's @mentions.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>!#|~@&])")
+# GitHub's extended autolinks turn bare `scheme://...` and `www.` text into links: escaping the
+# colon or the dot (as any ASCII punctuation may be) keeps the text and drops the link.
+_AUTOLINK = re.compile(r"(?<=[A-Za-z0-9])(:)(?=//)|(?<![A-Za-z0-9])(?i:(www))(\.)")
 
 
 def _escape(char: str) -> str:
@@ -55,8 +59,16 @@ def json_text(value: Any, *, indent: int | None = 2) -> str:
 
 
 def markdown_text(text: str) -> str:
-    """`text` safe to place in Markdown outside code: printable, punctuation escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", printable(text))
+    """`text` safe to place in Markdown outside code: printable, punctuation escaped, and no
+    bare URL that GitHub would turn into a link."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", printable(text))
+    return _AUTOLINK.sub(_unlink, escaped)
+
+
+def _unlink(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "\\:"
+    return f"{match.group(2)}\\."
 
 
 def code_span(text: str) -> str:

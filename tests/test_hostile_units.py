@@ -65,8 +65,14 @@ def test_json_text_is_valid_json_with_every_invisible_character_escaped() -> Non
 
 def test_markdown_is_neutralised_and_fences_cannot_be_closed() -> None:
     assert markdown_text("![x](https://e.vil/p.png) @team <b>") == (
-        "\\!\\[x\\](https://e.vil/p.png) \\@team \\<b\\>"
+        "\\!\\[x\\](https\\://e.vil/p.png) \\@team \\<b\\>"
     )
+    # GitHub links bare URLs itself (extended autolinks): an escaped colon or dot stops it.
+    assert markdown_text("see https://e.vil/x, www.e.vil and WWW.E.VIL") == (
+        "see https\\://e.vil/x, www\\.e.vil and WWW\\.E.VIL"
+    )
+    assert markdown_text("app.py a:b C://x") == "app.py a:b C\\://x"
+    assert markdown_text("awww.x") == "awww.x"  # not GitHub's `www.` autolink
     assert code_fence(["plain"]) == "```"
     assert code_fence(["a ```` b"]) == "`````"
     assert code_span("a`b") == "``a`b``"
