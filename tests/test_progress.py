@@ -25,3 +25,22 @@ def test_the_live_table_draws_what_fits_newest_last_and_counts_the_rest(
     assert names[-3] == "acme/s0599" and names[-2] == "acme/s0003"
     assert steps[-2] == "[bold]failed[/bold]: boom"  # shown as written, not as markup
     assert names[-1] == f"({1000 - (height - 2)} more: 400 not started)"
+
+
+def test_the_live_table_escapes_control_characters_from_names_and_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    monkeypatch.setattr(spacectl.cli.progress, "decorated", lambda stream: True)
+    forged = "acme/s1\r\x1b[2Jacme/s9: deleted"
+    progress = ApplyProgress([forged])
+    progress.report(forged, "upload evil\nname\u202etxt.exe: done")
+    out = io.StringIO()
+    Console(file=out, width=200, color_system=None, force_terminal=False).print(progress._table())
+    drawn = out.getvalue()
+    assert "\x1b" not in drawn and "\r" not in drawn and "\u202e" not in drawn
+    assert "\\r\\x1b[2Jacme/s9: deleted" in drawn
+    assert "upload evil\\nname\\u202etxt.exe: done" in drawn
