@@ -391,16 +391,27 @@ def refuse_keyless(
     return Plan(changes=tuple(changes), header=plan.header), tuple(refusals)
 
 
+_REFUSED = "refused: not applied keylessly"
+
+
 def _refused_entry(space_id: str, why: Refusal, seen: Fingerprint) -> SpaceChange:
     return SpaceChange(
-        space_id,
-        Action.NOOP,
-        (),
-        (),
-        seen,
-        warnings=(why.warning,),
-        reason="refused: not applied keylessly",
+        space_id, Action.NOOP, (), (), seen, warnings=(why.warning,), reason=_REFUSED
     )
+
+
+def saved_refusals(plan: Plan) -> tuple[Refusal, ...]:
+    """The refusals a keyless plan recorded (`refuse_keyless`'s entries), read back from a saved
+    plan so that `apply --oidc PLANFILE` reports them and fails as the plan that made them did."""
+    refusals = []
+    for change in plan.changes:
+        if change.reason != _REFUSED or not change.warnings:
+            continue
+        prefix = f"{change.space_id}: not applied keylessly: "
+        text = change.warnings[0].removeprefix(prefix)
+        reason, _, fix = text.rpartition("; fix: ")
+        refusals.append(Refusal(change.space_id, reason or text, fix or TRUST_FIX))
+    return tuple(refusals)
 
 
 def with_refusals(result: ApplyResult, refusals: Sequence[Refusal]) -> ApplyResult:

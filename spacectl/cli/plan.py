@@ -271,6 +271,10 @@ def apply(
                 # Stale or applied already: one refusal, before any of the plan is printed.
                 check_plan_current(saved, hub)
                 the_plan = saved
+                if oidc:
+                    from spacectl.oidc import saved_refusals
+
+                    refusals = saved_refusals(saved)
             else:
                 the_plan, refusals = _make_plan(
                     manifest, file, hub, targets_of(target), parallelism, cache
@@ -422,17 +426,16 @@ def _make_plan(
         environment=manifest.environment or "",
     )
     live = hub.read_live(needs, parallelism=parallelism)
-    if not isinstance(hub, KeylessHub):
-        computed = compute_plan(manifest, live, inputs)
-        refused: dict[str, str] = {}
-    else:
-        refused = {} if hub.has_token else dict(hub.refused)
-        computed = compute_plan(planned_manifest(manifest, refused), live, inputs)
+    keyless = hub if isinstance(hub, KeylessHub) else None
+    refused = dict(keyless.refused) if keyless is not None and not keyless.has_token else {}
+    computed = compute_plan(
+        planned_manifest(manifest, refused) if refused else manifest, live, inputs
+    )
     check_files_hold_no_secret(specs, inputs.files, os.environ, token, uploads(computed))
-    if not isinstance(hub, KeylessHub):
+    if keyless is None:
         return computed.with_header(header), ()
     return refuse_keyless(
-        computed.with_header(header), refused, list(needs), has_token=hub.has_token
+        computed.with_header(header), refused, list(needs), has_token=keyless.has_token
     )
 
 

@@ -131,6 +131,24 @@ def test_apply_oidc_updates_each_space_with_its_own_token_and_refuses_the_untrus
     assert all(e["token"] is None for e in log if e["path"] == "/oauth/token")
 
 
+def test_a_saved_keyless_plan_applies_and_still_refuses_the_untrusted(
+    keyless: Workspace, issuer: Issuer
+) -> None:
+    ws, sandbox = keyless, keyless.sandbox
+    write_manifest(ws, "three")
+    env = {"HF_OIDC_ID_TOKEN": issuer.mint(sandbox.endpoint)}
+    planned = ws.run("plan", "--oidc", "--out", "keyless.plan", env=env)
+    assert planned.code == 1, planned.both  # the plan refuses gamma, and says so
+    applied = ws.run("apply", "--oidc", "keyless.plan", env=env)
+    assert applied.code == 1, applied.both
+    assert f"{ORG}/alpha: applied 1 change(s)" in applied.out
+    assert f"{ORG}/gamma: refused: " in applied.out and "no trusted publisher" in applied.out
+    assert error_lines(applied) == [
+        "Error: apply did not complete: 1 Space(s) failed or were refused (see above)"
+    ]
+    assert [stage_of(sandbox, name) for name in SPACES] == ["three", "three", "one"]
+
+
 @pytest.mark.parametrize(
     ("claims", "reason"),
     [
