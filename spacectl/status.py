@@ -25,6 +25,7 @@ from spacectl.plan import compute_plan
 from spacectl.state import FAILED_STAGES, LiveSpace, app_url, logs_command, space_page_url
 
 ABSENT_STAGE = "absent"
+UNREADABLE_STAGE = "unreadable"
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,14 @@ class StatusRow:
     app_url: str | None
     error_message: str | None
     drift: tuple[str, ...]
+    # Why the Space could not be read (keyless: its token exchange was refused), else None.
+    unreadable: str | None = None
 
     @property
     def warning(self) -> str | None:
         """One line for a human: what is off, or None when all is well."""
+        if self.unreadable:
+            return f"not readable keylessly: {self.unreadable}"
         if self.declared == "absent":
             return "pending deletion (state: absent)" if self.stage != ABSENT_STAGE else None
         if self.stage == ABSENT_STAGE:
@@ -84,10 +89,16 @@ class StatusRow:
 
 
 def status_rows(
-    manifest: Manifest, live: Mapping[str, LiveSpace | None], *, endpoint: str
+    manifest: Manifest,
+    live: Mapping[str, LiveSpace | None],
+    *,
+    endpoint: str,
+    unreadable: Mapping[str, str] | None = None,
 ) -> list[StatusRow]:
     """One row per manifest Space, in manifest order. `live` maps ids to the listing's state
-    (a missing id counts as absent)."""
+    (a missing id counts as absent); `unreadable` (lowercase ids) says why a Space could not be
+    read at all (stage `unreadable`, not `absent`)."""
+    unreadable = unreadable or {}
     drift = _settings_drift(manifest, live)
     rows = []
     for spec in manifest.spaces:
@@ -97,7 +108,11 @@ def status_rows(
             StatusRow(
                 id=spec.id,
                 declared=spec.state,
-                stage=(space.stage or "unknown") if space else ABSENT_STAGE,
+                stage=(space.stage or "unknown")
+                if space
+                else UNREADABLE_STAGE
+                if spec.id.lower() in unreadable
+                else ABSENT_STAGE,
                 sdk=space.sdk if space else None,
                 requested_hardware=space.requested_hardware if space else None,
                 current_hardware=space.current_hardware if space else None,
@@ -108,6 +123,7 @@ def status_rows(
                 app_url=space.host if space and space.host else app_url(endpoint, spec.id),
                 error_message=space.error_message if space else None,
                 drift=drift.get(spec.id, ()) if space and spec.state == "present" else (),
+                unreadable=unreadable.get(spec.id.lower()) if space is None else None,
             )
         )
     return rows

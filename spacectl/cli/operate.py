@@ -31,8 +31,8 @@ from spacectl.errors import EXIT_CHANGES, ManifestError
 
 if TYPE_CHECKING:
     from spacectl.doctor import Check
-    from spacectl.hub import Hub
     from spacectl.manifest import Manifest
+    from spacectl.port import HubPort
     from spacectl.status import StatusRow
 
 
@@ -51,21 +51,26 @@ def status(
     token: TokenOpt = None,
     sandbox: SandboxOpt = False,
     no_color: NoColorOpt = False,
+    oidc: OidcOpt = False,
 ) -> None:
     """Stage, hardware, sleep time, last commit, URLs and settings drift of each Space in the
     manifest (one bulk listing per owner; `plan` compares variables, secrets and files).
-    Exit 0, or with --detailed-exitcode 2 = a Space failed or is missing; 1 = error. A terminal
-    gets a table; a pipe one line per Space; --format json {format_version, spaces: [...]}."""
+    Exit 0, or with --detailed-exitcode 2 = a Space failed or is missing; 1 = error (with --oidc
+    also: a Space's token exchange was refused, so it could not be read). A terminal gets a
+    table; a pipe one line per Space; --format json {format_version, spaces: [...]}."""
     from spacectl.manifest_loader import load_manifest
     from spacectl.state import ReadNeeds
     from spacectl.status import render_status_text, status_rows, unhealthy
 
     with error_boundary():
         manifest = load_manifest(file, check_sources=False)
-        with connect(endpoint, token, sandbox, manifest_owners(manifest)) as hub:
-            # No per-Space reads: the bulk listing carries everything status shows.
+        owners = manifest_owners(manifest)
+        with connect_hub(endpoint, token, sandbox, owners, oidc=oidc) as hub:
+            # No per-Space reads: the bulk listing carries everything status shows (keyless:
+            # one read per Space, each with its own exchanged token).
             live = hub.read_live({spec.id: ReadNeeds() for spec in manifest.spaces})
-            rows = status_rows(manifest, live, endpoint=hub.endpoint)
+            unreadable = _keyless_refusals(hub)
+            rows = status_rows(manifest, live, endpoint=hub.endpoint, unreadable=unreadable)
         if fmt is ResultFormat.json:
             echo_json(
                 {"format_version": JSON_FORMAT_VERSION, "spaces": [row.to_dict() for row in rows]}
@@ -74,8 +79,26 @@ def status(
             _print_status_table(rows)
         else:
             typer.echo(render_status_text(rows), nl=False)
+        if unreadable:
+            from spacectl.errors import AuthError
+            from spacectl.oidc import TRUST_FIX
+
+            raise AuthError(
+                f"--oidc: {len(unreadable)} Space(s) could not be read keylessly (see above)",
+                hint=TRUST_FIX,
+            )
     if detailed_exitcode and unhealthy(rows):
         raise typer.Exit(EXIT_CHANGES)
+
+
+def _keyless_refusals(hub: HubPort) -> dict[str, str]:
+    """With --oidc and no other token: why each refused Space's exchange failed (lowercase
+    ids); empty otherwise."""
+    from spacectl.oidc import KeylessHub
+
+    if isinstance(hub, KeylessHub) and not hub.has_token:
+        return dict(hub.refused)
+    return {}
 
 
 def _print_status_table(rows: list[StatusRow], *, width: int | None = None) -> None:
@@ -135,9 +158,11 @@ def logs(
     endpoint: EndpointOpt = None,
     token: TokenOpt = None,
     sandbox: SandboxOpt = False,
+    oidc: OidcOpt = False,
 ) -> None:
     """Stream a Space's build or run logs. A bare NAME is looked up in the manifest (default
-    ./spaces.yaml, if present), else in the token's own namespace."""
+    ./spaces.yaml, if present), else in the token's own namespace. With --oidc the Space's own
+    exchanged token reads them (a Trusted Publisher workflow, no stored token)."""
     from spacectl.manifest_loader import load_manifest
 
     with error_boundary():
@@ -146,7 +171,7 @@ def logs(
         if file is not None or manifest_path.exists():
             manifest = load_manifest(manifest_path, check_sources=False)
         owners = manifest_owners(manifest) if manifest else set()
-        with connect(endpoint, token, sandbox, owners) as hub:
+        with connect_hub(endpoint, token, sandbox, owners, oidc=oidc) as hub:
             space_id = _resolve_space(name, manifest, hub)
             count = 0
             if tail is not None:
@@ -175,7 +200,7 @@ def logs(
             err(f"{space_id}: no {'build' if build else 'run'} logs yet.")
 
 
-def _resolve_space(name: str, manifest: Manifest | None, hub: Hub) -> str:
+def _resolve_space(name: str, manifest: Manifest | None, hub: HubPort) -> str:
     if "/" in name:
         return name
     if manifest is not None:

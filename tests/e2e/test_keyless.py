@@ -149,6 +149,32 @@ def test_a_saved_keyless_plan_applies_and_still_refuses_the_untrusted(
     assert [stage_of(sandbox, name) for name in SPACES] == ["three", "three", "one"]
 
 
+def test_status_and_logs_read_keylessly_and_name_what_they_cannot(
+    keyless: Workspace, issuer: Issuer
+) -> None:
+    ws, sandbox = keyless, keyless.sandbox
+    env = {"HF_OIDC_ID_TOKEN": issuer.mint(sandbox.endpoint)}
+    status = ws.run("status", "--oidc", "--format", "json", env=env)
+    assert status.code == 1, status.both
+    rows = {row["id"]: row for row in json.loads(status.out)["spaces"]}
+    assert rows[f"{ORG}/alpha"]["stage"] not in ("absent", "unreadable")
+    assert rows[f"{ORG}/gamma"]["stage"] == "unreadable"
+    assert "no trusted publisher" in rows[f"{ORG}/gamma"]["warning"]
+    assert error_lines(status) == [
+        "Error: --oidc: 1 Space(s) could not be read keylessly (see above)"
+    ]
+    tokens = {t["space"]: t["fingerprint"] for t in issued(sandbox)}
+    reads = of_space(sandbox.requests(), "alpha")
+    assert reads and {e["token"] for e in reads} == {tokens[f"{ORG}/alpha"]}
+    sandbox.clear_requests()
+    logs = ws.run("logs", "alpha", "--build", "--oidc", env=env)
+    assert logs.code == 0, logs.both  # a static Space: "no build logs yet"
+    asked = of_space(sandbox.requests(), "alpha")
+    assert any("logs" in e["path"] for e in asked), asked
+    latest = {t["space"]: t["fingerprint"] for t in issued(sandbox)}  # logs exchanged anew
+    assert {e["token"] for e in asked} == {latest[f"{ORG}/alpha"]}
+
+
 @pytest.mark.parametrize(
     ("claims", "reason"),
     [
