@@ -8,9 +8,8 @@ random-looking bytes (not sparse: every page is real), starts `spacectl sandbox 
 
 - Default (HF_HUB_DISABLE_XET=1): the client uploads the file through LFS from apply's private,
   checked copy on disk (a path), so memory stays flat whatever the size.
-- `--xet` (the client's default install): the sandbox has no Xet storage and answers every file
-  as "regular", so the client inlines the file base64 in the commit: memory grows with the file.
-  Against the real Hub, Xet uploads from the path instead; that path is not measurable here.
+- `--xet` (the client's default install): the sandbox speaks Xet, so hf_xet chunks the file
+  from apply's checked copy into xorbs and uploads them (as against the Hub).
 """
 
 from __future__ import annotations
@@ -67,14 +66,13 @@ def main() -> None:
         (root / "spaces.yaml").write_text(
             "version: 1\nowner: alice\nspaces:\n  big: {sdk: static, source: ./app}\n"
         )
-        mode = "regular" if args.xet else "auto"
-        with sandbox_process(user=["alice:hf_alice:write"], upload_mode=mode) as sandbox:
+        with sandbox_process(user=["alice:hf_alice:write"]) as sandbox:
             env = sandbox.env(xet=args.xet, token="hf_alice")
             env["TMPDIR"] = scratch  # apply's checked copy goes next to the file
             plan_mb, plan_code, plan_s = _measure(["plan"], root, env)
             apply_mb, apply_code, apply_s = _measure(["apply", "--yes"], root, env)
             after_mb, after_code, _ = _measure(["plan", "--detailed-exitcode"], root, env)
-    label = "Xet on (sandbox: regular, inline upload)" if args.xet else "HF_HUB_DISABLE_XET=1 (LFS)"
+    label = "Xet on (hf_xet, the client's default)" if args.xet else "HF_HUB_DISABLE_XET=1 (LFS)"
     print(f"one {args.size_mb} MB file, {label}:")
     print(f"  plan:  peak RSS {plan_mb:.0f} MB, exit {plan_code}, {plan_s:.0f} s")
     print(f"  apply: peak RSS {apply_mb:.0f} MB, exit {apply_code}, {apply_s:.0f} s")
