@@ -85,6 +85,7 @@ def test_each_library_has_one_home() -> None:
         "doctor",
         "oidc",
         "permissions",
+        "preflight",
     ],
 )
 def test_pure_modules_never_load_the_hub_client(module: str) -> None:

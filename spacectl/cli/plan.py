@@ -405,6 +405,7 @@ def _make_plan(
     )
     from spacectl.oidc import KeylessHub, planned_manifest, refuse_keyless
     from spacectl.plan import PlanHeader, compute_plan, uploads
+    from spacectl.preflight import check_planned_readmes
 
     token = hub.token
     specs = targeted(manifest, targets)
@@ -432,6 +433,9 @@ def _make_plan(
         planned_manifest(manifest, refused) if refused else manifest, live, inputs
     )
     check_files_hold_no_secret(specs, inputs.files, os.environ, token, uploads(computed))
+    check_planned_readmes(
+        computed, hub.validate_readme, base_dir=inputs.base_dir, parallelism=parallelism
+    )
     if keyless is None:
         return computed.with_header(header), ()
     return refuse_keyless(

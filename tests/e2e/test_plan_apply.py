@@ -373,3 +373,32 @@ def test_dev_mode_is_managed_from_the_manifest(workspace: Workspace) -> None:
     result = ws.run("validate")
     assert result.code == 1
     assert "spaces.yaml:4:" in result.err and "A static Space has no dev mode" in result.err
+
+
+def test_a_readme_the_hub_refuses_stops_the_plan_before_any_write(workspace: Workspace) -> None:
+    """The Hub's validator is asked at plan time, for the READMEs the plan uploads: a card it
+    refuses is one line at plan and at apply, and the Space is never created half-way."""
+    ws = workspace
+    site = ws.root / "badcard"
+    site.mkdir()
+    (site / "index.html").write_text("<p>hi</p>\n")
+    (site / "README.md").write_text("---\ntitle: Bad\ncolorFrom: chartreuse\n---\n# Bad\n")
+    ws.manifest.write_text(
+        f"version: 1\nowner: {ORG}\nspaces:\n  badcard:\n    sdk: static\n"
+        "    source: ./badcard\n    variables: {STAGE: one}\n"
+    )
+    ws.sandbox.clear_requests()
+    for command in (("plan",), ("apply", "--yes")):
+        result = ws.run(*command)
+        assert result.code == 1, result.both
+        errors = [line for line in result.err.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1 and f"{ORG}/badcard: the Hub refuses its README.md" in errors[0]
+        assert '"colorFrom" must be one of' in errors[0], errors
+    assert ws.writes() == []
+    assert any(r["path"] == "/api/validate-yaml" for r in ws.sandbox.requests())
+    # Fixed, it plans and applies; the unchanged README is not sent to the validator again.
+    (site / "README.md").write_text("---\ntitle: Good\ncolorFrom: blue\n---\n# Good\n")
+    assert ws.run("apply", "--yes").code == 0
+    ws.sandbox.clear_requests()
+    assert ws.run("plan", "--detailed-exitcode").code == 0
+    assert not any(r["path"] == "/api/validate-yaml" for r in ws.sandbox.requests())
