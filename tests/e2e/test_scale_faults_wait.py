@@ -212,15 +212,17 @@ def test_rate_limit_is_honoured_not_fatal(workspace: Workspace) -> None:
     )
 
 
-def test_readme_the_hub_rejects_fails_that_space_only(workspace: Workspace) -> None:
-    """A README front matter the Hub's validator refuses: a one-line error for that Space, the
-    others still applied, exit 1, no traceback."""
+def test_readme_the_hub_rejects_is_refused_at_plan_time(workspace: Workspace) -> None:
+    """A README front matter the Hub's validator refuses: one line naming that Space, at plan
+    time, exit 1, no traceback, and nothing written (not even the other targeted Space)."""
     ws = workspace
     (ws.root / "apps" / "docs" / "README.md").write_text("---\nsdk: static\ncolorFrom: 12\n---\n")
+    ws.sandbox.clear_requests()
     result = ws.run("apply", "--yes", "--target", "docs", "--target", "team-a")
     assert result.code == 1, result.both
-    assert "ifcore-org/docs: failed" in result.out
-    assert "ifcore-org/team-a: applied" in result.out
+    errors = [line for line in result.err.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "ifcore-org/docs: the Hub refuses its README.md" in errors[0]
+    assert ws.writes() == []
 
 
 def test_wait_timeout_is_reported_per_space(workspace: Workspace) -> None:
