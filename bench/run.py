@@ -52,6 +52,8 @@ class Sample:
     sent: int
     received: int
     peak_kib: int
+    cpu: float = 0.0  # user + system seconds of the measured process
+    sandbox_cpu: float | None = None  # of its sandbox process meanwhile (Linux /proc)
 
 
 @dataclass
@@ -71,6 +73,7 @@ class Options:
     repeat: int
     repeat_large: int
     script_max_n: int
+    plan_sizes: list[int]
     latency_ms: int
     builds: list[float]
     wait_spaces: int
@@ -89,8 +92,11 @@ def is_write(entry: dict[str, Any]) -> bool:
     return not (method == "POST" and any(p in path for p in READ_POSTS))
 
 
-def run_process(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS KiB, output) of one process; raises on a failing exit."""
+def run_process(
+    command: list[str], cwd: Path, env: dict[str, str]
+) -> tuple[float, int, str, float]:
+    """(wall seconds, peak RSS KiB, output, CPU seconds) of one process; raises on a failing
+    exit."""
     log = cwd / ".bench-output.log"
     with log.open("w") as out:
         started = time.monotonic()
@@ -102,7 +108,27 @@ def run_process(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[flo
     if proc.returncode not in (0, 2):
         tail = "\n".join(text.splitlines()[-20:])
         raise RuntimeError(f"{' '.join(command)} exited {proc.returncode} in {cwd}:\n{tail}")
-    return wall, int(usage.ru_maxrss), text
+    return wall, int(usage.ru_maxrss), text, usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds a running process has used so far (Linux), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def compile_sources() -> None:
+    """Byte-compile spacectl's modules, as pip does when it installs the package. A checkout
+    run with PYTHONDONTWRITEBYTECODE (this machine sets it) otherwise compiles every spacectl
+    module from source in every process: measured 0.2 s of each `spacectl validate`."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "spacectl")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 class Side:
@@ -116,12 +142,24 @@ class Side:
 
     def measure(self, command: list[str], cwd: Path, env: dict[str, str] | None = None) -> Sample:
         self.sandbox.clear_requests()
-        wall, peak, _ = run_process(command, cwd, {**self.env, **(env or {})})
+        before = process_cpu(self.sandbox.pid)
+        wall, peak, _, cpu = run_process(command, cwd, {**self.env, **(env or {})})
+        after = process_cpu(self.sandbox.pid)
         log = self.sandbox.requests()
         writes = sum(1 for e in log if is_write(e))
         sent = sum(int(e["request_bytes"]) for e in log)
         received = sum(int(e["response_bytes"]) for e in log)
-        return Sample(wall, len(log) - writes, writes, sent, received, peak)
+        sandbox_cpu = after - before if after is not None and before is not None else None
+        return Sample(wall, len(log) - writes, writes, sent, received, peak, cpu, sandbox_cpu)
+
+    def setup(self, command: list[str], cwd: Path, latency_ms: int) -> None:
+        """Run `command` where its time is not what is measured: without injected latency,
+        then back to `latency_ms`."""
+        self.sandbox.set_faults(latency_ms=0)
+        try:
+            run_process(command, cwd, self.env)
+        finally:
+            self.sandbox.set_faults(latency_ms=latency_ms)
 
 
 def spacectl(*args: str) -> list[str]:
@@ -180,6 +218,23 @@ class Bench:
         self.started = time.monotonic()
         self.skipped: list[str] = []
         self.startup = 0.0
+        self.sections: list[tuple[str, float]] = []  # (what, wall seconds) in run order
+
+    def section(self, what: str, run: Callable[[], object]) -> None:
+        """Run one part of the benchmark, printing and keeping its wall time."""
+        print(f"{what} ...", flush=True)
+        started = time.monotonic()
+        run()
+        took = time.monotonic() - started
+        self.sections.append((what, took))
+        print(f"{what}: {took:.0f} s (load {os.getloadavg()[0]:.1f})", flush=True)
+
+    def fits(self, what: str, estimate: float) -> bool:
+        """Whether a part estimated to take `estimate` seconds ends within the budget."""
+        if time.monotonic() - self.started + estimate > self.o.budget:
+            self.skipped.append(f"{what} (estimated {estimate:.0f} s, over the budget)")
+            return False
+        return True
 
     def row(self, scenario: str, n: int, side: str) -> Row:
         return self.rows.setdefault((scenario, n, side), Row(scenario, n, side))
@@ -264,12 +319,32 @@ class Bench:
                     ),
                 },
             )
+        # Listing pages are serial (each page's cursor comes with the page before), as creates are.
         p = pages(n)
-        self.floor(self.row("apply from empty", n, "spacectl"), p + 3 * n, serial=n)
-        self.floor(self.row("no-op apply (cold tree cache)", n, "spacectl"), p + 3 * n)
-        self.floor(self.row("plan, cold tree cache", n, "spacectl"), p + 3 * n)
-        self.floor(self.row("plan, warm tree cache", n, "spacectl"), p + 2 * n)
-        self.floor(self.row("one changed file in one Space", n, "spacectl"), p + 2 * n + 2)
+        # From empty the listing is one page, of nothing.
+        self.floor(self.row("apply from empty", n, "spacectl"), 1 + 3 * n, serial=1 + n)
+        self.floor(self.row("no-op apply (cold tree cache)", n, "spacectl"), p + 3 * n, serial=p)
+        self.plan_floors(n)
+        self.floor(
+            self.row("one changed file in one Space", n, "spacectl"), p + 2 * n + 2, serial=p
+        )
+
+    def plan_floors(self, n: int) -> None:
+        p = pages(n)
+        self.floor(self.row("plan, cold tree cache", n, "spacectl"), p + 3 * n, serial=p)
+        self.floor(self.row("plan, warm tree cache", n, "spacectl"), p + 2 * n, serial=p)
+
+    def plans(self, side: Side, n: int) -> None:
+        """Plans only (cold and warm tree cache) of an organisation of `n` Spaces set up by
+        `spacectl apply` without latency (the set-up is not measured); the script has no plan."""
+        owner = f"plan{n}"
+        cwd = self.work / side.name / owner
+        write_workspace(cwd, owner, n)
+        side.setup(spacectl("apply", "--yes", "--parallelism", "16"), cwd, self.o.latency_ms)
+        plan = spacectl("plan", "--cache-dir", str(cwd / "plan-cache"))
+        for scenario in ("plan, cold tree cache", "plan, warm tree cache"):
+            self.row(scenario, n, side.name).samples.append(side.measure(plan, cwd))
+        self.plan_floors(n)
 
     def many(self, sides: dict[str, Side]) -> None:
         """One changed file among `many_files` in one Space."""
@@ -279,7 +354,7 @@ class Bench:
         for name, side in sides.items():
             write_workspace(dirs[name], "many", 1, files=count)
             command = script() if name == "script" else spacectl("apply", "--yes")
-            run_process(command, dirs[name], side.env)  # set-up, not measured
+            side.setup(command, dirs[name], self.o.latency_ms)
         for rep in range(self.o.repeat):
             if self.over_budget(f"{scenario}, repetition {rep + 1}"):
                 return
@@ -296,7 +371,7 @@ class Bench:
                     ),
                 },
             )
-        self.floor(self.row(scenario, 1, "spacectl"), 1 + 3 + 2)
+        self.floor(self.row(scenario, 1, "spacectl"), 1 + 3 + 2, serial=1)
 
     def wait(self, sides: dict[str, Side], build: float) -> None:
         """apply --wait of `wait_spaces` new Docker Spaces whose builds take `build` s."""
@@ -324,7 +399,7 @@ class Bench:
                     ),
                 },
             )
-        self.floor(self.row(scenario, n, "spacectl"), pages(n) + 3 * n, serial=n, extra=build)
+        self.floor(self.row(scenario, n, "spacectl"), 1 + 3 * n, serial=1 + n, extra=build)
 
 
 def _median(values: list[float]) -> float:
@@ -348,12 +423,16 @@ def render(bench: Bench, options: Options, command: str, machine: str) -> str:
         " are noisy and pessimistic; calls and bytes are exact.",
         "",
         "Floor: the calls the Hub API needs (listing pages of 50, then per Space what the"
-        " scenario must read or write; creates are serial) and seconds = start-up + serial calls"
-        " x latency + other calls x latency / parallelism (+ the build time when waiting).",
+        " scenario must read or write) and seconds = start-up + serial calls x latency + other"
+        " calls x latency / parallelism (+ the build time when waiting). Serial: creates (the Hub"
+        " runs one per user at a time) and listing pages (each page's cursor comes with the page"
+        " before). The model has no CPU term: the last two columns are the CPU the measured"
+        " process used in all, and its sandbox's CPU per request (both sides' sandboxes and"
+        " clients share the machine's cores).",
         "",
         "| scenario | N | side | reads | writes | KiB | wall min s | wall median s | peak MiB "
-        "| vs script | floor calls | floor s | vs floor |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| vs script | floor calls | floor s | vs floor | CPU s | sandbox CPU ms/request |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (scenario, n, side), row in bench.rows.items():
         if not row.samples:
@@ -368,14 +447,25 @@ def render(bench: Bench, options: Options, command: str, machine: str) -> str:
         )
         floor = f"{median / row.floor_seconds:.2f}x" if row.floor_seconds else ""
         kib = _median([(x.sent + x.received) / 1024 for x in s])
+        per_request = [
+            x.sandbox_cpu * 1000 / (x.reads + x.writes)
+            for x in s
+            if x.sandbox_cpu is not None and x.reads + x.writes
+        ]
+        sandbox_cpu = f"{_median(per_request):.1f}" if per_request else ""
         lines.append(
             f"| {scenario} | {n} | {side} | {_median([x.reads for x in s]):.0f} "
             f"| {_median([x.writes for x in s]):.0f} | {kib:.0f} "
             f"| {min(x.wall for x in s):.2f} | {median:.2f} "
             f"| {max(x.peak_kib for x in s) / 1024:.0f} | {versus} "
             f"| {row.floor_calls if row.floor_calls is not None else ''} "
-            f"| {f'{row.floor_seconds:.2f}' if row.floor_seconds else ''} | {floor} |"
+            f"| {f'{row.floor_seconds:.2f}' if row.floor_seconds else ''} | {floor} "
+            f"| {_median([x.cpu for x in s]):.2f} | {sandbox_cpu} |"
         )
+    total = time.monotonic() - bench.started
+    lines += ["", f"## Parts of this run ({total / 60:.1f} minutes in all)", ""]
+    lines += ["| part | wall s |", "|---|---|"]
+    lines += [f"| {what} | {took:.0f} |" for what, took in bench.sections]
     if bench.skipped:
         lines += ["", f"Not run (--script-max-n, or the time budget of {options.budget:.0f} s):"]
         lines += [f"- {what}" for what in bench.skipped]
@@ -409,6 +499,9 @@ def parse(argv: list[str]) -> Options:
     parser.add_argument(
         "--script-max-n", type=int, default=100, help="Above it the script only applies."
     )
+    parser.add_argument(
+        "--plan-sizes", help="N of the plan-only runs, if the budget allows (default 1000)."
+    )
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--builds", help="Build seconds of the --wait runs (default 1,10).")
     parser.add_argument("--wait-spaces", type=int, help="Spaces in the --wait runs (20).")
@@ -429,6 +522,7 @@ def parse(argv: list[str]) -> Options:
         repeat=pick(a.repeat, 2, 1),
         repeat_large=pick(a.repeat_large, 1, 1),
         script_max_n=a.script_max_n,
+        plan_sizes=[int(x) for x in pick(a.plan_sizes, "1000", "").split(",") if x],
         latency_ms=a.latency_ms,
         builds=[float(x) for x in pick(a.builds, "1,10", "1").split(",")],
         wait_spaces=pick(a.wait_spaces, 20, 5),
@@ -444,14 +538,21 @@ def parse(argv: list[str]) -> Options:
 def main(argv: list[str] | None = None) -> None:
     options = parse(sys.argv[1:] if argv is None else argv)
     command = "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    compile_sources()
     with tempfile.TemporaryDirectory(prefix="spacectl-bench-") as tmp:
         work = Path(tmp)
         bench = Bench(options, work)
-        rows, bench.startup = startup_rows(work / "startup", options.startup_runs)
+        rows: list[str] = []
+
+        def startup() -> None:
+            found, bench.startup = startup_rows(work / "startup", options.startup_runs)
+            rows.extend([*found, ""])
+
+        bench.section("start-up", startup)
         most = max(options.repeat, options.repeat_large)
         owners = [f"org{n}r{r}" for n in options.sizes for r in range(most)]
         owners += [f"wait{int(b * 10)}r{r}" for b in options.builds for r in range(most)]
-        owners.append("many")
+        owners += ["many", *(f"plan{n}" for n in options.plan_sizes)]
         flags = {
             "build_seconds": 1.0,
             "latency_ms": options.latency_ms,
@@ -466,18 +567,21 @@ def main(argv: list[str] | None = None) -> None:
             # The cheap runs first: should the budget run out, it is the largest N that go.
             small = [n for n in sorted(options.sizes) if n <= 10]
             for n in small:
-                print(f"N={n} ...", flush=True)
-                bench.org(sides, n)
-            print("many files ...", flush=True)
-            bench.many(sides)
+                bench.section(f"N={n}", partial(bench.org, sides, n))
+            bench.section("many files", partial(bench.many, sides))
             for build in options.builds:
-                print(f"--wait, {build:g} s builds ...", flush=True)
-                bench.wait(sides, build)
-            print("local hashing ...", flush=True)
-            rows += hashing_rows(work / "hash", options.hash_mb, options.replan_files)
+                bench.section(f"--wait, {build:g} s builds", partial(bench.wait, sides, build))
+
+            def hashing() -> None:
+                rows.extend(hashing_rows(work / "hash", options.hash_mb, options.replan_files))
+
+            bench.section("local hashing", hashing)
             for n in sorted(set(options.sizes) - set(small)):
-                print(f"N={n} ...", flush=True)
-                bench.org(sides, n)
+                bench.section(f"N={n}", partial(bench.org, sides, n))
+            for n in options.plan_sizes:
+                # Set-up and two plans: about 0.1 s per Space on 2 cores.
+                if bench.fits(f"plans at N={n}", 0.1 * n):
+                    bench.section(f"plans at N={n}", partial(bench.plans, sides["spacectl"], n))
     text = render(bench, options, command, machine())
     text += "\n" + "\n".join(rows) + "\n"
     options.out.parent.mkdir(parents=True, exist_ok=True)

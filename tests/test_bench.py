@@ -15,6 +15,7 @@ def test_the_benchmark_runs_on_a_tiny_size_and_writes_its_report(tmp_path: Path)
     command = [sys.executable, "-m", "bench", "--sizes", "2", "--repeat", "1", "--builds", "0.2"]
     command += ["--wait-spaces", "1", "--many-files", "5", "--hash-mb", "2"]
     command += ["--replan-files", "20", "--startup-runs", "1", "--latency-ms", "0"]
+    command += ["--plan-sizes", "3"]
     command += ["--out", str(out)]
     proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -36,4 +37,5 @@ def test_the_benchmark_runs_on_a_tiny_size_and_writes_its_report(tmp_path: Path)
     assert noop[5].strip() == "0", noop
     warm = rows[("plan, warm tree cache", "2", "spacectl")]
     assert warm[4].strip() == "5", warm
-    assert "## Local hashing" in text and "## Start-up" in text
+    assert ("plan, cold tree cache", "3", "spacectl") in rows, text  # the plan-only runs
+    assert "## Local hashing" in text and "## Start-up" in text and "## Parts of this run" in text

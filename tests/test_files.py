@@ -202,3 +202,21 @@ def test_scan_is_deterministic_and_sorted_by_path(tmp_path: Path) -> None:
     files = scan_source(root)
     assert list(files) == ["B.txt", "a-b.txt", "a.txt", "a/b.txt"]
     assert scan_source(root) == files
+
+
+def test_the_credential_prefilter_never_misses_what_the_rules_match() -> None:
+    """`scan_source` asks the gitwildmatch rules only about paths the cheap regex flags: the
+    regex must flag every path the rules match (false positives only cost a rule check)."""
+    from spacectl.files import _CREDENTIAL_NAMES, _CREDENTIAL_RULES, CREDENTIAL_FILES
+
+    # The regex translates '*' only: a pattern with other glob syntax or a '/' needs more.
+    assert all("/" not in p and not set(p) & set("?[]!\\") for p in CREDENTIAL_FILES)
+    names = ["app.py", "README.md", "env", "x.env", ".envrc", "a.pem.txt", "id_rsa.pub", "key"]
+    names += [".env", ".env.local", "server.pem", ".pem", "tls.key", "id_ed25519", ".netrc"]
+    paths = [*names, *(f"sub/{n}" for n in names), *(f"{n}/inner.txt" for n in names)]
+    paths += ["deep/er/.git-credentials", "a.key/b", "ok/.pypirc.bak", "x/id_dsa/y"]
+    for path in paths:
+        ruled = bool(_CREDENTIAL_RULES.match_file(path))
+        assert not ruled or _CREDENTIAL_NAMES.search(path), path
+    assert _CREDENTIAL_RULES.match_file("sub/.env") and _CREDENTIAL_NAMES.search("sub/.env")
+    assert not _CREDENTIAL_NAMES.search("app.py")

@@ -3,7 +3,9 @@ from, the README the Hub writes into a new Space, and what its validator refuses
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import threading
 from typing import TYPE_CHECKING, Any
 
 from spacectl.sandbox.frontmatter import front_matter
@@ -20,9 +22,34 @@ _EMOJIS = ("🚀", "🔥", "🏢", "🐨", "📚", "🌍", "💻", "🦀", "🎨
 _SDK_VERSIONS = {"gradio": "5.23.1", "streamlit": "1.44.0"}
 
 
+# Parsed front matter by README blob key. A key names the content (`git/<sha1>`, `lfs/<sha256>`),
+# so an entry never goes stale; every listing page and info read would otherwise parse each
+# Space's README twice with PyYAML's pure-Python parser (0.6 ms each: most of a page's cost).
+_CARDS: dict[str, dict[str, Any] | None] = {}
+_CARDS_MAX = 4096
+_CARDS_LOCK = threading.Lock()
+
+
 def card_of(store: Store, commit: Commit) -> dict[str, Any] | None:
-    """The front matter of the commit's README.md; None without a README or a valid one."""
-    return front_matter(store.read_file(commit, README))
+    """The front matter of the commit's README.md; None without a README or a valid one. The
+    caller owns the dict it gets (a copy of the parse kept by content)."""
+    entry = commit.files.get(README)
+    if entry is None:
+        return None
+    key = entry.blob_key
+    with _CARDS_LOCK:
+        known = key in _CARDS
+        card = _CARDS.get(key)
+    if not known:
+        data = store.read_file(commit, README)
+        card = front_matter(data)
+        if data is None:  # the blob is not stored (yet): nothing to keep
+            return card
+        with _CARDS_LOCK:
+            if len(_CARDS) >= _CARDS_MAX:
+                _CARDS.clear()  # a bound, not an LRU: a sandbox rarely holds this many READMEs
+            _CARDS[key] = card
+    return copy.deepcopy(card)
 
 
 def sdk_of(store: Store, commit: Commit) -> str | None:
