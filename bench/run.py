@@ -265,11 +265,13 @@ class Bench:
                 },
             )
         p = pages(n)
-        self.floor(self.row("apply from empty", n, "spacectl"), p + 3 * n, serial=n)
+        # Per created Space: the create, its head read (the commit listing) and its commit.
+        self.floor(self.row("apply from empty", n, "spacectl"), p + 4 * n, serial=n)
         self.floor(self.row("no-op apply (cold tree cache)", n, "spacectl"), p + 3 * n)
         self.floor(self.row("plan, cold tree cache", n, "spacectl"), p + 3 * n)
         self.floor(self.row("plan, warm tree cache", n, "spacectl"), p + 2 * n)
-        self.floor(self.row("one changed file in one Space", n, "spacectl"), p + 2 * n + 2)
+        # +2: the changed Space's lock, taken and released (locking.py).
+        self.floor(self.row("one changed file in one Space", n, "spacectl"), p + 2 * n + 4)
 
     def many(self, sides: dict[str, Side]) -> None:
         """One changed file among `many_files` in one Space."""
@@ -296,7 +298,7 @@ class Bench:
                     ),
                 },
             )
-        self.floor(self.row(scenario, 1, "spacectl"), 1 + 3 + 2)
+        self.floor(self.row(scenario, 1, "spacectl"), 1 + 3 + 2 + 2)  # +2: lock and unlock
 
     def wait(self, sides: dict[str, Side], build: float) -> None:
         """apply --wait of `wait_spaces` new Docker Spaces whose builds take `build` s."""
@@ -324,7 +326,8 @@ class Bench:
                     ),
                 },
             )
-        self.floor(self.row(scenario, n, "spacectl"), pages(n) + 3 * n, serial=n, extra=build)
+        floor = pages(n) + 4 * n  # the create, the head read and the commit per Space
+        self.floor(self.row(scenario, n, "spacectl"), floor, serial=n, extra=build)
 
 
 def _median(values: list[float]) -> float:
@@ -348,8 +351,10 @@ def render(bench: Bench, options: Options, command: str, machine: str) -> str:
         " are noisy and pessimistic; calls and bytes are exact.",
         "",
         "Floor: the calls the Hub API needs (listing pages of 50, then per Space what the"
-        " scenario must read or write; creates are serial) and seconds = start-up + serial calls"
-        " x latency + other calls x latency / parallelism (+ the build time when waiting).",
+        " scenario must read or write; creates are serial; a created Space's head is read once"
+        " for its first commit, a changed existing Space is locked and unlocked: +2 writes) and"
+        " seconds = start-up + serial calls x latency + other calls x latency / parallelism (+"
+        " the build time when waiting).",
         "",
         "| scenario | N | side | reads | writes | KiB | wall min s | wall median s | peak MiB "
         "| vs script | floor calls | floor s | vs floor |",

@@ -877,8 +877,11 @@ class Hub:
                 f"{space_id}: delete branch {branch}",
                 lambda: self.api.delete_branch(space_id, branch=branch, repo_type="space"),
             )
-        except NotFoundError:
-            return False
+        except HubError as exc:
+            # A missing revision is a plain 404 here (RevisionNotFound), not a NotFoundError.
+            if isinstance(exc, NotFoundError) or exc.status == 404:
+                return False
+            raise
         return True
 
     def delete_space(self, space_id: str) -> None:

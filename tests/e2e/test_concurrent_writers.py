@@ -185,3 +185,67 @@ def test_two_versions_at_once_never_leave_files_of_neither(
         assert ws.run("apply", "--yes", env=KEY).code == 0
         assert ws.run("plan", "--detailed-exitcode", env=KEY).code == 0
     assert refused >= 1  # the applies did overlap: a loser refused at least one Space
+
+
+def _branches(api: HfApi, space: str) -> list[str]:
+    return [b.name for b in api.list_repo_refs(space, repo_type="space").branches]
+
+
+def test_a_held_lock_refuses_until_unlock_and_nothing_else_sees_it(workspace: Workspace) -> None:
+    ws = workspace
+    _version(ws.root, 1, spaces=2)
+    assert ws.run("apply", "--yes", env=KEY).code == 0
+    api = HfApi(endpoint=ws.sandbox.endpoint, token=BOT_TOKEN)
+    held = f"{ORG}/race-0"
+    assert _branches(api, held) == ["main"]  # the apply released its locks
+    api.create_branch(held, branch="spacectl-lock", repo_type="space")  # a killed apply's
+    # Read-only commands do not trip over the lock, nor show it.
+    plan = ws.run("plan", "--detailed-exitcode", "--format", "json", env=KEY)
+    assert plan.code == 0 and "spacectl-lock" not in plan.both, plan.both
+    assert ws.run("status").code == 0
+    _version(ws.root, 2, spaces=2)
+    ws.sandbox.clear_requests()
+    refused = ws.run("apply", "--yes", env=KEY)
+    assert refused.code == 1, refused.both
+    assert (
+        f"  {held}: refused: {held}: another spacectl apply holds its lock (branch "
+        "spacectl-lock); nothing was written to it\n"
+    ) in refused.out
+    assert f"run `spacectl unlock {held}`" in refused.out
+    assert f"{ORG}/race-1: applied" in refused.out  # the other Space is not held up
+    writes = [str(r["path"]) for r in ws.writes() if f"/{held}/" in str(r["path"])]
+    assert writes == [f"/api/spaces/{held}/branch/spacectl-lock"], writes  # the refused try
+    assert _branches(api, held) == ["main", "spacectl-lock"]  # not ours: left alone
+
+    unlocked = ws.run("unlock", "race-0", "--format", "json")
+    assert unlocked.code == 0, unlocked.both
+    assert json.loads(unlocked.out)["spaces"] == [{"id": held, "unlocked": True}]
+    again = ws.run("unlock", held)
+    assert again.code == 0 and again.out == f"{held}: was not locked\n", again.both
+    assert ws.run("apply", "--yes", env=KEY).code == 0
+    assert ws.run("plan", "--detailed-exitcode", env=KEY).code == 0
+    assert _branches(api, held) == ["main"]
+
+
+def test_lock_timeout_waits_for_the_lock_and_no_lock_ignores_it(workspace: Workspace) -> None:
+    ws = workspace
+    _version(ws.root, 1, spaces=1)
+    assert ws.run("apply", "--yes", env=KEY).code == 0
+    api = HfApi(endpoint=ws.sandbox.endpoint, token=BOT_TOKEN)
+    space = f"{ORG}/race-0"
+    api.create_branch(space, branch="spacectl-lock", repo_type="space")
+    _version(ws.root, 2, spaces=1)
+    process = _start(ws, ws.root, "--lock-timeout", "60")
+    time.sleep(3)  # it asks, is refused, and waits
+    assert process.poll() is None
+    api.delete_branch(space, branch="spacectl-lock", repo_type="space")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, out + err
+    assert _state(api, space) == ("2", "<p>version 2</p>\n")
+    # --no-lock: the caller serialises applies; a lock present is neither asked for nor touched.
+    api.create_branch(space, branch="spacectl-lock", repo_type="space")
+    _version(ws.root, 3, spaces=1)
+    ws.sandbox.clear_requests()
+    assert ws.run("apply", "--yes", "--no-lock", env=KEY).code == 0
+    assert not [r for r in ws.sandbox.requests() if "/branch/" in str(r["path"])]
+    assert _state(api, space) == ("3", "<p>version 3</p>\n")

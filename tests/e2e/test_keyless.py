@@ -123,6 +123,9 @@ def test_apply_oidc_updates_each_space_with_its_own_token_and_refuses_the_untrus
         requests = of_space(log, name)
         writes = [e for e in requests if is_write(e)]
         assert writes, name
+        # Locked and unlocked with that token too (the lock's branch, locking.py).
+        locks = [e["method"] for e in writes if "/branch/spacectl-lock" in str(e["path"])]
+        assert locks == ["POST", "DELETE"], writes
         # Every read and write of the Space carried that Space's own token, none another's.
         assert {e["token"] for e in requests} == {tokens[f"{ORG}/{name}"]}, [
             (e["method"], e["path"], e["token"]) for e in requests
