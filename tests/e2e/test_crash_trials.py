@@ -64,6 +64,9 @@ def _kill_at_write(ws: Workspace, nth: int) -> tuple[int, int]:
             break
         time.sleep(0.01)
     status = process.wait(timeout=60)
+    # Requests the killed process had sent still land (each waits 40 ms in the sandbox): the
+    # state it leaves is the one after them.
+    time.sleep(1.0)
     ws.sandbox.set_faults(latency_ms=0)
     return writes, status
 
