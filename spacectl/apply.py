@@ -264,7 +264,11 @@ def _execute(
     hub = ctx.hub
     match op:
         case CreateSpace():
-            hub.create_space(sid, op, [inputs.secrets[secret.key] for secret in op.secrets])
+            try:
+                hub.create_space(sid, op, [inputs.secrets[secret.key] for secret in op.secrets])
+            except ConflictError as exc:
+                # Another writer created it since the plan: refused, nothing written to it.
+                raise StalePlanError(exc.message, hint=exc.hint) from None
         case SetVisibility():
             hub.set_visibility(sid, op.visibility)
         case SetVariable():

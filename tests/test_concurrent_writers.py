@@ -271,3 +271,14 @@ def test_a_deleted_space_releases_nothing_that_fails(tmp_path: Path) -> None:
         (SID, f"create_branch {LOCK_BRANCH}"),
         (SID, "delete_branch " + LOCK_BRANCH),
     ]
+
+
+def test_a_space_another_writer_created_first_is_refused_with_nothing_written(
+    tmp_path: Path,
+) -> None:
+    hub = RaceHub()
+    plan = _plan(hub, tmp_path)  # plans a create
+    hub.add_space(SID, "static")  # the other apply's create landed first
+    space = _apply(hub, plan, tmp_path)
+    assert space.outcome is Outcome.REFUSED and space.operations_done == []
+    assert "already exists" in (space.error or "") and hub.writes(SID) == ["create_space"]

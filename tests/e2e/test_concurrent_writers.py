@@ -109,6 +109,7 @@ def _state(api: HfApi, space: str) -> tuple[str | None, str]:
 REFUSALS = (
     "another spacectl apply holds its lock (branch spacectl-lock); nothing was written to it",
     "changed on the Hub after the plan was made",
+    "cannot create it: a Space with this name already exists",  # the other created it first
 )
 
 
