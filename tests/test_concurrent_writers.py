@@ -11,8 +11,8 @@ tests/e2e/test_concurrent_writers.py and test_crash_trials.py):
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakehub import FakeHub, stored_file
@@ -23,7 +23,6 @@ from spacectl.inputs import plan_inputs, read_needs, targeted
 from spacectl.locking import LOCK_BRANCH
 from spacectl.manifest_loader import parse_manifest
 from spacectl.plan import Plan, compute_plan
-from spacectl.port import Upload
 from spacectl.results import Outcome, SpaceResult
 from spacectl.state import LiveSpace, ReadNeeds
 
@@ -74,22 +73,12 @@ class RaceHub(FakeHub):
         self._update(space, sha=f"{len(space.history):040x}")
         space.history.append((str(space.live.sha), dict(space.files)))
 
-    def commit(
-        self,
-        space_id: str,
-        *,
-        parent: str | None,
-        message: str,
-        additions: Sequence[Upload],
-        deletions: Sequence[str],
-    ) -> str:
-        self.parents.append(parent)
+    def commit(self, space_id: str, **kwargs: Any) -> str:  # type: ignore[override]
+        self.parents.append(kwargs["parent"])
         if self.commits_intruded:
             self.commits_intruded -= 1
             self.theirs(space_id, f"theirs-{self.commits_intruded}.txt")
-        return super().commit(
-            space_id, parent=parent, message=message, additions=additions, deletions=deletions
-        )
+        return super().commit(space_id, **kwargs)
 
 
 def test_the_first_commit_is_built_on_the_initial_commit_and_deletes_the_template(
@@ -173,9 +162,9 @@ class LockOrderHub(FakeHub):
         self.events.append("write")
         super().set_variable(space_id, key, value)
 
-    def commit(self, space_id: str, **kwargs: object) -> str:  # type: ignore[override]
+    def commit(self, space_id: str, **kwargs: Any) -> str:  # type: ignore[override]
         self.events.append("write")
-        return super().commit(space_id, **kwargs)  # type: ignore[arg-type]
+        return super().commit(space_id, **kwargs)
 
 
 def _existing(hub: FakeHub) -> None:

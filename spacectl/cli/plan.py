@@ -241,7 +241,8 @@ def apply(
     """Make the Hub match the manifest (or apply a saved plan). Exit 0 = applied (and, with
     --wait, running), 1 = error or a Space failed. With --format json, stdout is one JSON
     document: {format_version, plan, spaces: [{id, outcome, operations_done, committed, error,
-    hint}], summary, wait: [...] or null, ok}; the plan text goes to stderr."""
+    hint, notes}], summary, wait: [...] or null, ok}; the plan text goes to stderr. Each existing
+    Space changed is locked meanwhile (a `spacectl-lock` branch; see `spacectl unlock`)."""
     from spacectl.apply import ApplyInterrupted, apply_plan, check_plan_current
     from spacectl.cli.progress import ApplyProgress
     from spacectl.manifest_loader import load_manifest

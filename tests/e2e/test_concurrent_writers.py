@@ -192,11 +192,16 @@ def _branches(api: HfApi, space: str) -> list[str]:
     return [b.name for b in api.list_repo_refs(space, repo_type="space").branches]
 
 
+def _applied(ws: Workspace, spaces: int) -> HfApi:
+    """Version 1 of `spaces` Spaces applied; the client to look at them."""
+    _version(ws.root, 1, spaces=spaces)
+    assert ws.run("apply", "--yes", env=KEY).code == 0
+    return HfApi(endpoint=ws.sandbox.endpoint, token=BOT_TOKEN)
+
+
 def test_a_held_lock_refuses_until_unlock_and_nothing_else_sees_it(workspace: Workspace) -> None:
     ws = workspace
-    _version(ws.root, 1, spaces=2)
-    assert ws.run("apply", "--yes", env=KEY).code == 0
-    api = HfApi(endpoint=ws.sandbox.endpoint, token=BOT_TOKEN)
+    api = _applied(ws, 2)
     held = f"{ORG}/race-0"
     assert _branches(api, held) == ["main"]  # the apply released its locks
     api.create_branch(held, branch="spacectl-lock", repo_type="space")  # a killed apply's
@@ -230,9 +235,7 @@ def test_a_held_lock_refuses_until_unlock_and_nothing_else_sees_it(workspace: Wo
 
 def test_lock_timeout_waits_for_the_lock_and_no_lock_ignores_it(workspace: Workspace) -> None:
     ws = workspace
-    _version(ws.root, 1, spaces=1)
-    assert ws.run("apply", "--yes", env=KEY).code == 0
-    api = HfApi(endpoint=ws.sandbox.endpoint, token=BOT_TOKEN)
+    api = _applied(ws, 1)
     space = f"{ORG}/race-0"
     api.create_branch(space, branch="spacectl-lock", repo_type="space")
     _version(ws.root, 2, spaces=1)
