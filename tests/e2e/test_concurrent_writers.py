@@ -228,6 +228,10 @@ def test_a_held_lock_refuses_until_unlock_and_nothing_else_sees_it(workspace: Wo
     assert json.loads(unlocked.out)["spaces"] == [{"id": held, "unlocked": True}]
     again = ws.run("unlock", held)
     assert again.code == 0 and again.out == f"{held}: was not locked\n", again.both
+    unknown = ws.run("unlock", "no-such-space")
+    assert unknown.code == 1 and unknown.err.startswith(
+        "Error: unlock: no-such-space is not OWNER/NAME nor a Space of the manifest"
+    ), unknown.both
     assert ws.run("apply", "--yes", env=KEY).code == 0
     assert ws.run("plan", "--detailed-exitcode", env=KEY).code == 0
     assert _branches(api, held) == ["main"]
