@@ -337,7 +337,9 @@ def _first_commit(
                 deletions, kept = _untouched_template(
                     op, hub.list_files(sid, initial), hub.list_files(sid, head)
                 )
-                note = f"kept {len(kept)} file(s) another writer added: {', '.join(kept)}"
+                note = (
+                    f"kept {len(kept)} file(s) another writer added or changed: {', '.join(kept)}"
+                )
                 if kept and note not in result.notes:
                     result.notes.append(note)
                     ctx.report(sid, note)

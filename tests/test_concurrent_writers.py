@@ -107,7 +107,9 @@ def test_a_commit_after_the_create_is_kept_and_only_the_untouched_template_delet
     assert "theirs.txt" in files
     assert ("style.css" in files) is changed_style
     kept = "style.css, theirs.txt" if changed_style else "theirs.txt"
-    assert space.notes == [f"kept {2 if changed_style else 1} file(s) another writer added: {kept}"]
+    assert space.notes == [
+        f"kept {2 if changed_style else 1} file(s) another writer added or changed: {kept}"
+    ]
     assert hub.parents == [hub.spaces[SID].history[1][0]]  # on the moved head it read
     # The next plan shows what was kept, for review.
     again = _plan(hub, tmp_path)
@@ -123,7 +125,7 @@ def test_a_head_that_moves_as_the_first_commit_is_sent_is_read_again(tmp_path: P
     # First on the initial commit (refused: 412), then on the head the other writer made.
     assert hub.parents == [history[0][0], history[1][0]]
     assert "theirs-0.txt" in hub.spaces[SID].files and "style.css" not in hub.spaces[SID].files
-    assert space.notes == ["kept 1 file(s) another writer added: theirs-0.txt"]
+    assert space.notes == ["kept 1 file(s) another writer added or changed: theirs-0.txt"]
 
 
 def test_a_head_that_moves_twice_refuses_the_first_commit(tmp_path: Path) -> None:

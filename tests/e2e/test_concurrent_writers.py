@@ -89,7 +89,7 @@ def test_an_out_of_band_commit_after_the_head_read_is_re_read_and_kept(
     assert "reading its head again" in err
     result = json.loads(out)["spaces"][0]
     assert result["outcome"] == "applied"
-    assert result["notes"] == ["kept 1 file(s) another writer added: theirs.txt"]
+    assert result["notes"] == ["kept 1 file(s) another writer added or changed: theirs.txt"]
     files = set(api.list_repo_files(space, repo_type="space"))
     # Only the template's files unchanged since the Hub's initial commit are deleted.
     assert "theirs.txt" in files and "style.css" not in files, files
