@@ -327,12 +327,17 @@ def _first_commit(
     path and blob id are unchanged are deleted, and the files kept are reported. A 412 (the head
     moved again) reads the history once more and plans the commit again; a second refuses."""
     sid, hub = change.space_id, ctx.hub
+    # A duplicate's history is its template's: no commit of it is the Hub's bare template, so
+    # nothing is deleted beyond the plan (the next plan shows the template's files for review).
+    duplicated = any(isinstance(o, CreateSpace) and o.template for o in change.operations)
     for attempt in range(2):
         history = hub.commit_ids(sid)
         if not history:
             raise HubError(f"{sid}: the Space has no commit to build on")
         head, initial = history[0], history[-1]
         try:
+            if duplicated:
+                return _commit_on(op, sid, hub, inputs, head, op.deletions)
             if head != initial:
                 deletions, kept = _untouched_template(
                     op, hub.list_files(sid, initial), hub.list_files(sid, head)

@@ -273,3 +273,22 @@ def test_a_space_another_writer_created_first_is_refused_with_nothing_written(
     space = _apply(hub, plan, tmp_path)
     assert space.outcome is Outcome.REFUSED and space.operations_done == []
     assert "already exists" in (space.error or "") and hub.writes(SID) == ["create_space"]
+
+
+def test_a_duplicated_spaces_first_commit_deletes_nothing_beyond_the_plan(tmp_path: Path) -> None:
+    hub = RaceHub()
+    hub.add_space("acme/tpl", "static")
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<p>ours</p>\n")
+    text = (
+        "version: 1\nowner: acme\nspaces:\n"
+        "  site: {sdk: static, source: ./site, template: acme/tpl}\n"
+    )
+    manifest = parse_manifest(text, "spaces.yaml", base_dir=tmp_path)
+    inputs = plan_inputs(manifest, environ={}, targets=None)
+    needs = {s.id: read_needs(s, inputs.files.get(s.id)) for s in targeted(manifest, None)}
+    plan = compute_plan(manifest, hub.read_live(needs), inputs)
+    space = _apply(hub, plan, tmp_path)
+    assert space.outcome is Outcome.APPLIED, space.error
+    assert "style.css" in hub.spaces[SID].files  # the template's: shown by the next plan
+    assert hub.parents == [hub.spaces[SID].history[0][0]] and space.notes == []

@@ -209,6 +209,8 @@ def test_a_held_lock_refuses_until_unlock_and_nothing_else_sees_it(workspace: Wo
     plan = ws.run("plan", "--detailed-exitcode", "--format", "json", env=KEY)
     assert plan.code == 0 and "spacectl-lock" not in plan.both, plan.both
     assert ws.run("status").code == 0
+    imported = ws.run("import", ORG, "--space", "race-0")
+    assert imported.code == 0 and "spacectl-lock" not in imported.both, imported.both
     _version(ws.root, 2, spaces=2)
     ws.sandbox.clear_requests()
     refused = ws.run("apply", "--yes", env=KEY)
