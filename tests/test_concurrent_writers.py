@@ -292,3 +292,12 @@ def test_a_duplicated_spaces_first_commit_deletes_nothing_beyond_the_plan(tmp_pa
     assert space.outcome is Outcome.APPLIED, space.error
     assert "style.css" in hub.spaces[SID].files  # the template's: shown by the next plan
     assert hub.parents == [hub.spaces[SID].history[0][0]] and space.notes == []
+
+
+def test_the_kept_files_note_is_printed_escaped() -> None:
+    from spacectl.render import render_apply_result
+    from spacectl.results import ApplyResult
+
+    space = SpaceResult(SID, Outcome.APPLIED, ["commit"], notes=["kept 1 file(s): evil\x1b[2J.txt"])
+    text = render_apply_result(ApplyResult((space,)))
+    assert "\x1b" not in text and "      note: kept 1 file(s): evil" in text
