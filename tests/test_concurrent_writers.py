@@ -37,6 +37,10 @@ def _plan(hub: FakeHub, base: Path, page: str = "<p>ours</p>\n", variable: str =
         "version: 1\nowner: acme\nspaces:\n"
         f"  site: {{sdk: static, source: ./site, variables: {{V: '{variable}'}}}}\n"
     )
+    return _plan_of(hub, text, base)
+
+
+def _plan_of(hub: FakeHub, text: str, base: Path) -> Plan:
     manifest = parse_manifest(text, "spaces.yaml", base_dir=base)
     inputs = plan_inputs(manifest, environ={}, targets=None)
     needs = {s.id: read_needs(s, inputs.files.get(s.id)) for s in targeted(manifest, None)}
@@ -251,10 +255,7 @@ def test_a_deleted_space_releases_nothing_that_fails(tmp_path: Path) -> None:
     hub = FakeHub()
     _existing(hub)
     text = "version: 1\nowner: acme\nspaces:\n  site: {sdk: static, state: absent}\n"
-    manifest = parse_manifest(text, "spaces.yaml", base_dir=tmp_path)
-    inputs = plan_inputs(manifest, environ={}, targets=None)
-    needs = {s.id: read_needs(s, inputs.files.get(s.id)) for s in targeted(manifest, None)}
-    plan = compute_plan(manifest, hub.read_live(needs), inputs)
+    plan = _plan_of(hub, text, tmp_path)
     space = _apply(hub, plan, tmp_path)
     assert space.outcome is Outcome.APPLIED, space.error
     assert SID not in hub.spaces
@@ -284,10 +285,7 @@ def test_a_duplicated_spaces_first_commit_deletes_nothing_beyond_the_plan(tmp_pa
         "version: 1\nowner: acme\nspaces:\n"
         "  site: {sdk: static, source: ./site, template: acme/tpl}\n"
     )
-    manifest = parse_manifest(text, "spaces.yaml", base_dir=tmp_path)
-    inputs = plan_inputs(manifest, environ={}, targets=None)
-    needs = {s.id: read_needs(s, inputs.files.get(s.id)) for s in targeted(manifest, None)}
-    plan = compute_plan(manifest, hub.read_live(needs), inputs)
+    plan = _plan_of(hub, text, tmp_path)
     space = _apply(hub, plan, tmp_path)
     assert space.outcome is Outcome.APPLIED, space.error
     assert "style.css" in hub.spaces[SID].files  # the template's: shown by the next plan
