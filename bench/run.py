@@ -321,12 +321,15 @@ class Bench:
             )
         # Listing pages are serial (each page's cursor comes with the page before), as creates are.
         p = pages(n)
-        # From empty the listing is one page, of nothing.
-        self.floor(self.row("apply from empty", n, "spacectl"), 1 + 3 * n, serial=1 + n)
+        # From empty the listing is one page, of nothing. Per created Space: the create, the
+        # Hub's check of its README (preflight.py), its head read (the commit listing) and its
+        # commit (2 calls: preupload, commit).
+        self.floor(self.row("apply from empty", n, "spacectl"), 1 + 5 * n, serial=1 + n)
         self.floor(self.row("no-op apply (cold tree cache)", n, "spacectl"), p + 3 * n, serial=p)
         self.plan_floors(n)
+        # +2: the changed Space's lock, taken and released (locking.py).
         self.floor(
-            self.row("one changed file in one Space", n, "spacectl"), p + 2 * n + 2, serial=p
+            self.row("one changed file in one Space", n, "spacectl"), p + 2 * n + 4, serial=p
         )
 
     def plan_floors(self, n: int) -> None:
@@ -371,7 +374,7 @@ class Bench:
                     ),
                 },
             )
-        self.floor(self.row(scenario, 1, "spacectl"), 1 + 3 + 2, serial=1)
+        self.floor(self.row(scenario, 1, "spacectl"), 1 + 3 + 2 + 2, serial=1)  # +2: the lock
 
     def wait(self, sides: dict[str, Side], build: float) -> None:
         """apply --wait of `wait_spaces` new Docker Spaces whose builds take `build` s."""
@@ -399,7 +402,8 @@ class Bench:
                     ),
                 },
             )
-        self.floor(self.row(scenario, n, "spacectl"), 1 + 3 * n, serial=1 + n, extra=build)
+        # Per Space: the create, its README check, its head read and its commit (2 calls).
+        self.floor(self.row(scenario, n, "spacectl"), 1 + 5 * n, serial=1 + n, extra=build)
 
 
 def _median(values: list[float]) -> float:
@@ -423,7 +427,9 @@ def render(bench: Bench, options: Options, command: str, machine: str) -> str:
         " are noisy and pessimistic; calls and bytes are exact.",
         "",
         "Floor: the calls the Hub API needs (listing pages of 50, then per Space what the"
-        " scenario must read or write) and seconds = start-up + serial calls x latency + other"
+        " scenario must read or write: a created Space's README is checked by the Hub and its head"
+        " read once for its first commit; a changed existing Space is locked and unlocked, +2"
+        " writes) and seconds = start-up + serial calls x latency + other"
         " calls x latency / parallelism (+ the build time when waiting). Serial: creates (the Hub"
         " runs one per user at a time) and listing pages (each page's cursor comes with the page"
         " before). The model has no CPU term: the last two columns are the CPU the measured"

@@ -3,14 +3,20 @@
 Contract:
 - The plan is the only input: apply never computes a diff of its own. A Space the plan creates
   is not read back: the create call carries every setting the plan has for it (a 2xx answer is
-  the Hub's word that it took them; anything the Hub did not honour shows in the next plan), and
-  its first commit goes on top of the Space's fresh head without a head read. That commit removes
-  the files the Hub's Space template added that the source folder does not have
-  (`Commit.mirror_new_space`); the template's paths are listed once per SDK and apply
-  (`_Templates`), and a deletion the Hub refuses as missing relists that Space's own tree.
-- Before writing to a Space, a stale check (for saved plans) re-reads it and compares it with the
-  plan's fingerprint; if anything changed, nothing is written to that Space. For a saved plan,
-  `check_plan_current` does the same for every Space at once before anything is shown or written.
+  the Hub's word that it took them; anything the Hub did not honour shows in the next plan).
+- A new Space's first commit (`Commit.mirror_new_space`) is built on the head it read (one
+  commit listing): on the Hub's initial commit, every file there is the Hub's template, and the
+  commit deletes the template's files the source folder lacks (listed once per SDK and apply at
+  an initial commit, `_Templates`; a deletion the Hub refuses as missing relists that Space's
+  own tree). When another writer committed in between, it deletes only template files whose
+  path and blob id are unchanged since the initial commit and reports the files it kept. A
+  head that moves again (412) is read again once; a second 412 refuses the commit.
+- Each existing Space with operations is locked first (locking.py: a `spacectl-lock` branch;
+  another apply holding it refuses the Space), then re-read and compared with the plan's
+  fingerprint (the stale check): if anything changed (a finished apply of another version),
+  nothing is written to that Space. The lock is released however the Space ends, except when the
+  process is killed (`spacectl unlock`). For a saved plan, `check_plan_current` compares every
+  Space at once before anything is shown or written.
 - Secret values are read from the environment at this point, never earlier and never stored; when
   the plan carries a keyed digest, the value must still match it.
 - One Space's failure does not stop the others. The result lists, per Space, what was applied and
@@ -38,8 +44,8 @@ from spacectl.errors import (
     StalePlanError,
 )
 from spacectl.files import checked_content
+from spacectl.locking import LOCK_BRANCH, LockHeld, acquire, release
 from spacectl.operations import (
-    HUB_TEMPLATE_FILES,
     PROTECTED_FILES,
     Commit,
     CreateSpace,
@@ -62,7 +68,7 @@ from spacectl.plan import Plan, SpaceChange, stale_reasons
 from spacectl.port import HubPort, SecretToWrite, Upload
 from spacectl.results import ApplyResult, Outcome, SpaceResult
 from spacectl.secrets import SECRET_KEY_ENV, format_description, secret_digest
-from spacectl.state import ReadNeeds
+from spacectl.state import LiveFile, ReadNeeds
 
 Reporter = Callable[[str, str], None]
 # Bytes of file content held in memory at once across the Spaces being applied; files beyond it
@@ -95,29 +101,24 @@ def _quiet(space_id: str, message: str) -> None:
 
 
 class _Templates:
-    """The paths of the Hub's fresh-Space template per SDK, learnt from the first Space of that
-    SDK this apply creates (one tree listing per SDK, not per Space): the Hub makes the template
-    from the SDK alone. Thread-safe; one listing per SDK even when Spaces race for it."""
+    """The paths of the Hub's fresh-Space template per SDK, learnt from the initial commit of the
+    first Space of that SDK this apply creates (one tree listing per SDK, not per Space): the Hub
+    makes the template from the SDK alone, and its initial commit holds nothing else.
+    Thread-safe; one listing per SDK even when Spaces race for it."""
 
     def __init__(self) -> None:
         self._paths: dict[str, frozenset[str]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def paths(self, sdk: str, space_id: str, hub: HubPort) -> frozenset[str]:
+    def paths(self, sdk: str, space_id: str, initial: str, hub: HubPort) -> frozenset[str]:
+        """`initial`: the id of `space_id`'s initial commit (the Hub's, before any other)."""
         with self._guard:
             lock = self._locks.setdefault(sdk, threading.Lock())
         with lock:
             if sdk not in self._paths:
-                self._paths[sdk] = _template_names(hub.list_files(space_id, "main"))
+                self._paths[sdk] = frozenset(hub.list_files(space_id, initial))
             return self._paths[sdk]
-
-
-def _template_names(paths: Iterable[str]) -> frozenset[str]:
-    """Of a new Space's files, those the Hub's templates make (`HUB_TEMPLATE_FILES`): any other
-    file was committed by someone else between the create and the listing, and is never taken
-    for the template (so never deleted by the first commit)."""
-    return frozenset(path for path in paths if path in HUB_TEMPLATE_FILES)
 
 
 @dataclass
@@ -129,6 +130,8 @@ class _Context:
     base_dir: Path
     spill_dir: Path
     memory: _MemoryBudget
+    lock: bool = True
+    lock_timeout: float = 0.0
     templates: _Templates = field(default_factory=_Templates)
     # Set on Ctrl-C: each Space stops before its next operation.
     stop: threading.Event = field(default_factory=threading.Event)
@@ -261,7 +264,11 @@ def _execute(
     hub = ctx.hub
     match op:
         case CreateSpace():
-            hub.create_space(sid, op, [inputs.secrets[secret.key] for secret in op.secrets])
+            try:
+                hub.create_space(sid, op, [inputs.secrets[secret.key] for secret in op.secrets])
+            except ConflictError as exc:
+                # Another writer created it since the plan: refused, nothing written to it.
+                raise StalePlanError(exc.message, hint=exc.hint) from None
         case SetVisibility():
             hub.set_visibility(sid, op.visibility)
         case SetVariable():
@@ -281,7 +288,7 @@ def _execute(
         case SetDevMode():
             hub.set_dev_mode(sid, op.enabled)
         case Commit():
-            result.committed = _commit(op, change, ctx, inputs)
+            result.committed = _commit(op, change, ctx, inputs, result)
         case RestartSpace():
             hub.restart_space(sid, factory=op.factory)
         case DeleteSpace():
@@ -290,25 +297,95 @@ def _execute(
             assert_never(op)
 
 
-def _commit(op: Commit, change: SpaceChange, ctx: _Context, inputs: _Inputs) -> str:
-    """The planned commit. On a Space this apply created (`mirror_new_space`) it goes on top of
-    the fresh head (no parent: reading it back would cost calls per created Space) and also
-    deletes the template's files the source lacks, by name (`HUB_TEMPLATE_FILES`) and nothing
-    else: a file another writer committed since the create is kept, and the next plan shows it
-    for review. Should the Hub refuse a deletion as missing (this Space's template differs from
-    the one learnt), its own tree is listed and the commit made once more."""
+def _commit(
+    op: Commit, change: SpaceChange, ctx: _Context, inputs: _Inputs, result: SpaceResult
+) -> str:
+    """The planned commit, on top of the head the plan read (a Space this apply created:
+    `_first_commit`). A moved head (412) refuses it: another writer committed meanwhile."""
     sid, hub = change.space_id, ctx.hub
-    if not op.mirror_new_space:
-        parent = op.parent or hub.head(sid)
-        if parent is None:
-            raise HubError(f"{sid}: the Space has no commit to build on")
-        return _commit_on(op, sid, hub, inputs, parent, op.deletions)
-    template = ctx.templates.paths(change.sdk or "", sid, hub)
+    if op.mirror_new_space:
+        return _first_commit(op, change, ctx, inputs, result)
+    parent = op.parent or hub.head(sid)
+    if parent is None:
+        raise HubError(f"{sid}: the Space has no commit to build on")
     try:
-        return _commit_on(op, sid, hub, inputs, None, _mirror(op, template))
-    except NotFoundError:
-        own = _template_names(hub.list_files(sid, "main"))
-        return _commit_on(op, sid, hub, inputs, None, _mirror(op, own))
+        return _commit_on(op, sid, hub, inputs, parent, op.deletions)
+    except ConflictError:
+        raise StalePlanError(
+            f"{sid}: another writer committed to it after the plan read it (its head moved); "
+            "this commit was refused, settings listed as done were written",
+            hint="run `spacectl plan` to see where it stands, then apply again",
+        ) from None
+
+
+def _first_commit(
+    op: Commit, change: SpaceChange, ctx: _Context, inputs: _Inputs, result: SpaceResult
+) -> str:
+    """The first commit of a Space this apply created, on the head read from its history (one
+    listing). At the Hub's initial commit every file is the template's: those the source lacks
+    are deleted. Past it (another writer committed since the create), only template files whose
+    path and blob id are unchanged are deleted, and the files kept are reported. A 412 (the head
+    moved again) reads the history once more and plans the commit again; a second refuses."""
+    sid, hub = change.space_id, ctx.hub
+    # A duplicate's history is its template's: no commit of it is the Hub's bare template, so
+    # nothing is deleted beyond the plan (the next plan shows the template's files for review).
+    duplicated = any(isinstance(o, CreateSpace) and o.template for o in change.operations)
+    for attempt in range(2):
+        history = hub.commit_ids(sid)
+        if not history:
+            raise HubError(f"{sid}: the Space has no commit to build on")
+        head, initial = history[0], history[-1]
+        try:
+            if duplicated:
+                return _commit_on(op, sid, hub, inputs, head, op.deletions)
+            if head != initial:
+                deletions, kept = _untouched_template(
+                    op, hub.list_files(sid, initial), hub.list_files(sid, head)
+                )
+                note = (
+                    f"kept {len(kept)} file(s) another writer added or changed: {', '.join(kept)}"
+                )
+                if kept and note not in result.notes:
+                    result.notes.append(note)
+                    ctx.report(sid, note)
+                return _commit_on(op, sid, hub, inputs, head, deletions)
+            template = ctx.templates.paths(change.sdk or "", sid, initial, hub)
+            try:
+                return _commit_on(op, sid, hub, inputs, head, _mirror(op, template))
+            except NotFoundError:
+                # This Space's template differs from the one learnt: its own initial tree.
+                own = hub.list_files(sid, initial)
+                return _commit_on(op, sid, hub, inputs, head, _mirror(op, own))
+        except ConflictError:
+            if attempt:
+                raise StalePlanError(
+                    f"{sid}: another writer kept committing to it while its first commit was "
+                    "made (its head moved twice); the first commit was refused, the Space and "
+                    "settings listed as done were written",
+                    hint="run `spacectl plan` to review its files, then `spacectl apply`",
+                ) from None
+            ctx.report(sid, "another writer committed to it meanwhile; reading its head again")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _untouched_template(
+    op: Commit, initial: dict[str, LiveFile], head: dict[str, LiveFile]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The first commit's deletions when the head moved past the initial commit: the template
+    files (the initial commit's) whose path and blob id the head still has; and, sorted, the
+    files at the head the commit keeps that are not the template's (another writer's)."""
+    untouched = [
+        path
+        for path, file in initial.items()
+        if path in head and head[path].blob_id == file.blob_id
+    ]
+    added = {add.path for add in op.additions}
+    theirs = [
+        path
+        for path, file in head.items()
+        if path not in added and (path not in initial or initial[path].blob_id != file.blob_id)
+    ]
+    return _mirror(op, untouched), tuple(sorted(theirs))
 
 
 def _mirror(op: Commit, template: Iterable[str]) -> tuple[str, ...]:
@@ -323,25 +400,16 @@ def _commit_on(
     sid: str,
     hub: HubPort,
     inputs: _Inputs,
-    parent: str | None,
+    parent: str,
     deletions: Iterable[str],
 ) -> str:
-    try:
-        return hub.commit(
-            sid,
-            parent=parent,
-            message=op.message,
-            additions=[inputs.uploads[add.path] for add in op.additions],
-            deletions=list(deletions),
-        )
-    except ConflictError:
-        if parent is None:
-            raise
-        raise StalePlanError(
-            f"{sid}: another writer committed to it after the plan read it (its head moved); "
-            "this commit was refused, settings listed as done were written",
-            hint="run `spacectl plan` to see where it stands, then apply again",
-        ) from None
+    return hub.commit(
+        sid,
+        parent=parent,
+        message=op.message,
+        additions=[inputs.uploads[add.path] for add in op.additions],
+        deletions=list(deletions),
+    )
 
 
 def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
@@ -350,8 +418,13 @@ def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
     if not change.operations:
         return result
     inputs = _Inputs()
+    # A Space the plan creates needs no lock and no re-read: its create fails if it exists.
+    locked = False
     try:
-        # A Space the plan creates needs no re-read: its create fails if it exists by now.
+        if ctx.lock and change.fingerprint.exists:
+            # Before the re-read: a finished apply of another version then shows as stale.
+            acquire(ctx.hub, sid, timeout=ctx.lock_timeout, stop=ctx.stop)
+            locked = True
         if ctx.check_stale and change.fingerprint.exists:
             reasons = stale_reasons(change.fingerprint, ctx.hub.read_space(sid, _needs_for(change)))
             if reasons:
@@ -371,7 +444,7 @@ def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
             _execute(op, change, ctx, inputs, result)
             result.operations_done.append(op.describe())
         result.outcome = Outcome.APPLIED
-    except StalePlanError as exc:
+    except (StalePlanError, LockHeld) as exc:
         result.outcome = Outcome.REFUSED if not result.operations_done else Outcome.FAILED
         result.error, result.hint = exc.message, exc.hint
         ctx.report(sid, f"refused: {exc.message}")
@@ -381,7 +454,22 @@ def _apply_space(change: SpaceChange, ctx: _Context) -> SpaceResult:
         ctx.report(sid, f"failed: {exc.message}")
     finally:
         inputs.release(ctx)
+        if locked:
+            _unlock(sid, ctx, result)
     return result
+
+
+def _unlock(sid: str, ctx: _Context, result: SpaceResult) -> None:
+    """Release the Space's lock; a release that fails makes the Space FAILED, with the fix."""
+    try:
+        release(ctx.hub, sid)
+    except SpacectlError as exc:
+        note = f"its lock (branch {LOCK_BRANCH}) was not released: {exc.message}"
+        result.error = f"{result.error}; {note}" if result.error else f"{sid}: {note}"
+        if result.outcome in (Outcome.APPLIED, Outcome.UNCHANGED):
+            result.outcome = Outcome.FAILED
+        result.hint = f"run `spacectl unlock {sid}`, then `spacectl apply` again if needed"
+        ctx.report(sid, f"failed: {note}")
 
 
 def apply_plan(
@@ -394,8 +482,12 @@ def apply_plan(
     report: Reporter = _quiet,
     base_dir: Path,
     on_done: Callable[[SpaceChange, SpaceResult], None] | None = None,
+    lock: bool = True,
+    lock_timeout: float = 0.0,
 ) -> ApplyResult:
     """Execute the plan; Spaces run in parallel, deletions after every other Space.
+    `lock`: take each existing Space's lock (locking.py) before writing to it, waiting up to
+    `lock_timeout` seconds for one another apply holds (False: the caller serialises applies).
     `base_dir` is the manifest's folder, which the plan's file paths are relative to. Copies of
     large files being uploaded live in a temporary folder removed before this returns.
     `on_done(change, result)` is called as each Space is finished (`apply --wait` starts
@@ -412,7 +504,9 @@ def apply_plan(
     results: list[SpaceResult] = []
     with tempfile.TemporaryDirectory(prefix="spacectl-upload-") as spill:
         memory = _MemoryBudget(MEMORY_BUDGET)
-        ctx = _Context(hub, environ, report, check_stale, base_dir, Path(spill), memory)
+        ctx = _Context(
+            hub, environ, report, check_stale, base_dir, Path(spill), memory, lock, lock_timeout
+        )
         for batch in (first, last):
             results.extend(_run_batch(batch, one, ctx, parallelism, results))
     order = {c.space_id: i for i, c in enumerate(plan.changes)}

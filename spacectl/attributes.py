@@ -14,7 +14,7 @@ Each `Attribute` says, once, for one attribute:
   without one are applied by their own operations right after the create);
 - `fingerprint`: the live value the stale check compares (None: not compared).
 
-`plan.compute_plan`, `plan.create_fixes`, the fingerprint and stale check, and `adopt` iterate
+`plan.compute_plan`, `create_operation`, the fingerprint and stale check, and `adopt` iterate
 this table; nothing else restates an attribute. Pure: no network, no filesystem.
 """
 
@@ -52,7 +52,7 @@ from spacectl.operations import (
 )
 from spacectl.secrets import SECRET_KEY_ENV, rewrite_reason
 from spacectl.state import LiveSpace
-from spacectl.volumes import mount_of, volumes_by_mount
+from spacectl.volumes import volumes_by_mount
 
 
 class _Unmanaged:
@@ -68,15 +68,11 @@ STAGE_VISIBILITY, STAGE_ENV, STAGE_VOLUMES, STAGE_HARDWARE, STAGE_FILES = 1, 2, 
 
 @dataclass
 class SpaceContext:
-    """One Space while it is planned: the inputs, and what earlier entries of the table found.
-
-    `readback` is True in `create_fixes`: the Space was created a moment ago with the desired
-    values, and only what the create call ignored counts as a change."""
+    """One Space while it is planned: the inputs, and what earlier entries of the table found."""
 
     spec: SpaceSpec | None
     live: LiveSpace | None
     inputs: PlanInputs | None = None
-    readback: bool = False
     warnings: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     desired: dict[str, JSON] = field(default_factory=dict)
@@ -214,7 +210,6 @@ class Attribute:
     operations: Operations = _no_operations
     stage: int = 0
     create: Callable[[JSON], tuple[str, JSON]] | None = None
-    from_create: Callable[[CreateSpace], JSON] | None = None
     fingerprint: Callable[[LiveSpace | None], JSON] | None = None
 
 
@@ -259,10 +254,8 @@ def _desired_sleep_time(ctx: SpaceContext) -> JSON:
 def _hardware_operations(
     fields: tuple[FieldChange, ...], want: JSON, ctx: SpaceContext
 ) -> list[Operation]:
-    # One request carries a changed sleep time too: one call, one restart. After a create, the
-    # hardware request resends the sleep time the create asked for (a new flavour may reset it).
-    resend = ctx.changed("sleep_time") or ctx.readback
-    sleep = ctx.desired.get("sleep_time") if resend else None
+    # One request carries a changed sleep time too: one call, one restart.
+    sleep = ctx.desired.get("sleep_time") if ctx.changed("sleep_time") else None
     return [SetHardware(want, sleep)]
 
 
@@ -338,15 +331,13 @@ def _secret_diff(attr: Attribute, have: JSON, want: JSON, ctx: SpaceContext) -> 
             continue  # set once; then whoever rotates it owns it
         if is_ignored(path, ctx.ignore_changes):
             # Humans own it: say so when it differs, warn about nothing, write nothing.
-            if key not in have or (not ctx.readback and rewrite_reason(write, have[key])):
+            if key not in have or rewrite_reason(write, have[key]):
                 ctx.ignored.append(path)
             continue
         if key not in have:
             reason = f"missing on the Hub; {why}: apply needs it" if why else "missing on the Hub"
             changes.append(FieldChange(path, Action.CREATE, sensitive=True, reason=reason))
             needed += [f"{key} ({why})"] if why else []
-            continue
-        if ctx.readback:
             continue
         reason = rewrite_reason(write, have[key])
         if reason and why:
@@ -510,7 +501,6 @@ def _setting(
         operations=operations,
         stage=stage,
         create=(lambda want: (name, want)) if create else None,
-        from_create=(lambda op: _given(getattr(op, name))) if create else None,
         fingerprint=fingerprint or (lambda space: live(space) if space else None),
     )
 
@@ -562,8 +552,6 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         operations=_volume_operations,
         stage=STAGE_VOLUMES,
         create=lambda want: ("volumes", tuple(want.values()) or None),
-        # The create call's volumes are normalised already (the plan made them).
-        from_create=lambda op: {mount_of(v): dict(v) for v in op.volumes or ()} or UNMANAGED,
         fingerprint=lambda space: list(volumes_by_mount(space.volumes if space else ()).values()),
     ),
     Attribute(
@@ -577,7 +565,6 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         operations=_variable_operations,
         stage=STAGE_ENV,
         create=lambda want: ("variables", dict(want)),
-        from_create=lambda op: dict(op.variables) or UNMANAGED,
         fingerprint=lambda space: (
             _live_variables(space) if space and space.variables is not None else None
         ),
@@ -591,7 +578,6 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         operations=_secret_operations,
         stage=STAGE_ENV,
         create=lambda want: ("secrets", tuple(want.values())),
-        from_create=lambda op: {s.key: s for s in op.secrets} or UNMANAGED,
         fingerprint=_secret_stamps,
     ),
     Attribute(
@@ -683,12 +669,3 @@ def create_operation(sdk: str, diff: SpaceDiff) -> CreateSpace:
         if attr.create is not None and attr.name in diff.desired
     )
     return CreateSpace(sdk=sdk, **args)
-
-
-def create_fixes(op: CreateSpace, live: LiveSpace) -> tuple[Operation, ...]:
-    """The operations that set what a create call asked for but the new Space (read back) does
-    not have: the table's own diff and operations, so apply runs no diff of its own."""
-    ctx = SpaceContext(None, live, readback=True)
-    return _diff(
-        ctx, lambda attr: attr.from_create(op) if attr.from_create is not None else UNMANAGED
-    ).operations

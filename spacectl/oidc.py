@@ -249,6 +249,9 @@ class KeylessHub:
     def head(self, space_id: str) -> str | None:
         return self._per_space(space_id, lambda hub: hub.head(space_id))
 
+    def commit_ids(self, space_id: str) -> list[str]:
+        return self._per_space(space_id, lambda hub: hub.commit_ids(space_id))
+
     def list_files(self, space_id: str, revision: str) -> dict[str, LiveFile]:
         return self._per_space(space_id, lambda hub: hub.list_files(space_id, revision))
 
@@ -289,6 +292,13 @@ class KeylessHub:
         if not self._has_token:
             raise needs_token("delete")
         self._base.delete_space(space_id)
+
+    def create_branch(self, space_id: str, branch: str) -> None:
+        # apply's lock: taken with the Space's own token, like every write to it.
+        self._per_space(space_id, lambda hub: hub.create_branch(space_id, branch))
+
+    def delete_branch(self, space_id: str, branch: str) -> bool:
+        return self._per_space(space_id, lambda hub: hub.delete_branch(space_id, branch))
 
     def set_visibility(self, space_id: str, visibility: str) -> None:
         self._per_space(space_id, lambda hub: hub.set_visibility(space_id, visibility))

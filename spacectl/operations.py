@@ -13,10 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 PROTECTED_FILES = frozenset({".gitattributes", "README.md"})
-# The files the Hub's Space templates put into a new Space's first commit (a static Space's page
-# and style sheet besides these two): the only files the first commit of a Space spacectl just
-# created may delete. Any other file there was committed by someone else.
-HUB_TEMPLATE_FILES = PROTECTED_FILES | {"index.html", "style.css"}
 JSON: TypeAlias = Any
 
 
@@ -196,7 +192,7 @@ class SetDevMode:
 @dataclass(frozen=True)
 class Commit:
     """One commit carrying every planned file change. `parent` is the head the plan saw
-    (None for a Space created by this plan: apply uses the head right after the create).
+    (None for a Space created by this plan: apply reads the head after the create).
 
     `mirror_new_space`: the Space is created by this plan and its files mirror a source folder,
     so the files the Hub's Space template adds (a static Space's index.html and style.css) are

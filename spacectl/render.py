@@ -188,6 +188,7 @@ def render_apply_result(result: ApplyResult, title: str = "Apply complete") -> s
             lines.append(
                 f"  {printable(space.space_id)}: applied {len(space.operations_done)} change(s)"
             )
+            lines.extend(f"      note: {printable(note)}" for note in space.notes)
         elif space.outcome in (Outcome.FAILED, Outcome.REFUSED):
             done = f" after {len(space.operations_done)} change(s)" if space.operations_done else ""
             error = printable(space.error or "")
@@ -243,6 +244,7 @@ def apply_result_to_dict(result: ApplyResult) -> dict[str, Any]:
                 "committed": space.committed,
                 "error": space.error,
                 "hint": space.hint,
+                "notes": list(space.notes),
             }
             for space in result.spaces
         ],

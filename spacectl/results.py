@@ -21,6 +21,7 @@ class SpaceResult:
     error: str | None = None
     hint: str | None = None
     committed: str | None = None
+    notes: list[str] = field(default_factory=list)  # what the summary says besides (kept files)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,18 @@ class FakeSpace:
     secrets: dict[str, LiveSecret] = field(default_factory=dict)
     files: dict[str, LiveFile] = field(default_factory=dict)
     commits: int = 0
+    # (commit id, files) oldest first; a head set by a test directly joins it when read.
+    history: list[tuple[str, dict[str, LiveFile]]] = field(default_factory=list)
+    branches: set[str] = field(default_factory=set)
+
+    def commit_ids(self) -> list[str]:
+        if not self.history or self.history[-1][0] != self.live.sha:
+            self.history.append((str(self.live.sha), dict(self.files)))
+        return [sha for sha, _ in reversed(self.history)]
+
+    def files_at(self, revision: str) -> dict[str, LiveFile]:
+        self.commit_ids()
+        return next((dict(f) for sha, f in self.history if sha == revision), dict(self.files))
 
 
 class FakeHub:
@@ -75,6 +87,7 @@ class FakeHub:
     def __init__(self) -> None:
         self.spaces: dict[str, FakeSpace] = {}
         self.calls: list[tuple[str, str]] = []
+        self.branch_calls: list[tuple[str, str]] = []
         self.fail: dict[tuple[str, str], Exception] = {}
         self.ignored_on_create: set[str] = set()
         self.lose_commit_answer: set[str] = set()
@@ -177,10 +190,13 @@ class FakeHub:
     def head(self, space_id: str) -> str | None:
         return self.spaces[space_id].live.sha
 
+    def commit_ids(self, space_id: str) -> list[str]:
+        return self.spaces[space_id].commit_ids()
+
     def list_files(self, space_id: str, revision: str) -> dict[str, LiveFile]:
         with self._lock:
             self.listed.append(space_id)
-        return dict(self.spaces[space_id].files)
+        return self.spaces[space_id].files_at(revision)
 
     def read_text(self, space_id: str, path: str, revision: str) -> str | None:
         return None
@@ -237,6 +253,7 @@ class FakeHub:
         )
         template = self.template_of.get(space_id, self.template)
         space.files.update((path, stored_file(path, data)) for path, data in template.items())
+        space.history = [(str(space.live.sha), dict(space.files))]  # the Hub's initial commit
         if "variables" not in dropped:
             space.variables.update(create.variables)
         if "secrets" not in dropped:
@@ -306,6 +323,7 @@ class FakeHub:
             space.files[add.path] = stored_file(add.path, data)
         space.commits += 1
         self._update(space, sha=next(_shas))
+        space.history.append((str(space.live.sha), dict(space.files)))
         # A lost answer: the retry gets 412 and asks whether the head carries the uploads.
         lost = space_id in self.lose_commit_answer
         if lost and not all(add.landed_in(space.files) for add in additions):
@@ -315,6 +333,28 @@ class FakeHub:
     def delete_space(self, space_id: str) -> None:
         self._write(space_id, "delete_space")
         del self.spaces[space_id]
+
+    # The lock's branch calls are logged in `branch_calls`, not `calls`: they change nothing a
+    # plan reads, and `writes()` stays the Space's own writes.
+    def create_branch(self, space_id: str, branch: str) -> None:
+        with self._lock:
+            self.branch_calls.append((space_id, f"create_branch {branch}"))
+            error = self.fail.get((space_id, "create_branch"))
+            if error is not None:
+                raise error
+            space = self.spaces[space_id]
+            if branch in space.branches:
+                raise ConflictError(f"{space_id}: Reference already exists: {branch}", status=409)
+            space.branches.add(branch)
+
+    def delete_branch(self, space_id: str, branch: str) -> bool:
+        with self._lock:
+            self.branch_calls.append((space_id, f"delete_branch {branch}"))
+            space = self.spaces.get(space_id)
+            if space is None or branch not in space.branches:
+                return False
+            space.branches.discard(branch)
+            return True
 
 
 def _volume(data: Mapping[str, Any]) -> LiveVolume:

@@ -3,9 +3,10 @@
 This package is the only one that prints to the terminal or exits, and the only importer of typer
 and rich. Modules: `options` (the shared options and the Hub a command talks to), `boundary`
 (errors -> exit codes), `output` (stderr lines, colour), the commands (`plan`: validate, schema,
-plan, apply; `adopt`: import; `operate`: status, logs, doctor; `sandbox`: sandbox serve) and
-`progress` (apply's live display). A command imports the library modules it needs when it runs,
-so that `--help`, `validate` and `schema` start without loading the Hub client or the sandbox.
+plan, apply; `lock`: unlock; `adopt`: import; `operate`: status, logs, doctor; `sandbox`:
+sandbox serve) and `progress` (apply's live display). A command imports the library modules it
+needs when it runs, so that `--help`, `validate` and `schema` start without loading the Hub client
+or the sandbox.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import typer
 from typer.core import TyperArgument, TyperCommand
 
 from spacectl import __version__
-from spacectl.cli import adopt, operate, plan
+from spacectl.cli import adopt, lock, operate, plan
 from spacectl.cli.boundary import run_app
 from spacectl.cli.options import NoColorOpt, examples
 from spacectl.cli.preview import preview_app
@@ -118,6 +119,13 @@ _command(
         "spacectl apply --yes --format json | jq '.spaces[] | select(.outcome != \"applied\")'",
     )
 )(plan.apply)
+_command(
+    epilog=examples(
+        "spacectl unlock acme/demo   # after a killed apply left its lock",
+        "spacectl unlock demo other -f spaces.yaml",
+        "spacectl unlock acme/demo --format json | jq '.spaces[].unlocked'",
+    )
+)(lock.unlock)
 _command(
     "import",
     epilog=examples(

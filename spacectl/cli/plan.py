@@ -212,6 +212,23 @@ def apply(
         float, typer.Option("--timeout", min=1, metavar="SECONDS", help="Seconds to --wait.")
     ] = 900.0,
     parallelism: ParallelismOpt = 8,
+    no_lock: Annotated[
+        bool,
+        typer.Option(
+            "--no-lock",
+            help="Do not lock each changed Space (only when applies are serialised otherwise, "
+            "e.g. a CI concurrency group).",
+        ),
+    ] = False,
+    lock_timeout: Annotated[
+        float,
+        typer.Option(
+            "--lock-timeout",
+            min=0,
+            metavar="SECONDS",
+            help="Wait up to SECONDS for a Space another apply has locked (default: refuse it).",
+        ),
+    ] = 0.0,
     cache_dir: CacheDirOpt = None,
     target: TargetOpt = None,
     endpoint: EndpointOpt = None,
@@ -224,7 +241,8 @@ def apply(
     """Make the Hub match the manifest (or apply a saved plan). Exit 0 = applied (and, with
     --wait, running), 1 = error or a Space failed. With --format json, stdout is one JSON
     document: {format_version, plan, spaces: [{id, outcome, operations_done, committed, error,
-    hint}], summary, wait: [...] or null, ok}; the plan text goes to stderr."""
+    hint, notes}], summary, wait: [...] or null, ok}; the plan text goes to stderr. Each existing
+    Space changed is locked meanwhile (a `spacectl-lock` branch; see `spacectl unlock`)."""
     from spacectl.apply import ApplyInterrupted, apply_plan, check_plan_current
     from spacectl.cli.progress import ApplyProgress
     from spacectl.manifest_loader import load_manifest
@@ -327,6 +345,8 @@ def apply(
                         check_stale=True,
                         report=progress.report,
                         on_done=waiter.offer if waiter is not None else None,
+                        lock=not no_lock,
+                        lock_timeout=lock_timeout,
                     )
                     waits = _waits(waiter, the_plan) if waiter is not None else []
             except ApplyInterrupted as stopped:

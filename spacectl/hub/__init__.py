@@ -359,6 +359,15 @@ class Hub:
         )
         return info.sha
 
+    def commit_ids(self, space_id: str) -> list[str]:
+        """The commit ids of `main`, newest first: the head, back to the Space's first commit."""
+        commits = self._call(
+            f"{space_id}: list commits",
+            lambda: list(self.api.list_repo_commits(space_id, repo_type="space")),
+            retry=False,  # paginated listings already retry with backoff inside the client
+        )
+        return [commit.commit_id for commit in commits]
+
     def runtime(self, space_id: str) -> Runtime:
         rt = self._call(f"{space_id}: runtime", lambda: self.api.get_space_runtime(space_id))
         return _runtime(rt)
@@ -637,6 +646,39 @@ class Hub:
             return info.oid
 
         return self._call(f"{space_id}: commit", run)
+
+    def create_branch(self, space_id: str, branch: str) -> None:
+        """A branch at `main`'s head. ConflictError when it exists already (the Hub's 409
+        "Reference already exists"), the one create-if-absent the Hub offers a Space-scoped
+        token; a 409 on a retry means our earlier attempt landed, which is success."""
+        attempts = 0
+
+        def run() -> None:
+            nonlocal attempts
+            attempts += 1
+            try:
+                self.api.create_branch(space_id, branch=branch, repo_type="space")
+            except HfHubHTTPError as exc:
+                if attempts > 1 and exc.response is not None and exc.response.status_code == 409:
+                    self._note(f"{space_id}: an earlier attempt to create {branch} landed")
+                    return
+                raise
+
+        self._call(f"{space_id}: create branch {branch}", run)
+
+    def delete_branch(self, space_id: str, branch: str) -> bool:
+        """Delete the branch; False when there was none (or no such Space): the state asked."""
+        try:
+            self._call(
+                f"{space_id}: delete branch {branch}",
+                lambda: self.api.delete_branch(space_id, branch=branch, repo_type="space"),
+            )
+        except HubError as exc:
+            # A missing revision is a plain 404 here (RevisionNotFound), not a NotFoundError.
+            if isinstance(exc, NotFoundError) or exc.status == 404:
+                return False
+            raise
+        return True
 
     def delete_space(self, space_id: str) -> None:
         self._call(

@@ -1,5 +1,6 @@
 """Calls at the API floor, counted from the sandbox's request log: an apply from empty reads
-nothing back per created Space, and a plan with a warm tree cache reads no tree."""
+nothing back per created Space but its head (one commit listing) for its first commit, and a
+plan with a warm tree cache reads no tree."""
 
 from __future__ import annotations
 
@@ -19,11 +20,13 @@ def test_apply_from_empty_reads_nothing_back_and_a_warm_plan_reads_no_tree(
     ws.sandbox.clear_requests()
     assert ws.run("apply", "--yes").code == 0
     gets = _gets(ws)
-    # No per-Space read-back, head read, or variables/secrets read after a create: the bulk
-    # listing and at most one template tree listing per SDK.
+    # No per-Space read-back or variables/secrets read after a create: the bulk listing, one
+    # head read (commit listing) per first commit, at most one template tree listing per SDK.
     assert not [g for g in gets if g.endswith(("/variables", "/secrets"))], gets
     assert not [g for g in gets if g.count("/") == 4 and g.startswith("/api/spaces/")], gets
     assert len([g for g in gets if "/tree/" in g]) <= 4, gets
+    commits = [r for r in ws.sandbox.requests() if str(r["path"]).endswith("/commit/main")]
+    assert commits and len([g for g in gets if g.endswith("/commits/main")]) == len(commits)
 
     ws.sandbox.clear_requests()
     cold = ws.run("plan", "--detailed-exitcode")

@@ -2,7 +2,8 @@
 again, converges (the next plan is empty) and lands nothing twice. Through the real CLI against
 one sandbox process; the kill point is the N-th write request in the sandbox's request log (N
 drawn from a seeded generator), so each trial stops at a known stage of the apply whatever the
-machine's speed."""
+machine's speed. A kill while apply holds a Space's lock (the `spacectl-lock` branch) leaves it:
+the next apply refuses that Space and names `spacectl unlock`, which the trial runs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import time
 
 import pytest
 from huggingface_hub import HfApi
+from huggingface_hub.errors import RepositoryNotFoundError
 
 from tests.e2e.conftest import BOT_TOKEN, ORG, Workspace, is_write
 
@@ -62,6 +64,9 @@ def _kill_at_write(ws: Workspace, nth: int) -> tuple[int, int]:
             break
         time.sleep(0.01)
     status = process.wait(timeout=60)
+    # Requests the killed process had sent still land (each waits 40 ms in the sandbox): the
+    # state it leaves is the one after them.
+    time.sleep(1.0)
     ws.sandbox.set_faults(latency_ms=0)
     return writes, status
 
@@ -71,17 +76,38 @@ def test_seeded_sigkill_during_apply_converges(workspace: Workspace) -> None:
     ws = workspace
     rng = random.Random(20)
     api = HfApi(endpoint=ws.sandbox.endpoint, token=BOT_TOKEN)
-    killed = converged = 0
+    killed = converged = locks_left = lock_refusals = 0
     for trial in range(TRIALS):
         # Even trials create fresh Spaces (kills between create and first commit), odd ones
         # update the previous trial's Spaces (kills between settings and commit).
         prefix = f"t{trial:02d}" if trial % 2 == 0 else f"t{trial - 1:02d}"
         _manifest(ws, trial, prefix)
-        nth = rng.randint(1, 2 * SPACES)  # a create or a settings write, and a commit per Space
+        # Per Space: a create and a commit; or lock, a settings write, a commit and unlock.
+        nth = rng.randint(1, (2 if trial % 2 == 0 else 4) * SPACES)
         seen, status = _kill_at_write(ws, nth)
         killed += status == -signal.SIGKILL
+        spaces = [f"{ORG}/{prefix}-{i}" for i in range(SPACES)]
+        left = [space for space in spaces if _locked(api, space)]
+        locks_left += bool(left)
         again = ws.run("apply", "--yes", env=KEY)
+        if left:
+            # The lock a killed apply left refuses its Space if that Space still has changes
+            # (a kill after its last write leaves nothing to do there), and says how to free it.
+            held = [space for space in left if f"  {space}: refused: " in again.out]
+            for space in held:
+                assert (
+                    f"  {space}: refused: {space}: another spacectl apply holds its lock "
+                    "(branch spacectl-lock); nothing was written to it\n"
+                ) in again.out, again.both
+                assert f"`spacectl unlock {space}`" in again.out, again.both
+            assert not [s for s in left if s not in held and f"  {s}: applied" in again.out]
+            assert again.code == (1 if held else 0), (trial, nth, again.both)
+            lock_refusals += bool(held)
+            unlocked = ws.run("unlock", *left)
+            assert unlocked.code == 0 and unlocked.out.count("unlocked") == len(left), unlocked
+            again = ws.run("apply", "--yes", env=KEY)
         assert again.code == 0, (trial, nth, again.both)
+        assert not any(_locked(api, space) for space in spaces)  # apply released every lock
         after = ws.run("plan", "--detailed-exitcode", env=KEY)
         assert after.code == 0, (trial, nth, seen, after.out)
         for i in range(SPACES):
@@ -94,6 +120,19 @@ def test_seeded_sigkill_during_apply_converges(workspace: Workspace) -> None:
             commits = api.list_repo_commits(space, repo_type="space")
             assert len(commits) <= 1 + (1 if trial % 2 == 0 else 2), (trial, space, commits)
         converged += 1
-    print(f"crash trials: {killed} of {TRIALS} applies killed mid-way, {converged} converged")
+    print(
+        f"crash trials: {killed} of {TRIALS} applies killed mid-way, {locks_left} left a lock "
+        f"({lock_refusals} refused by it, then unlocked), {converged} converged"
+    )
     assert converged == TRIALS
     assert killed >= TRIALS * 3 // 4  # the kills really landed inside the applies
+    assert lock_refusals >= 1  # a kill inside a locked Space's writes was tried, and refused
+
+
+def _locked(api: HfApi, space: str) -> bool:
+    """Whether `space` carries apply's lock (False for a Space the kill left uncreated)."""
+    try:
+        refs = api.list_repo_refs(space, repo_type="space")
+    except RepositoryNotFoundError:
+        return False
+    return any(branch.name == "spacectl-lock" for branch in refs.branches)

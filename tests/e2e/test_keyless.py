@@ -123,6 +123,9 @@ def test_apply_oidc_updates_each_space_with_its_own_token_and_refuses_the_untrus
         requests = of_space(log, name)
         writes = [e for e in requests if is_write(e)]
         assert writes, name
+        # Locked and unlocked with that token too (the lock's branch, locking.py).
+        locks = [e["method"] for e in writes if "/branch/spacectl-lock" in str(e["path"])]
+        assert locks == ["POST", "DELETE"], writes
         # Every read and write of the Space carried that Space's own token, none another's.
         assert {e["token"] for e in requests} == {tokens[f"{ORG}/{name}"]}, [
             (e["method"], e["path"], e["token"]) for e in requests
@@ -229,10 +232,12 @@ def test_a_token_expiring_mid_apply_is_exchanged_again(keyless: Workspace, issue
     assert [stage_of(sandbox, name) for name in TRUSTED] == ["two", "two"]
     beta_tokens = [t["fingerprint"] for t in issued(sandbox) if t["space"] == f"{ORG}/beta"]
     assert len(beta_tokens) == 2
-    # The first token expires on its way, at apply's re-read of beta before its first write or
-    # at the write itself: its last answer is a 401, and the write lands with the second token.
+    # The first token expires on its way, at apply's lock or re-read of beta before its first
+    # write or at the write itself: its last answer is a 401, and the write lands with the
+    # second token.
+    beta = of_space(sandbox.requests(), "beta")
+    assert [e["status"] for e in beta if e["token"] == beta_tokens[0]][-1] == 401
     calls = [e for e in sandbox.requests() if e["path"] == beta_variables]
-    assert [e["status"] for e in calls if e["token"] == beta_tokens[0]][-1] == 401
     posts = [(e["status"], e["token"]) for e in calls if e["method"] == "POST"]
     assert posts[-1] == (200, beta_tokens[1]) and (200, beta_tokens[0]) not in posts
 
