@@ -50,6 +50,7 @@ from spacectl.manifest import (
     VolumeSpec,
     validate_file_format,
 )
+from spacectl.yamldoc import gc_paused
 from spacectl.yamlio import (
     DuplicateKeyError,
     Loc,
@@ -142,6 +143,26 @@ def parse_manifest(
     Reports the first problem in file order as a `ManifestError` (its hint counts the others;
     a `ManifestProblems` carries them all).
     """
+    with gc_paused():  # the models of 5,000 Spaces are as many objects again as their YAML
+        return _parse_manifest(
+            text,
+            filename,
+            base_dir=base_dir,
+            check_sources=check_sources,
+            environment=environment,
+            hardware=hardware,
+        )
+
+
+def _parse_manifest(
+    text: str,
+    filename: str,
+    *,
+    base_dir: Path,
+    check_sources: bool,
+    environment: str | None,
+    hardware: HardwareNames | None,
+) -> Manifest:
     try:
         document = parse_document(text)
     except YamlLimitError as exc:
