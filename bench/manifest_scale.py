@@ -167,11 +167,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,5000", help="validate sizes, comma-separated")
     parser.add_argument("--plan-spaces", type=int, default=0, help="also plan this many (0: no)")
     args = parser.parse_args()
-    import spacectl
-
-    print(f"spacectl from {Path(spacectl.__file__).parent}; {_load()}")
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
+        where = run(
+            [sys.executable, "-c", "import spacectl; print(spacectl.__file__)"], folder, _env()
+        )
+        print(f"spacectl from {Path(where.output.strip()).parent}; {_load()}")
         sizes = [int(size) for size in args.sizes.split(",") if size]
         if sizes:
             bench_validate(sizes, folder)
