@@ -20,6 +20,8 @@ import gc
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+from spacectl.yamlbounds import YamlSyntaxError
+
 # A path into a document: mapping keys and list indexes from the root.
 Loc = tuple[str | int, ...]
 
@@ -29,17 +31,6 @@ _NUMBER_TAGS = frozenset(("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"))
 
 # The value of a non-string scalar node (int, float, bool, None, a date).
 ScalarValue = Callable[[Any], Any]
-
-
-class NodeError(Exception):
-    """A node graph that composes but cannot be data (a merge key merging a scalar, a number
-    Python cannot hold): `message` on one line at 1-based `line` and `column`."""
-
-    def __init__(self, message: str, line: int, column: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
 
 
 class _Number(NamedTuple):
@@ -120,7 +111,8 @@ def gc_paused() -> Iterator[None]:
 def build_document(root: Any, scalar: ScalarValue) -> YamlDocument:
     """The document of a composed and checked node graph (`root` None: an empty document).
 
-    Raises `NodeError` for what composes but is no data (see the class). Aliased nodes are
+    Raises `YamlSyntaxError` for what composes but is no data: a merge key merging a scalar, a
+    number Python cannot hold, a date that does not exist. Aliased nodes are
     built again at each use, as a copy: the bounds checked before make that cheap enough."""
     if root is None:
         return YamlDocument(None, None, (0, 0))
@@ -154,8 +146,8 @@ class _Builder:
             value = self._values[key] if key in self._values else self._scalar(node)
             self._values[key] = value
         except ValueError as exc:  # an integer beyond Python's digit limit, say
-            mark = node.start_mark
-            raise NodeError(" ".join(str(exc).split()), mark.line + 1, mark.column + 1) from None
+            line, column = node.start_mark.line + 1, node.start_mark.column + 1
+            raise YamlSyntaxError(" ".join(str(exc).split()), line, column) from None
         if tag in _NUMBER_TAGS and not node.style:  # plain: None from ruamel, "" from libyaml
             return value, _Number(str(node.value), value)
         return value, None
@@ -194,11 +186,11 @@ class _Builder:
         raise _merge_error(node, value_node, "expected a mapping or list of mappings for merging")
 
 
-def _merge_error(node: Any, found: Any, expected: str) -> NodeError:
+def _merge_error(node: Any, found: Any, expected: str) -> YamlSyntaxError:
     """ruamel's message for a bad merge key, with its positions."""
     start, mark = node.start_mark, found.start_mark
     context = f"while constructing a mapping started at line {start.line + 1}, column "
-    return NodeError(
+    return YamlSyntaxError(
         f"{expected}, but found {found.id} ({context}{start.column + 1})",
         mark.line + 1,
         mark.column + 1,

@@ -42,7 +42,7 @@ from spacectl.errors import ConfigError, ManifestError
 from spacectl.yamlbounds import MAX_DEPTH, Expansion, check_flow_depth
 from spacectl.yamlbounds import YamlLimitError as YamlLimitError
 from spacectl.yamlbounds import YamlSyntaxError as YamlSyntaxError
-from spacectl.yamldoc import MERGE_TAG, NodeError, build_document, gc_paused
+from spacectl.yamldoc import MERGE_TAG, build_document, gc_paused
 from spacectl.yamldoc import Loc as Loc
 
 # Part of this module's API (what `parse_document` returns and raises).
@@ -96,8 +96,6 @@ def _parse_document(text: str) -> YamlDocument:
     _check_duplicate_keys(root_node, (), set())
     try:
         return build_document(root_node, _scalar_value)
-    except NodeError as exc:
-        raise YamlSyntaxError(exc.message, exc.line, exc.column) from None
     except MarkedYAMLError as exc:
         raise _syntax_error(exc) from None
 
@@ -370,7 +368,7 @@ def load_front_matter(yaml_text: str, *, source: str = "README.md") -> dict[str,
             root = _compose_fast(yaml_text)
             _check_duplicate_keys(root, (), set())
             data = build_document(root, _scalar_value).data
-    except (YamlSyntaxError, DuplicateKeyError, NodeError, MarkedYAMLError):
+    except (YamlSyntaxError, DuplicateKeyError, MarkedYAMLError):
         # The round-trip loader says what is wrong, as it always has (or, should it read the
         # text after all, gives the data).
         return dict(_plain(_load_front_matter_map(yaml_text, source)))
