@@ -541,6 +541,20 @@ def parse(argv: list[str]) -> Options:
     )
 
 
+# What follows this line in the output file is written by hand and kept by a new run.
+KEEP_MARKER = "<!-- Below: written by hand, kept when bench/run.py regenerates the part above. -->"
+
+
+def _kept_notes(out: Path) -> str:
+    """The hand-written part of an existing output file (from KEEP_MARKER on), else ""."""
+    try:
+        old = out.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    at = old.find(KEEP_MARKER)
+    return "" if at < 0 else "\n" + old[at:]
+
+
 def main(argv: list[str] | None = None) -> None:
     options = parse(sys.argv[1:] if argv is None else argv)
     command = "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv)
@@ -590,6 +604,7 @@ def main(argv: list[str] | None = None) -> None:
                     bench.section(f"plans at N={n}", partial(bench.plans, sides["spacectl"], n))
     text = render(bench, options, command, machine())
     text += "\n" + "\n".join(rows) + "\n"
+    text += _kept_notes(options.out)
     options.out.parent.mkdir(parents=True, exist_ok=True)
     options.out.write_text(text)
     print(text)

@@ -15,9 +15,10 @@ CONTRACT (the rest of spacectl relies on these names):
 from __future__ import annotations
 
 import re
+import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -389,6 +390,42 @@ class ManifestFile(_Strict):
         "each renames them and overrides fields. Without --env the manifest means itself.",
         json_schema_extra={"propertyNames": {"pattern": ENV_NAME_PATTERN}},
     )
+
+
+def allowed_keys(path: tuple[str | int, ...]) -> list[str]:
+    """The keys the file format allows in the mapping at `path` (a mapping key or list index
+    from the document's root, as pydantic's error `loc` gives it), read off the models'
+    annotations so that a field added to a model is known here; [] where no strict model is
+    (a mapping of free keys such as `variables`, the card, a path that does not exist)."""
+    target: Any = ManifestFile
+    for part in path:
+        if isinstance(target, type) and issubclass(target, BaseModel):
+            field = target.model_fields.get(str(part))
+            target = None if field is None else _inner_type(field.annotation)
+        elif get_origin(target) is dict:
+            target = _inner_type(get_args(target)[1])
+        elif get_origin(target) in (list, tuple) and isinstance(part, int):
+            target = _inner_type(get_args(target)[0])
+        else:
+            return []
+    if isinstance(target, type) and issubclass(target, _Strict):
+        return list(target.model_fields)
+    return []
+
+
+def _inner_type(annotation: Any) -> Any:
+    """`X` of `X | None` and of `Annotated[X, ...]`; other annotations as they are."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            options = [arg for arg in get_args(annotation) if arg is not type(None)]
+            if len(options) != 1:
+                return annotation
+            annotation = options[0]
+        else:
+            return annotation
 
 
 def manifest_json_schema() -> dict[str, Any]:

@@ -38,18 +38,16 @@ from spacectl.manifest import (
     CardSpec,
     DefaultsEntry,
     EntryFields,
-    EnvironmentEntry,
     FileFormatError,
-    HealthcheckSpec,
     Manifest,
     ManifestFile,
     PreviewSettings,
-    SecretSpec,
     SpaceEntry,
     SpaceSpec,
-    VolumeSpec,
+    allowed_keys,
     validate_file_format,
 )
+from spacectl.yamldoc import gc_paused
 from spacectl.yamlio import (
     DuplicateKeyError,
     Loc,
@@ -142,6 +140,26 @@ def parse_manifest(
     Reports the first problem in file order as a `ManifestError` (its hint counts the others;
     a `ManifestProblems` carries them all).
     """
+    with gc_paused():  # the models of 5,000 Spaces are as many objects again as their YAML
+        return _parse_manifest(
+            text,
+            filename,
+            base_dir=base_dir,
+            check_sources=check_sources,
+            environment=environment,
+            hardware=hardware,
+        )
+
+
+def _parse_manifest(
+    text: str,
+    filename: str,
+    *,
+    base_dir: Path,
+    check_sources: bool,
+    environment: str | None,
+    hardware: HardwareNames | None,
+) -> Manifest:
     try:
         document = parse_document(text)
     except YamlLimitError as exc:
@@ -253,20 +271,22 @@ class _Problems:
         self.filename = filename
         self.document = document
         self.items: list[_Problem] = []
+        self._reported: set[Loc] = set()  # the items' locs: a lookup per prefix, not per item
 
     def add(self, message: str, loc: Loc, *, missing: bool = False) -> None:
         if not message:
             return
         # One report per node: a pre-check and pydantic may both object to the same value.
-        if any(loc[: len(p.loc)] == p.loc for p in self.items):
+        if any(loc[:end] in self._reported for end in range(len(loc) + 1)):
             return
         line, col = self.document.position(loc)
         self.items.append(_Problem(loc, message, line, col, missing))
+        self._reported.add(loc)
 
     def add_pydantic(self, error: Mapping[str, Any]) -> None:
         loc: Loc = tuple(error["loc"])
         if loc and loc[-1] == "[key]":
-            loc = loc[:-1]
+            loc = self._written_key(loc[:-1])
         kind = error["type"]
         if kind == "missing":
             self.add("Required key is missing.", loc, missing=True)
@@ -280,6 +300,20 @@ class _Problems:
             if not message.endswith((".", "?")):
                 message += "."
         self.add(message, loc)
+
+    def _written_key(self, loc: Loc) -> Loc:
+        """`loc` of a bad mapping key with its last part as written: pydantic names a key that
+        is not text (`? [a, b]`, `~`) by its `str()`, which the document does not know."""
+        parent: Any = self.document.data
+        for part in loc[:-1]:
+            try:
+                parent = parent[part]
+            except (KeyError, IndexError, TypeError):
+                return loc
+        if not isinstance(parent, dict) or loc[-1] in parent:
+            return loc
+        written = [key for key in parent if str(key) == loc[-1]]
+        return (*loc[:-1], written[0]) if written else loc
 
     def raise_first(self) -> None:
         if not self.items:
@@ -316,49 +350,17 @@ class ManifestProblems(ManifestError):
         self.problems = problems
 
 
-def _keys_at(parent: Loc) -> list[str]:
-    """The keys the file format allows in the mapping at `parent`; [] where it names none."""
-    match parent:
-        case ():
-            return list(ManifestFile.model_fields)
-        case ("defaults",):
-            return list(DefaultsEntry.model_fields)
-        case ("spaces", _):
-            return list(SpaceEntry.model_fields)
-        case ("previews",):
-            return list(PreviewSettings.model_fields)
-        case ("environments", _):
-            return list(EnvironmentEntry.model_fields)
-        case ("environments", _, "overrides") | ("environments", _, "spaces", _):
-            return list(EntryFields.model_fields)
-        case ("environments", _, "overrides", "secrets", _) | (
-            "environments",
-            _,
-            "spaces",
-            _,
-            "secrets",
-            _,
-        ):
-            return list(SecretSpec.model_fields)
-        case ("defaults", "secrets", _) | ("spaces", _, "secrets", _):
-            return list(SecretSpec.model_fields)
-        case ("defaults", "volumes", _) | ("spaces", _, "volumes", _):
-            return list(VolumeSpec.model_fields)
-        case (*_, "healthcheck"):
-            return list(HealthcheckSpec.model_fields)
-        case _:
-            return []
-
-
 def _unknown_key_message(loc: Loc) -> str:
     key = str(loc[-1])
     parent = loc[:-1]
     if parent == ("defaults",) and key == "state":
         return "'state' cannot be a default; set it on each Space."
-    allowed = _keys_at(parent)
+    allowed = allowed_keys(parent)
     match = difflib.get_close_matches(key, allowed, n=1)
     if match:
         return f"Unknown key '{key}'; did you mean '{match[0]}'?"
+    if not allowed:  # a model this module cannot find: no list rather than an empty one
+        return f"Unknown key '{key}'."
     suffix = " (top-level keys starting with 'x-' are free, e.g. for anchors)" if not parent else ""
     return f"Unknown key '{key}'; expected one of: {', '.join(allowed)}{suffix}."
 

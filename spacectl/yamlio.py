@@ -15,8 +15,7 @@ from __future__ import annotations
 import functools
 import io
 import itertools
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,21 +23,30 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import MaxDepthExceededError
 from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+from ruamel.yaml.main import CParser  # type: ignore[attr-defined]  # None without the C lib
+from ruamel.yaml.nodes import Node, ScalarNode
+from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.tokens import CommentToken
 
 from spacectl.errors import ConfigError, ManifestError
 from spacectl.yamlbounds import MAX_DEPTH, Expansion, check_flow_depth
-
-# Part of this module's API (what `parse_document` raises), defined with the bounds.
 from spacectl.yamlbounds import YamlLimitError as YamlLimitError
 from spacectl.yamlbounds import YamlSyntaxError as YamlSyntaxError
+from spacectl.yamldoc import MERGE_TAG, build_document, gc_paused
+from spacectl.yamldoc import Loc as Loc
 
-# A path into a document: mapping keys and list indexes from the root.
-Loc = tuple[str | int, ...]
-
-_MERGE_TAG = "tag:yaml.org,2002:merge"
+# Part of this module's API (what `parse_document` returns and raises).
+from spacectl.yamldoc import YamlDocument as YamlDocument
 
 
 def _add_referent(self: CommentedMap, referer: Any) -> None:
@@ -71,77 +79,162 @@ class DuplicateKeyError(Exception):
         self.first_line = first_line
 
 
-class YamlDocument:
-    """A parsed YAML document (made by `parse_document`): `data` as plain Python, plus where each
-    part was written.
-
-    `data` holds dicts (in file order, merge keys `<<:` applied), lists, str, int, float, bool and
-    None; other scalars (dates, tagged values) are left as parsed. Positions are 1-based (line,
-    column); a key that a merge key brings in is found where its anchor wrote it.
-    """
-
-    def __init__(self, root: Any, start: tuple[int, int], lines: list[str]) -> None:
-        self._root = root
-        self._start = start  # 0-based, of the root node
-        self._lines = lines
-        self.data: Any = _plain(root)
-
-    def position(self, path: Loc) -> tuple[int, int]:
-        """Where `path` was written (a mapping entry's key, a list's item), else where its deepest
-        existing part was; the document's start when not even the first part exists."""
-        _, (line, col), _ = self._walk(path)
-        return line + 1, col + 1
-
-    def has(self, path: Loc) -> bool:
-        """Whether every part of `path` exists."""
-        return self._walk(path)[2] == len(path)
-
-    def number_text(self, path: Loc, value: float) -> str | None:
-        """The text of the number at `path` as written (`1.10`, `007`) when it reads back as
-        `value`; None when `path` is not a mapping entry or holds no such plain scalar."""
-        parent, _, depth = self._walk(path[:-1])
-        if depth != len(path) - 1 or not isinstance(parent, CommentedMap):
-            return None
-        position = _key_position(parent, path[-1], value=True)
-        if position is None or position[0] >= len(self._lines):
-            return None
-        token = re.match(r"[^\s,\]}#]+", self._lines[position[0]][position[1] :])
-        if token and _same_number(token.group(), value):
-            return token.group()
-        return None
-
-    def _walk(self, path: Loc) -> tuple[Any, tuple[int, int], int]:
-        """Follow `path` as far as it exists: (last node, its 0-based position, parts consumed)."""
-        node: Any = self._root
-        pos = self._start
-        for depth, part in enumerate(path):
-            if isinstance(node, CommentedMap) and part in node:
-                pos = _key_position(node, part) or pos
-                node = node[part]
-            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
-                line, col = node.lc.item(part)
-                pos = (int(line), int(col))
-                node = node[part]
-            else:
-                return node, pos, depth
-        return node, pos, len(path)
-
-
 def parse_document(text: str) -> YamlDocument:
     """Parse one YAML document, refusing duplicate keys.
 
     Raises `YamlSyntaxError` when `text` is not YAML, `YamlLimitError` when it exceeds the
     bounds above (checked before anything is expanded), and `DuplicateKeyError` for the first key
     repeated in one mapping in document order. An empty document has `data` None. Parsed once:
-    the data is constructed from the checked node graph.
+    the data and its positions are built from the checked node graph (`yamldoc`).
     """
-    yaml = _manifest_yaml()
-    root_node = _compose_bounded(yaml, text)
+    with gc_paused():
+        return _parse_document(text)
+
+
+def _parse_document(text: str) -> YamlDocument:
+    root_node = _compose_fast(text)
     _check_duplicate_keys(root_node, (), set())
-    root = _construct(yaml, root_node)
-    mark = root_node.start_mark if root_node is not None else None
-    start = (mark.line, mark.column) if mark is not None else (0, 0)
-    return YamlDocument(root, start, text.splitlines())
+    try:
+        return build_document(root_node, _scalar_value)
+    except MarkedYAMLError as exc:
+        raise _syntax_error(exc) from None
+
+
+class _Node:
+    """A composed node, shaped as ruamel's (`yamlbounds` and `yamldoc` read nodes by shape)
+    but with a plain `str` tag: ruamel's `Node.tag` property re-renders a `Tag` on every read,
+    which was a tenth of a 5,000-Space load."""
+
+    __slots__ = ("anchor", "id", "start_mark", "style", "tag", "value")
+
+    def __init__(self, kind: str, tag: str, value: Any, mark: Any, style: Any = None) -> None:
+        self.id = kind
+        self.tag = tag
+        self.value = value
+        self.start_mark = mark
+        self.style = style
+
+
+class _NotPlain(Exception):
+    """Raised by `_compose_c` for anything but a plain, well-formed, shallow document."""
+
+
+_CONTAINERS: dict[type, tuple[str, str]] = {
+    SequenceStartEvent: ("sequence", "tag:yaml.org,2002:seq"),
+    MappingStartEvent: ("mapping", "tag:yaml.org,2002:map"),
+}
+
+
+def _compose_c(text: str) -> _Node | None:
+    """`text` composed from libyaml's events (ruamel.yaml.clib's C parser): what ruamel's
+    composer makes, in a loop instead of a recursion, with ruamel's YAML 1.2 resolver.
+
+    Only the plain case: every oddity (a syntax error, an undefined alias, a second document,
+    nesting near `MAX_DEPTH`, text libyaml cannot hand back) raises `_NotPlain`, and the caller
+    composes the text again with ruamel's own parser, which reports it as it always has. So
+    this adds speed (libyaml scans a 5,000-Space manifest in well under a second; ruamel's Python
+    scanner spends ~100 us a token) and no behaviour. libyaml's own composer is not used: it
+    recurses in C and crashes the process on `- - - - ...` nested 100,000 deep."""
+    parser = CParser(text)
+    resolver = _C_RESOLVER
+    resolved: dict[tuple[str, Any], str] = {}  # (plain text, implicit) -> tag: most repeat
+    anchors: dict[str, _Node] = {}
+    stack: list[_Node] = []
+    pending: list[_Node | None] = []  # per open mapping: its key still waiting for a value
+    root: _Node | None = None
+    documents = 0
+    try:
+        while (event := parser.get_event()) is not None:
+            kind = type(event)
+            if kind is ScalarEvent:
+                tag = event.ctag
+                if tag is None or tag == "!":
+                    key = (event.value, event.implicit)
+                    tag = resolved.get(key)
+                    if tag is None:
+                        tag = resolved[key] = str(
+                            resolver.resolve(ScalarNode, event.value, event.implicit)
+                        )
+                node = _Node("scalar", tag, event.value, event.start_mark, event.style)
+            elif kind in _CONTAINERS:
+                name, default = _CONTAINERS[kind]
+                tag = event.ctag
+                node = _Node(
+                    name, default if tag is None or tag == "!" else tag, [], event.start_mark
+                )
+            elif kind is AliasEvent:
+                node = anchors.get(event.anchor)  # type: ignore[assignment]
+                if node is None:
+                    raise _NotPlain
+            elif kind is SequenceEndEvent or kind is MappingEndEvent:
+                if stack.pop().id == "mapping":
+                    pending.pop()
+                continue
+            elif kind is DocumentStartEvent:
+                documents += 1
+                if documents > 1 or event.version is not None:  # %YAML: ruamel's resolver
+                    raise _NotPlain
+                continue
+            else:  # stream start and end, document end
+                continue
+            if len(stack) >= MAX_DEPTH:
+                raise _NotPlain
+            anchor = getattr(event, "anchor", None)
+            if anchor is not None and kind is not AliasEvent:
+                anchors[anchor] = node
+            if not stack:
+                root = node
+            elif stack[-1].id == "sequence":
+                stack[-1].value.append(node)
+            elif pending[-1] is None:
+                pending[-1] = node
+            else:
+                stack[-1].value.append((pending[-1], node))
+                pending[-1] = None
+            if kind in _CONTAINERS:
+                stack.append(node)
+                if node.id == "mapping":
+                    pending.append(None)
+    except (YAMLError, ValueError):  # ValueError: text libyaml cannot hand back, e.g. "\\udcff"
+        raise _NotPlain from None
+    finally:
+        parser.dispose()
+    return root
+
+
+_C_RESOLVER = VersionedResolver()  # YAML 1.2's implicit types, as the round-trip loader's
+
+
+def _compose_fast(text: str) -> Any:
+    """`_compose_bounded` through libyaml when ruamel.yaml.clib is installed (`_compose_c`),
+    else, and for every text it declines, through ruamel's own parser (the messages and
+    positions errors have always had). libyaml needs no `check_flow_depth`: deep flow nesting
+    costs it nothing before `_compose_c` declines it."""
+    root_node: Any = None
+    try:
+        if CParser is None:
+            raise _NotPlain
+        root_node = _compose_c(text)
+    except _NotPlain:
+        return _compose_bounded(_manifest_yaml(), text)
+    if root_node is not None:
+        Expansion().measure(root_node, 1)
+    return root_node
+
+
+@functools.cache
+def _safe_constructor() -> Any:
+    """One constructor for scalar values (numbers, booleans, null, dates): making a YAML
+    instance costs more than many scalars. Loading is single-threaded here."""
+    return YAML(typ="safe", pure=True).constructor
+
+
+def _scalar_value(node: Any) -> Any:
+    """The value of a scalar that is no string (numbers, booleans, null, dates), as ruamel's
+    safe constructor reads it; it takes ruamel's own node type only."""
+    if not isinstance(node, ScalarNode):
+        node = ScalarNode(node.tag, node.value, node.start_mark, None, style=node.style or None)
+    return _safe_constructor().construct_non_recursive_object(node)
 
 
 def _compose_bounded(yaml: YAML, text: str) -> Node | None:
@@ -152,11 +245,7 @@ def _compose_bounded(yaml: YAML, text: str) -> Node | None:
     try:
         root_node: Node | None = yaml.compose(text)
     except MaxDepthExceededError as exc:
-        mark = exc.problem_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        raise YamlLimitError(
-            f"Collections nested more than {MAX_DEPTH} levels deep.", line, col
-        ) from None
+        raise _depth_error(exc) from None
     except MarkedYAMLError as exc:
         raise _syntax_error(exc) from None
     except YAMLError as exc:  # reader errors (e.g. control characters) carry no mark
@@ -164,6 +253,12 @@ def _compose_bounded(yaml: YAML, text: str) -> Node | None:
     if root_node is not None:
         Expansion().measure(root_node, 1)
     return root_node
+
+
+def _depth_error(exc: MaxDepthExceededError) -> YamlLimitError:
+    mark = exc.problem_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return YamlLimitError(f"Collections nested more than {MAX_DEPTH} levels deep.", line, col)
 
 
 def _construct(yaml: YAML, root_node: Node | None) -> Any:
@@ -211,7 +306,7 @@ def _syntax_error(exc: MarkedYAMLError) -> YamlSyntaxError:
     return YamlSyntaxError(problem + context, line, col)
 
 
-def _check_duplicate_keys(node: Node | None, loc: Loc, seen: set[int]) -> None:
+def _check_duplicate_keys(node: Any, loc: Loc, seen: set[int]) -> None:
     """Raise on the first key repeated in one mapping, in document order.
 
     Done on the composed node tree, not by ruamel's constructor, because the constructor's message
@@ -220,10 +315,10 @@ def _check_duplicate_keys(node: Node | None, loc: Loc, seen: set[int]) -> None:
     if node is None or id(node) in seen:  # aliases share nodes; anchors may even be recursive
         return
     seen.add(id(node))
-    if isinstance(node, MappingNode):
+    if node.id == "mapping":
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
+            if key_node.id != "scalar" or str(key_node.tag) == MERGE_TAG:
                 _check_duplicate_keys(value_node, loc, seen)
                 continue
             key = str(key_node.value)
@@ -234,7 +329,7 @@ def _check_duplicate_keys(node: Node | None, loc: Loc, seen: set[int]) -> None:
                 )
             first_line[key] = key_node.start_mark.line + 1
             _check_duplicate_keys(value_node, (*loc, key), seen)
-    elif isinstance(node, SequenceNode):
+    elif node.id == "sequence":
         for index, item in enumerate(node.value):
             _check_duplicate_keys(item, (*loc, index), seen)
 
@@ -256,44 +351,6 @@ def _plain(value: Any) -> Any:
     return value  # None, dates, tagged scalars: left for the caller to reject where not allowed
 
 
-def _merge_sources(node: CommentedMap) -> Iterator[CommentedMap]:
-    """Maps merged into `node` with `<<:`, in priority order."""
-    for item in getattr(node, "merge", ()) or ():
-        source = item[1] if isinstance(item, tuple) else item  # ruamel < 0.19: (index, map)
-        if isinstance(source, CommentedMap):
-            yield source
-
-
-def _key_position(node: CommentedMap, key: Any, *, value: bool = False) -> tuple[int, int] | None:
-    """0-based position of `key` (or its value) in `node`, following `<<:` merges."""
-    if key in (node.lc.data or {}):  # None when the map holds nothing but `<<:`
-        line, col = node.lc.value(key) if value else node.lc.key(key)
-        return int(line), int(col)
-    for source in _merge_sources(node):
-        if key in source:
-            return _key_position(source, key, value=value)
-    return None
-
-
-@functools.cache
-def _scalar_yaml() -> YAML:
-    """One safe loader for number tokens: making a YAML instance costs more than a load (a
-    manifest of 300 Spaces checks 300 tokens). Loading is single-threaded here."""
-    return YAML(typ="safe", pure=True)
-
-
-def _same_number(token: str, value: float) -> bool:
-    try:
-        parsed = _scalar_yaml().load(token)
-    except YAMLError:
-        return False
-    return (
-        isinstance(parsed, (int, float))
-        and not isinstance(parsed, bool)
-        and (parsed == value or parsed != parsed)  # NaN != NaN
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # README front matter: the YAML between the `---` lines (`card.py` splits the README).
 # --------------------------------------------------------------------------------------------
@@ -304,8 +361,22 @@ def load_front_matter(yaml_text: str, *, source: str = "README.md") -> dict[str,
 
     Raises `ConfigError` naming `source` when the YAML is invalid or not a mapping.
     """
-    data = _load_front_matter_map(yaml_text, source)
-    return dict(_plain(data))
+    if not yaml_text.strip():
+        return {}
+    try:
+        with gc_paused():
+            root = _compose_fast(yaml_text)
+            _check_duplicate_keys(root, (), set())
+            data = build_document(root, _scalar_value).data
+    except (YamlSyntaxError, DuplicateKeyError, MarkedYAMLError):
+        # The round-trip loader says what is wrong, as it always has (or, should it read the
+        # text after all, gives the data).
+        return dict(_plain(_load_front_matter_map(yaml_text, source)))
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: front matter must be a mapping, got {kind_of(data)}.")
+    return data
 
 
 def merge_front_matter(
@@ -322,6 +393,13 @@ def merge_front_matter(
     already holds, `yaml_text` is returned unchanged (byte for byte), so that a README already in
     sync never shows a diff. Output is deterministic and ends with a newline.
     """
+    # Checked on plain data first: the round-trip loader costs ~100 times more, and a plan of
+    # 5,000 Spaces whose cards are in sync need not pay it 5,000 times.
+    plain = load_front_matter(yaml_text, source=source)
+    if not any(key in plain and key not in updates for key in remove) and all(
+        key in plain and _same_value(plain[key], value) for key, value in updates.items()
+    ):
+        return yaml_text
     data = _load_front_matter_map(yaml_text, source)
     changed = False
     for key in remove:
@@ -419,8 +497,8 @@ def read_manifest_document(text: str) -> dict[str, Any]:
 
     The caller validates the text first (`parse_manifest`); this only parses it.
     """
-    doc = _manifest_yaml().load(text)
-    return dict(_plain(doc)) if isinstance(doc, CommentedMap) else {}
+    doc = parse_document(text).data
+    return doc if isinstance(doc, dict) else {}
 
 
 def new_manifest_text(owner: str, header: Sequence[str]) -> str:

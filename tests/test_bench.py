@@ -39,3 +39,30 @@ def test_the_benchmark_runs_on_a_tiny_size_and_writes_its_report(tmp_path: Path)
     assert warm[4].strip() == "5", warm
     assert ("plan, cold tree cache", "3", "spacectl") in rows, text  # the plan-only runs
     assert "## Local hashing" in text and "## Start-up" in text and "## Parts of this run" in text
+
+
+def test_the_manifest_scale_benchmark_runs_on_a_tiny_size() -> None:
+    """`python -m bench.manifest_scale` validates its generated manifests and plans them against
+    a sandbox; what it counts is exact where it can be: 2 Spaces on a warm tree cache are 1
+    listing, the hardware list and 2 reads each."""
+    command = [sys.executable, "-m", "bench.manifest_scale", "--sizes", "3,7", "--plan-spaces", "2"]
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    rows = [
+        line for line in proc.stdout.splitlines() if line.startswith("| ") and "validate" in line
+    ]
+    assert [row.split("|")[1].strip() for row in rows] == ["3", "7"], proc.stdout
+    warm = next(line for line in proc.stdout.splitlines() if "(warm tree cache)" in line)
+    assert " 6 requests " in warm and "0 to create, 2 to update" in warm, warm
+
+
+def test_the_scale_manifest_is_valid_and_uses_what_people_write() -> None:
+    from bench.manifest_scale import manifest_text
+    from spacectl.manifest_loader import parse_manifest
+
+    manifest = parse_manifest(manifest_text(4), "m.yaml", base_dir=ROOT)
+    first, second = manifest.spaces[:2]
+    assert [space.sdk for space in manifest.spaces] == ["docker", "gradio", "docker", "gradio"]
+    assert second.visibility == "public"  # from the template merged in with `<<:`
+    assert set(first.secrets) == {"API_KEY", "TOKEN_0"} and first.variables["RATIO"] == "1.50"
+    assert first.card is not None and first.hardware == "cpu-upgrade"

@@ -20,6 +20,7 @@ HOMES = {
     "httpx2": {"spacectl/hub/"},
     "tenacity": {"spacectl/hub/"},
     "ruamel": {"spacectl/yamlio.py"},
+    "_ruamel_yaml": {"spacectl/yamlio.py"},  # ruamel.yaml.clib; yamlio takes it via ruamel
     "pydantic": {"spacectl/manifest.py"},
     "pydantic_core": {"spacectl/manifest.py"},  # pydantic's own core: its custom errors
     "deepdiff": {"spacectl/attributes.py"},

@@ -3,10 +3,13 @@ Spaces into a manifest (`spacectl import`). Front matter is tested through `card
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from spacectl import yamlio
 from spacectl.errors import ManifestError
 from spacectl.manifest_loader import parse_manifest
 from spacectl.yamlio import (
@@ -107,3 +110,73 @@ def test_merge_keeps_the_example_manifest_byte_for_byte() -> None:
 def test_merge_refuses_a_document_without_owner() -> None:
     with pytest.raises(ManifestError):
         merge_spaces_into_manifest("spaces: {}\n", [("a/b", {})], managed=())
+
+
+def _scale_manifest(count: int) -> str:
+    """Spaces as people write them: a template merged in, variables, a secret, a card."""
+    head = "owner: o\nx-tpl: &tpl {sdk: gradio, hardware: cpu-basic}\nspaces:\n"
+    entry = (
+        "  s{i}:\n    <<: *tpl\n    variables: {{N: {i}, RATE: 1.50, ON: true, NAME: s{i}}}\n"
+        "    secrets:\n      K: {{from_env: K}}\n    card: {{emoji: '🚀', tags: [a, b]}}\n"
+    )
+    return head + "".join(entry.format(i=i) for i in range(count))
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield path
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, child in items:
+        yield from _paths(child, (*path, key))
+
+
+@pytest.mark.parametrize("name", ["example", "scale", "hostile-shapes"])
+def test_libyaml_and_ruamels_own_parser_give_one_document(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path (libyaml's events) builds what ruamel's Python parser builds: the same
+    data, and every path at the same place with the same number text."""
+    text = {
+        "example": (EXAMPLES / "spaces.yaml").read_text(),
+        "scale": _scale_manifest(50),
+        "hostile-shapes": "a: &a {x: 1, y: [1, 2.50, {z: ~}]}\nb: {<<: [*a, {w: 007}], x: 2}\n"
+        "? [k, l]\n: !!str 12\nc: <<\nd: [*a, *a]\ne: 'quoted'\nf: |\n  block\n  text\n",
+    }[name]
+    fast = parse_document(text)
+    monkeypatch.setattr(yamlio, "CParser", None)
+    slow = parse_document(text)
+    assert fast.data == slow.data
+    for path in _paths(slow.data):
+        assert fast.position(path) == slow.position(path), path
+        if path and isinstance(path[-1], str):
+            assert fast.number_text(path, 1.5) == slow.number_text(path, 1.5), path
+
+
+def test_the_c_parser_is_installed() -> None:
+    """ruamel.yaml.clib is a dependency (pyproject): without it a 5,000-Space manifest takes
+    half a minute to validate instead of about a second (bench/manifest_scale.py)."""
+    assert yamlio.CParser is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line", "column"),
+    [
+        ("a: 1\nb: *nowhere\n", "found undefined alias 'nowhere'", 2, 4),
+        ("a: 1\n---\nb: 2\n", "but found another document", 2, 1),
+        ("a: [1, 2\n", "expected ',' or ']'", 2, 1),
+        ("a:\n  b: {<<: 1}\n", "expected a mapping or list of mappings for merging", 2, 11),
+        ("a: 1\nb: " + "9" * 5000 + "\n", "Exceeds the limit", 2, 4),
+    ],
+)
+def test_what_libyaml_declines_keeps_ruamels_message_and_position(
+    text: str, message: str, line: int, column: int
+) -> None:
+    with pytest.raises(YamlSyntaxError) as caught:
+        parse_document(text)
+    assert message in caught.value.message
+    assert (caught.value.line, caught.value.column) == (line, column)

@@ -6,7 +6,7 @@ https://docs.github.com/actions/reference/workflow-commands-for-github-actions
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 
@@ -38,9 +38,15 @@ def annotation_path(path: str, environ: Mapping[str, str] = os.environ) -> str:
     return path
 
 
-def append_step_summary(markdown: str, environ: Mapping[str, str] = os.environ) -> None:
-    """Append to the job's summary page ($GITHUB_STEP_SUMMARY) when the runner set one."""
+def append_step_summary(
+    markdown: str | Callable[[], str], environ: Mapping[str, str] = os.environ
+) -> None:
+    """Append to the job's summary page ($GITHUB_STEP_SUMMARY) when the runner set one.
+    `markdown` may be a function making it, called only then (a plan of thousands of Spaces
+    renders its Markdown in seconds)."""
     target = environ.get("GITHUB_STEP_SUMMARY")
     if target:
+        if callable(markdown):
+            markdown = markdown()
         with open(target, "a", encoding="utf-8") as summary:
             summary.write(markdown if markdown.endswith("\n") else markdown + "\n")

@@ -186,7 +186,7 @@ def plan(
                 typer.echo(text, nl=False, color=color)
         else:
             typer.echo(RENDERERS[fmt.value](the_plan), nl=False)
-        append_step_summary(render_markdown(the_plan))
+        append_step_summary(lambda: render_markdown(the_plan))
         if out is not None:
             save_plan(the_plan, out)
             err(f"Saved the plan to {out}; apply it with `spacectl apply {out}`.")
@@ -309,7 +309,7 @@ def apply(
                 "plan": plan_to_dict(the_plan),
             }
             if the_plan.is_empty:
-                append_step_summary(render_markdown(the_plan))
+                append_step_summary(lambda: render_markdown(the_plan))
                 if as_json:
                     echo_json({**document, "spaces": [], "wait": None, "ok": not refusals})
                 _refuse(refusals)
@@ -361,7 +361,7 @@ def apply(
             if not as_json:
                 typer.echo(applied, nl=False)
             fence = code_fence(applied.splitlines())
-            append_step_summary(f"{render_markdown(the_plan)}\n{fence}\n{applied}{fence}\n")
+            append_step_summary(lambda: f"{render_markdown(the_plan)}\n{fence}\n{applied}{fence}\n")
             urls = _urls(hub, waits)
             if as_json:
                 wait_json = wait_results_to_dict(waits, urls) if wait else None
