@@ -19,8 +19,8 @@ HOMES = {
     "huggingface_hub": {"spacectl/hub/"},
     "httpx2": {"spacectl/hub/"},
     "tenacity": {"spacectl/hub/"},
-    "ruamel": {"spacectl/yamlio.py"},
-    "_ruamel_yaml": {"spacectl/yamlio.py"},  # ruamel.yaml.clib; yamlio takes it via ruamel
+    "ruamel": {"spacectl/yamlio/"},
+    "_ruamel_yaml": {"spacectl/yamlio/"},  # ruamel.yaml.clib; yamlio takes it via ruamel
     "pydantic": {"spacectl/manifest.py"},
     "pydantic_core": {"spacectl/manifest.py"},  # pydantic's own core: its custom errors
     "deepdiff": {"spacectl/attributes.py"},

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from spacectl import yamlio
 from spacectl.errors import ManifestError
 from spacectl.manifest_loader import parse_manifest
 from spacectl.yamlio import (
@@ -18,6 +17,7 @@ from spacectl.yamlio import (
     merge_spaces_into_manifest,
     parse_document,
 )
+from spacectl.yamlio import documents as yamlio_documents
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -148,7 +148,7 @@ def test_libyaml_and_ruamels_own_parser_give_one_document(
         "? [k, l]\n: !!str 12\nc: <<\nd: [*a, *a]\ne: 'quoted'\nf: |\n  block\n  text\n",
     }[name]
     fast = parse_document(text)
-    monkeypatch.setattr(yamlio, "CParser", None)
+    monkeypatch.setattr(yamlio_documents, "CParser", None)
     slow = parse_document(text)
     assert fast.data == slow.data
     for path in _paths(slow.data):
@@ -160,7 +160,7 @@ def test_libyaml_and_ruamels_own_parser_give_one_document(
 def test_the_c_parser_is_installed() -> None:
     """ruamel.yaml.clib is a dependency (pyproject): without it a 5,000-Space manifest takes
     half a minute to validate instead of about a second (bench/manifest_scale.py)."""
-    assert yamlio.CParser is not None
+    assert yamlio_documents.CParser is not None
 
 
 @pytest.mark.parametrize(
