@@ -423,8 +423,8 @@ def render(bench: Bench, options: Options, command: str, machine: str) -> str:
         f" runs, {options.repeat_large} at N >= 100 and of builds of 5 s or more; the two sides"
         " interleaved, their order swapped each repetition",
         f"- Start-up used in the floor model (`spacectl validate`, median): {bench.startup:.2f} s",
-        "- **The machine is shared** (other jobs ran on its 2 cores at the same time): wall times"
-        " are noisy and pessimistic; calls and bytes are exact.",
+        "- Both sides' sandboxes and clients share the machine's cores, with whatever else runs"
+        " there (the load average above): wall times follow the load; calls and bytes are exact.",
         "",
         "Floor: the calls the Hub API needs (listing pages of 50, then per Space what the"
         " scenario must read or write: a created Space's README is checked by the Hub and its head"
