@@ -61,11 +61,7 @@ def acquire(
             raise held_message(space_id)
 
 
-def release(hub: HubPort, space_id: str) -> None:
-    """Give the lock back; a Space deleted meanwhile (or a lock gone already) is no error."""
-    hub.delete_branch(space_id, LOCK_BRANCH)
-
-
-def unlock(hub: HubPort, space_id: str) -> bool:
-    """`spacectl unlock`: delete the lock whoever holds it; False when there was none."""
+def release(hub: HubPort, space_id: str) -> bool:
+    """Delete the lock, whoever holds it (apply giving its own back, or `spacectl unlock`);
+    False when there was none. A Space deleted meanwhile (or a lock gone already) is no error."""
     return hub.delete_branch(space_id, LOCK_BRANCH)

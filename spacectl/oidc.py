@@ -360,6 +360,14 @@ class Refusal:
         return f"{self.space_id}: not applied keylessly: {self.reason}; fix: {self.fix}"
 
 
+def keyless_refusals(hub: HubPort) -> dict[str, str]:
+    """With the keyless Hub and no other token: why each refused Space's exchange failed
+    (lowercase ids). Empty for any other Hub, or when a token does those Spaces instead."""
+    if isinstance(hub, KeylessHub) and not hub.has_token:
+        return dict(hub.refused)
+    return {}
+
+
 def planned_manifest(manifest: Manifest, refused: Mapping[str, str]) -> Manifest:
     """The manifest without the Spaces whose exchange was refused: their state is unknown, so
     no diff is computed for them (`refuse_keyless` adds their entries)."""

@@ -9,7 +9,6 @@ import typer
 
 from spacectl.cli.boundary import error_boundary
 from spacectl.cli.options import (
-    DEFAULT_MANIFEST,
     JSON_FORMAT_VERSION,
     EndpointOpt,
     OidcOpt,
@@ -19,6 +18,7 @@ from spacectl.cli.options import (
     TokenOpt,
     connect_hub,
     manifest_owners,
+    optional_manifest,
 )
 from spacectl.cli.output import echo_json
 from spacectl.errors import ConfigError
@@ -49,15 +49,10 @@ def unlock(
     changes and left behind because it was killed. Only when no apply is running on these
     Spaces: a running one loses its protection. Exit 0 whether or not a Space was locked;
     --format json {format_version, spaces: [{id, unlocked}]}."""
-    from spacectl.locking import LOCK_BRANCH
-    from spacectl.locking import unlock as delete_lock
-    from spacectl.manifest_loader import load_manifest
+    from spacectl.locking import LOCK_BRANCH, release
 
     with error_boundary():
-        manifest_path = file or DEFAULT_MANIFEST
-        manifest = None
-        if file is not None or manifest_path.exists():
-            manifest = load_manifest(manifest_path, check_sources=False)
+        manifest = optional_manifest(file)
         names = {spec.name.lower(): spec.id for spec in manifest.spaces} if manifest else {}
         ids = []
         for name in spaces:
@@ -72,7 +67,7 @@ def unlock(
                 )
         owners = manifest_owners(manifest) if manifest else {i.split("/", 1)[0] for i in ids}
         with connect_hub(endpoint, token, sandbox, owners, oidc=oidc) as hub:
-            done = [(space_id, delete_lock(hub, space_id)) for space_id in ids]
+            done = [(space_id, release(hub, space_id)) for space_id in ids]
     if fmt is ResultFormat.json:
         echo_json(
             {

@@ -25,6 +25,7 @@ from spacectl.cli.options import (
     connect,
     connect_hub,
     manifest_owners,
+    optional_manifest,
 )
 from spacectl.cli.output import echo_json, err, use_color
 from spacectl.errors import EXIT_CHANGES, ManifestError
@@ -59,6 +60,7 @@ def status(
     also: a Space's token exchange was refused, so it could not be read). A terminal gets a
     table; a pipe one line per Space; --format json {format_version, spaces: [...]}."""
     from spacectl.manifest_loader import load_manifest
+    from spacectl.oidc import keyless_refusals
     from spacectl.state import ReadNeeds
     from spacectl.status import render_status_text, status_rows, unhealthy
 
@@ -69,7 +71,7 @@ def status(
             # No per-Space reads: the bulk listing carries everything status shows (keyless:
             # one read per Space, each with its own exchanged token).
             live = hub.read_live({spec.id: ReadNeeds() for spec in manifest.spaces})
-            unreadable = _keyless_refusals(hub)
+            unreadable = keyless_refusals(hub)
             rows = status_rows(manifest, live, endpoint=hub.endpoint, unreadable=unreadable)
         if fmt is ResultFormat.json:
             echo_json(
@@ -89,16 +91,6 @@ def status(
             )
     if detailed_exitcode and unhealthy(rows):
         raise typer.Exit(EXIT_CHANGES)
-
-
-def _keyless_refusals(hub: HubPort) -> dict[str, str]:
-    """With --oidc and no other token: why each refused Space's exchange failed (lowercase
-    ids); empty otherwise."""
-    from spacectl.oidc import KeylessHub
-
-    if isinstance(hub, KeylessHub) and not hub.has_token:
-        return dict(hub.refused)
-    return {}
 
 
 def _print_status_table(rows: list[StatusRow], *, width: int | None = None) -> None:
@@ -163,13 +155,9 @@ def logs(
     """Stream a Space's build or run logs. A bare NAME is looked up in the manifest (default
     ./spaces.yaml, if present), else in the token's own namespace. With --oidc the Space's own
     exchanged token reads them (a Trusted Publisher workflow, no stored token)."""
-    from spacectl.manifest_loader import load_manifest
 
     with error_boundary():
-        manifest_path = file or DEFAULT_MANIFEST
-        manifest = None
-        if file is not None or manifest_path.exists():
-            manifest = load_manifest(manifest_path, check_sources=False)
+        manifest = optional_manifest(file)
         owners = manifest_owners(manifest) if manifest else set()
         with connect_hub(endpoint, token, sandbox, owners, oidc=oidc) as hub:
             space_id = _resolve_space(name, manifest, hub)

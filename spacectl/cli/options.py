@@ -138,6 +138,18 @@ def manifest_owners(manifest: Manifest) -> set[str]:
     return {spec.owner for spec in manifest.spaces} | {manifest.owner}
 
 
+def optional_manifest(file: Path | None) -> Manifest | None:
+    """The manifest `-f` names (an error if it cannot be read), else ./spaces.yaml when there is
+    one, else None: for commands whose bare Space NAMEs a manifest may qualify (logs, unlock).
+    Source folders are not checked."""
+    from spacectl.manifest_loader import load_manifest
+
+    path = file or DEFAULT_MANIFEST
+    if file is None and not path.exists():
+        return None
+    return load_manifest(path, check_sources=False)
+
+
 @functools.cache
 def known_hardware() -> tuple[str, ...]:
     """The hardware flavours the installed client knows (`hub.SPACE_HARDWARE`, its

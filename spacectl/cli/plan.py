@@ -423,7 +423,7 @@ def _make_plan(
         read_needs,
         targeted,
     )
-    from spacectl.oidc import KeylessHub, planned_manifest, refuse_keyless
+    from spacectl.oidc import KeylessHub, keyless_refusals, planned_manifest, refuse_keyless
     from spacectl.plan import PlanHeader, compute_plan, uploads
     from spacectl.preflight import check_planned_readmes
 
@@ -448,7 +448,7 @@ def _make_plan(
     )
     live = hub.read_live(needs, parallelism=parallelism)
     keyless = hub if isinstance(hub, KeylessHub) else None
-    refused = dict(keyless.refused) if keyless is not None and not keyless.has_token else {}
+    refused = keyless_refusals(hub)
     computed = compute_plan(
         planned_manifest(manifest, refused) if refused else manifest, live, inputs
     )
